@@ -1,0 +1,145 @@
+"""The desired-state model: what the configuration says the organisation is.
+
+Built once from the config (see `orgctl.config`), read by every provider's `desired()`.
+Relations are held as keys (unit key, employee key), never as object references, so the
+model stays plain data and every relation can be checked and addressed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from orgctl.errors import Location
+
+ROLES = ("colleague", "manager", "hr", "owner")
+STATUSES = ("active", "inactive")
+MOBILITIES = ("onboarding", "crossboarding", "offboarding")
+# Workelo's journey implications (seed 000 "Involved roles"), in the order the API lists them.
+IMPLICATIONS = ("hr", "second_hr", "manager", "second_manager", "buddy")
+WORKLEAP_PRODUCTS = (
+    "Officevibe", "Skills", "LMS", "Pingboard", "Onboarding", "Performance", "Workleap AI",
+)
+WORKLEAP_LANGUAGES = ("en", "fr")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A node of the org hierarchy (division, department, site)."""
+
+    key: str
+    name: str
+    level: str
+    parent: str | None = None
+    language: str | None = None
+    previously: tuple[str, ...] = ()
+    protected: bool = False
+    location: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Team:
+    """A working group with managers and members, possibly nested under a parent team."""
+
+    key: str
+    name: str
+    unit: str | None = None
+    parent: str | None = None
+    managers: tuple[str, ...] = ()
+    members: tuple[str, ...] = ()
+    previously: tuple[str, ...] = ()
+    protected: bool = False
+    location: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Journey:
+    """An onboarding, crossboarding or offboarding of one employee (a Workelo track).
+
+    `key` is unique per employee (defaults to the mobility). `implications` overrides the
+    employee's own relations (hr, manager, buddy...) for this journey only.
+    """
+
+    key: str
+    employee: str
+    mobility: str
+    start_date: date
+    end_date: date | None = None
+    templates: tuple[str, ...] = ()
+    invite_at: date | None = None
+    start: bool = False
+    implications: dict[str, str] = field(default_factory=dict)
+    location: Location | None = field(default=None, compare=False)
+
+    @property
+    def address_key(self) -> str:
+        return f"{self.employee}.{self.key}"
+
+
+@dataclass(frozen=True)
+class Employee:
+    """A person. `key` is the HR employee id, used as external id in every system."""
+
+    key: str
+    first_name: str
+    last_name: str
+    email: str
+    unit: str | None = None
+    job_position: str | None = None
+    role: str = "colleague"
+    status: str = "active"
+    manager: str | None = None
+    hr: str | None = None
+    second_hr: str | None = None
+    buddy: str | None = None
+    second_manager: str | None = None
+    identifications: dict[str, str] = field(default_factory=dict)
+    unit_scopes: tuple[str, ...] = ()
+    workleap_language: str | None = None
+    workleap_products: tuple[str, ...] = ()
+    worklete_org_admin: bool = False
+    previously: tuple[str, ...] = ()  # earlier emails, so a changed address is an update
+    protected: bool = False
+    journeys: tuple[Journey, ...] = ()
+    location: Location | None = field(default=None, compare=False)
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+    def relation(self, role: str) -> str | None:
+        """The employee key holding `role` (one of IMPLICATIONS) for this employee."""
+        return getattr(self, role)
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    """One `providers:` block. `settings` holds the resolved options, secrets included:
+    never print it, log it or write it to a plan (see `orgctl.config.secrets`)."""
+
+    name: str
+    type: str
+    url: str
+    settings: dict[str, Any]
+    location: Location | None = field(default=None, compare=False)
+
+
+@dataclass
+class Org:
+    """The whole desired organisation, keyed for O(1) lookups."""
+
+    units: dict[str, Unit] = field(default_factory=dict)
+    teams: dict[str, Team] = field(default_factory=dict)
+    employees: dict[str, Employee] = field(default_factory=dict)
+    providers: dict[str, ProviderConfig] = field(default_factory=dict)
+
+    @property
+    def journeys(self) -> list[Journey]:
+        return [j for e in self.employees.values() for j in e.journeys]
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.units)} units, {len(self.teams)} teams, "
+            f"{len(self.employees)} employees, {len(self.journeys)} journeys"
+        )

@@ -1,0 +1,123 @@
+"""The two plain-data types that cross the provider boundary: `Resource` and `Change`.
+
+A provider turns the desired model into Resources (`Provider.desired`) and the live system
+into Resources (`Provider.read`). The engine diffs them into Changes, orders them, and hands
+each Change back to the provider to apply. Attribute values are JSON-able (str, int, float,
+bool, None, lists and dicts of them) so plans serialise without adapters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Action = Literal["create", "update", "delete", "deactivate", "manual"]
+ACTIONS: tuple[Action, ...] = ("create", "update", "delete", "deactivate", "manual")
+
+
+@dataclass
+class Resource:
+    """One object of one kind in one system, desired or live.
+
+    kind: the provider's own kind name ("unit", "employee", "scope", "journey", "team",
+        "team_admin", "membership", "member", "mapping"...).
+    key: identity within the kind, stable across runs (external id, "EMP-1:eng" for a
+        scope). The address of the resource is `provider.kind.key`.
+    attrs: the managed fields, normalised. For a desired resource only the fields the
+        config sets are present: a field missing from desired attrs is never drift.
+    identities: extra identities for matching a live object that lacks the key, most
+        specific first ("email:marie@acme.io", "name:parent-id/Platform"). Desired
+        resources also list identities of their former selves (`previously:`) here.
+    refs: for a desired resource, the addresses of other resources of the same provider
+        it needs to exist first, by attribute ("parent" -> "workelo.unit.eng"). The
+        engine orders changes by them and the provider resolves them to remote ids.
+    remote_id: the system's own id (live resources only).
+    protected: the object may not be removed or deactivated by any plan.
+    source: where the desired value comes from: "yaml" or "hrms".
+    server: live fields the system populates that are not diffed (status, created_at...).
+    """
+
+    kind: str
+    key: str
+    attrs: dict[str, Any] = field(default_factory=dict)
+    identities: tuple[str, ...] = ()
+    refs: dict[str, str] = field(default_factory=dict)
+    remote_id: str | None = None
+    protected: bool = False
+    source: str = "yaml"
+    server: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Change:
+    """One thing a plan would do to one resource.
+
+    before/after: the managed attrs as live and as desired (None for create/delete).
+    fields: only the attrs that differ, name -> [old, new].
+    reason: why this change is in the plan, in words a reviewer reads ("absent from
+        config; prune policy employees=true", "status inactive in config").
+    depends_on: addresses that must be applied first.
+    """
+
+    action: Action
+    provider: str
+    kind: str
+    key: str
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    fields: dict[str, list[Any]] = field(default_factory=dict)
+    reason: str = ""
+    depends_on: list[str] = field(default_factory=list)
+    remote_id: str | None = None
+    refs: dict[str, str] = field(default_factory=dict)
+    source: str = "yaml"
+
+    @property
+    def address(self) -> str:
+        return f"{self.provider}.{self.kind}.{self.key}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "address": self.address,
+            "action": self.action,
+            "provider": self.provider,
+            "kind": self.kind,
+            "key": self.key,
+            "before": self.before,
+            "after": self.after,
+            "fields": self.fields,
+            "reason": self.reason,
+            "depends_on": sorted(self.depends_on),
+            "remote_id": self.remote_id,
+            "refs": dict(sorted(self.refs.items())),
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Change:
+        return cls(
+            action=data["action"], provider=data["provider"], kind=data["kind"],
+            key=data["key"], before=data.get("before"), after=data.get("after"),
+            fields=data.get("fields") or {}, reason=data.get("reason", ""),
+            depends_on=list(data.get("depends_on") or []), remote_id=data.get("remote_id"),
+            refs=dict(data.get("refs") or {}), source=data.get("source", "yaml"),
+        )
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something a reviewer should know that is not a change: an audit disagreement
+    (HRMS), a live object orgctl cannot match, an identity matched by fallback."""
+
+    provider: str
+    kind: str
+    key: str
+    message: str
+    level: Literal["warning", "info"] = "warning"
+
+    @property
+    def address(self) -> str:
+        return f"{self.provider}.{self.kind}.{self.key}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"address": self.address, "level": self.level, "message": self.message}

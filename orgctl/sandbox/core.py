@@ -1,0 +1,396 @@
+"""What every emulator shares: fault and latency injection, the request log, rate limiting,
+and running ASGI apps as real HTTP servers on loopback ports.
+
+An emulator is a subclass of `Emulator`: it owns its in-memory state (seeded from a fixture),
+declares its Starlette routes, and implements the documented behaviour of one system. The
+`FaultInjector` middleware wraps every emulator the same way, so the faults a test asks for
+(`Faults.parse("5xx=0.1,429=0.05,drop=0.02,commit_fail=0.02,latency=20")`) mean the same in
+all four.
+
+Paths under `/_sandbox/` are the control plane (state, request log, counters, reset): never
+faulted, never counted, not part of any documented API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import socket
+import threading
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Match, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+CONTROL_PREFIX = "/_sandbox"
+
+
+@dataclass
+class Faults:
+    """What to inject, as probabilities per request and milliseconds of latency.
+
+    error_rate: answer 503 before the handler runs (nothing committed).
+    rate_429: answer 429 with Retry-After before the handler runs.
+    drop_rate: close the connection mid-response before the handler runs.
+    commit_fail_rate: run the handler (the write commits), then answer 500 or drop the
+        connection: the case that makes careless clients create duplicates.
+    latency_ms / jitter_ms: added before every request.
+    retry_after: seconds announced in injected 429s.
+    """
+
+    error_rate: float = 0.0
+    rate_429: float = 0.0
+    drop_rate: float = 0.0
+    commit_fail_rate: float = 0.0
+    latency_ms: float = 0.0
+    jitter_ms: float = 0.0
+    retry_after: float = 1.0
+    seed: int | None = None
+
+    KEYS = {
+        "5xx": "error_rate",
+        "429": "rate_429",
+        "drop": "drop_rate",
+        "commit_fail": "commit_fail_rate",
+        "latency": "latency_ms",
+        "jitter": "jitter_ms",
+        "retry_after": "retry_after",
+        "seed": "seed",
+    }
+
+    @classmethod
+    def parse(cls, spec: str | None) -> Faults:
+        """Parse `5xx=0.1,429=0.05,drop=0.02,commit_fail=0.02,latency=20,jitter=5,seed=1`."""
+        faults = cls()
+        for part in filter(None, (p.strip() for p in (spec or "").split(","))):
+            name, sep, value = part.partition("=")
+            if not sep or name not in cls.KEYS:
+                known = ", ".join(cls.KEYS)
+                raise ValueError(f"bad fault {part!r}: expected NAME=VALUE with NAME in {known}")
+            attr = cls.KEYS[name]
+            try:
+                setattr(faults, attr, int(value) if attr == "seed" else float(value))
+            except ValueError:
+                raise ValueError(f"bad fault {part!r}: {value!r} is not a number") from None
+        return faults
+
+    @property
+    def any(self) -> bool:
+        return bool(self.error_rate or self.rate_429 or self.drop_rate or self.commit_fail_rate)
+
+
+@dataclass
+class LoggedRequest:
+    method: str
+    path: str
+    route: str
+    status: int
+    fault: str | None
+    at: float
+
+
+class RequestLog:
+    """Every request an emulator answered: for tests that count and benchmarks that measure."""
+
+    def __init__(self, keep: int = 200_000):
+        self.entries: deque[LoggedRequest] = deque(maxlen=keep)
+        self.counters: Counter[tuple[str, str, int]] = Counter()
+        self._lock = threading.Lock()
+
+    def add(self, entry: LoggedRequest) -> None:
+        with self._lock:
+            self.entries.append(entry)
+            self.counters[(entry.method, entry.route, entry.status)] += 1
+
+    def count(self, method: str | None = None, route: str | None = None,
+              status: int | None = None) -> int:
+        """How many requests matched; None matches anything."""
+        with self._lock:
+            return sum(
+                n for (m, r, s), n in self.counters.items()
+                if (method is None or m == method)
+                and (route is None or r == route)
+                and (status is None or s == status)
+            )
+
+    def clear(self) -> None:
+        with self._lock:
+            self.entries.clear()
+            self.counters.clear()
+
+    def as_json(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "total": sum(self.counters.values()),
+                "counters": [
+                    {"method": m, "route": r, "status": s, "count": n}
+                    for (m, r, s), n in sorted(self.counters.items())
+                ],
+            }
+
+
+class SlidingWindowLimiter:
+    """At most `limit` hits per `window` seconds per key; says how long until the next slot."""
+
+    def __init__(self, limit: int, window: float):
+        self.limit = limit
+        self.window = window
+        self._hits: dict[str, deque[float]] = {}
+
+    def hit(self, key: str, now: float | None = None) -> float:
+        """Record a hit; return 0 if allowed, else the seconds to wait (nothing recorded)."""
+        now = time.monotonic() if now is None else now
+        hits = self._hits.setdefault(key, deque())
+        while hits and hits[0] <= now - self.window:
+            hits.popleft()
+        if len(hits) >= self.limit:
+            return max(hits[0] + self.window - now, 0.001)
+        hits.append(now)
+        return 0.0
+
+    def remaining(self, key: str) -> int:
+        return max(self.limit - len(self._hits.get(key, ())), 0)
+
+
+class _Dropped(Exception):
+    """Raised after a partial response so the server closes the connection."""
+
+
+class FaultInjector:
+    """ASGI middleware: latency, injected errors, dropped connections, commit-then-fail,
+    and the request log. Wraps one emulator."""
+
+    def __init__(self, app: ASGIApp, emulator: Emulator):
+        self.app = app
+        self.emulator = emulator
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        emu = self.emulator
+        faults = emu.faults
+        rng = emu.rng
+        if faults.latency_ms or faults.jitter_ms:
+            delay = faults.latency_ms + rng.uniform(0, faults.jitter_ms)
+            await asyncio.sleep(delay / 1000)
+        status_box: list[int] = [0]
+
+        async def send_logged(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_box[0] = message["status"]
+            await send(message)
+
+        fault = None
+        if faults.any:
+            roll = rng.random()
+            edges = (
+                ("5xx", faults.error_rate),
+                ("429", faults.rate_429),
+                ("drop", faults.drop_rate),
+                ("commit_fail", faults.commit_fail_rate),
+            )
+            acc = 0.0
+            for name, rate in edges:
+                acc += rate
+                if roll < acc:
+                    fault = name
+                    break
+        try:
+            if fault == "5xx":
+                await Response("Service Unavailable (injected)", 503)(scope, receive, send_logged)
+            elif fault == "429":
+                await JSONResponse(
+                    {"message": "Too Many Requests (injected)"}, 429,
+                    headers={"Retry-After": f"{faults.retry_after:g}"},
+                )(scope, receive, send_logged)
+            elif fault == "drop":
+                status_box[0] = 599
+                await _drop(send)
+            elif fault == "commit_fail":
+                await self.app(scope, receive, _discard)
+                if rng.random() < 0.5:
+                    await Response("Internal Server Error (injected)", 500)(
+                        scope, receive, send_logged)
+                else:
+                    status_box[0] = 599
+                    await _drop(send)
+            else:
+                await self.app(scope, receive, send_logged)
+        finally:
+            emu.log.add(LoggedRequest(
+                method=scope["method"], path=scope["path"], route=emu.route_of(scope),
+                status=status_box[0], fault=fault, at=time.time(),
+            ))
+
+
+async def _discard(message: Message) -> None:
+    return None
+
+
+async def _drop(send: Send) -> None:
+    """Start a response that promises a body, send part of it, then abort: the client sees
+    the peer closing the connection mid-message, as with a reset."""
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-length", b"1000"), (b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": b"{", "more_body": True})
+    raise _Dropped("connection dropped (injected)")
+
+
+class Emulator:
+    """Base of the four emulators. Subclasses set `name`, implement `routes()` and
+    `load_seed()`, and keep all state in plain dicts guarded by `self.lock`.
+
+    Tests read state directly (`emulator.state`), or over HTTP at `/_sandbox/state`.
+    """
+
+    name = "emulator"
+
+    def __init__(self, seed: dict[str, Any] | None = None, faults: Faults | None = None,
+                 **options: Any):
+        self.faults = faults or Faults()
+        self.rng = random.Random(self.faults.seed)
+        self.log = RequestLog()
+        self.lock = threading.RLock()
+        self.options = options
+        self.state: dict[str, Any] = {}
+        self.load_seed(seed or {})
+        self._routes = self.routes()
+        self.app = self._build_app()
+
+    # -- to implement -------------------------------------------------------------------
+    def routes(self) -> list[BaseRoute]:
+        raise NotImplementedError
+
+    def load_seed(self, seed: dict[str, Any]) -> None:
+        """Replace the state with the fixture's content (the emulator's own seed format)."""
+        raise NotImplementedError
+
+    def credentials(self) -> dict[str, str]:
+        """Throw-away credentials that work against this emulator, for `sandbox serve`."""
+        raise NotImplementedError
+
+    # -- shared -------------------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        """A JSON-able copy of the state, for tests and `/_sandbox/state`."""
+        import copy
+
+        with self.lock:
+            return copy.deepcopy(self.state)
+
+    def route_of(self, scope: Scope) -> str:
+        for route in self._routes:
+            if isinstance(route, Route):
+                match, _ = route.matches(scope)
+                if match == Match.FULL:
+                    return route.path
+        return scope["path"]
+
+    def _build_app(self) -> ASGIApp:
+        control = [
+            Route(f"{CONTROL_PREFIX}/state", self._control_state),
+            Route(f"{CONTROL_PREFIX}/log", self._control_log),
+            Route(f"{CONTROL_PREFIX}/reset", self._control_reset, methods=["POST"]),
+        ]
+        app = Starlette(routes=control + self._routes)
+        return FaultInjector(app, self)
+
+    async def _control_state(self, request: Request) -> Response:
+        return JSONResponse(self.snapshot())
+
+    async def _control_log(self, request: Request) -> Response:
+        return JSONResponse(self.log.as_json())
+
+    async def _control_reset(self, request: Request) -> Response:
+        body = await request.json() if await request.body() else {}
+        with self.lock:
+            self.load_seed(body)
+        self.log.clear()
+        return JSONResponse({"reset": True})
+
+
+class ServerThread:
+    """Runs ASGI apps on free loopback ports in one background thread with its own loop."""
+
+    def __init__(self, apps: dict[str, ASGIApp], host: str = "127.0.0.1",
+                 ports: dict[str, int] | None = None):
+        self.host = host
+        self.apps = apps
+        self.sockets: dict[str, socket.socket] = {}
+        for name in apps:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            # Accepted sockets inherit this on Linux; without it a keep-alive client waits
+            # ~40 ms per request on Nagle + delayed ACK.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.bind((host, (ports or {}).get(name, 0)))
+            sock.listen(512)
+            sock.setblocking(False)
+            self.sockets[name] = sock
+        self.servers: dict[str, uvicorn.Server] = {}
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def url(self, name: str) -> str:
+        return f"http://{self.host}:{self.sockets[name].getsockname()[1]}"
+
+    def start(self) -> ServerThread:
+        ready = threading.Event()
+
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            for name, app in self.apps.items():
+                config = uvicorn.Config(app, log_level="critical", lifespan="off",
+                                        access_log=False, timeout_keep_alive=30)
+                self.servers[name] = uvicorn.Server(config)
+            tasks = [
+                asyncio.create_task(srv.serve(sockets=[self.sockets[name]]))
+                for name, srv in self.servers.items()
+            ]
+            while not all(s.started for s in self.servers.values()):
+                await asyncio.sleep(0.01)
+            ready.set()
+            await asyncio.gather(*tasks)
+
+        def run() -> None:
+            # uvicorn installs signal handlers only in the main thread; here it does not.
+            asyncio.run(main())
+
+        self._thread = threading.Thread(target=run, name="orgctl-sandbox", daemon=True)
+        self._thread.start()
+        if not ready.wait(15):
+            raise RuntimeError("sandbox servers did not start within 15 s")
+        return self
+
+    def stop(self) -> None:
+        for srv in self.servers.values():
+            srv.should_exit = True
+        if self._thread:
+            self._thread.join(10)
+        for sock in self.sockets.values():
+            sock.close()
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@dataclass
+class ApiError(Exception):
+    """Raised by handlers to answer with a documented error body."""
+
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def response(self) -> Response:
+        return JSONResponse(self.body, self.status, headers=self.headers)
