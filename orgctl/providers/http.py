@@ -1,0 +1,398 @@
+"""The HTTP layer every provider talks through: auth, retries, pacing, paging, redaction.
+
+One `Http` per provider run. It knows nothing of HR concepts; it knows what hostile APIs do:
+expiring tokens, rate limits, pagination caps, 5xx, resets and slow answers.
+
+Retry rules (why they differ):
+- 429 means "not processed": every request waits `Retry-After` and tries again.
+- A connection that could not be opened sent nothing: every request retries.
+- 5xx, a timeout, or a connection lost after the request was sent leave the outcome unknown.
+  Idempotent requests (GET, PUT, PATCH, DELETE) retry with exponential backoff and jitter;
+  a POST raises `UnknownOutcome`, so the caller looks the object up by its key before
+  trying again. That rule is what keeps a retried create from making a duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import random
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import httpx
+
+from orgctl.errors import ProviderError
+from orgctl.redact import redact, register
+
+log = logging.getLogger("orgctl.http")
+
+DEFAULT_TIMEOUT = 30.0
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+class ApiError(ProviderError):
+    """The system answered with a definite error status."""
+
+    def __init__(self, provider: str, method: str, path: str, status: int, body: Any):
+        self.status = status
+        self.body = body
+        detail = body if isinstance(body, str) else _short(body)
+        super().__init__(provider, redact(f"{method} {path} answered {status}: {detail}"))
+
+
+class UnknownOutcome(ProviderError):
+    """A non-idempotent request may or may not have taken effect."""
+
+
+def _short(body: Any, limit: int = 300) -> str:
+    import json
+
+    text = json.dumps(body, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+# -- auth -----------------------------------------------------------------------------------
+
+class Auth:
+    """How a provider proves who it is. `headers()` is called before every request;
+    `refresh()` after a 401, once, before the request is tried again."""
+
+    async def headers(self, http: Http) -> dict[str, str]:
+        return {}
+
+    async def refresh(self, http: Http) -> bool:
+        """Get fresh credentials; False when there is nothing to refresh."""
+        return False
+
+
+class StaticHeaders(Auth):
+    """Fixed headers: HRMS's bearer token and X-Environment, Workleap's API key."""
+
+    def __init__(self, headers: dict[str, str]):
+        self._headers = dict(headers)
+        for name, value in headers.items():
+            if name.lower() in ("authorization", "x-api-key", "api-key"):
+                register(value.split(" ", 1)[-1])
+                register(value)
+
+    async def headers(self, http: Http) -> dict[str, str]:
+        return self._headers
+
+
+class ClientCredentials(Auth):
+    """OAuth2 client credentials as Workelo does them (seed 000 "Authentication"):
+    multipart POST of client_id/client_secret, a bearer token with `expires_in`, renewed
+    `margin` seconds before it expires and once more on a 401."""
+
+    def __init__(self, path: str, client_id: str, client_secret: str, margin: float = 60.0):
+        self.path = path
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.margin = margin
+        self._token: str | None = None
+        self._expires_at = 0.0
+        self._lock = asyncio.Lock()
+        register(client_secret)
+
+    async def headers(self, http: Http) -> dict[str, str]:
+        if self._token is None or time.monotonic() >= self._expires_at:
+            await self._fetch(http, stale=self._token)
+        return {"Authorization": f"Bearer {self._token}"}
+
+    async def refresh(self, http: Http) -> bool:
+        await self._fetch(http, stale=self._token)
+        return True
+
+    async def _fetch(self, http: Http, stale: str | None) -> None:
+        async with self._lock:
+            if self._token is not None and self._token != stale:
+                return  # another task renewed it while we waited
+            files = {"client_id": (None, self.client_id),
+                     "client_secret": (None, self.client_secret)}
+            resp = await http.request("POST", self.path, files=files, auth=False, idempotent=True)
+            body = resp.json()
+            token = body.get("access_token")
+            if not token:
+                raise ProviderError(http.provider, f"POST {self.path} returned no access_token")
+            register(token)
+            ttl = float(body.get("expires_in") or 3600)
+            self._token = token
+            self._expires_at = time.monotonic() + max(ttl - min(self.margin, ttl / 2), 0.0)
+
+
+class SignInHeaders(Auth):
+    """Devise-style token auth as Worklete does it (seed 004 "Sign in a user"): POST the
+    credentials, then send the `access-token`, `client` and `uid` response headers on every
+    call; sign in again once on a 401."""
+
+    def __init__(self, path: str, body: dict[str, Any],
+                 header_names: Sequence[str] = ("access-token", "client", "uid")):
+        self.path = path
+        self.body = body
+        self.header_names = tuple(header_names)
+        self._headers: dict[str, str] | None = None
+        self._lock = asyncio.Lock()
+        register(str(body.get("password", "")))
+
+    async def headers(self, http: Http) -> dict[str, str]:
+        if self._headers is None:
+            await self._sign_in(http, stale=None)
+        assert self._headers is not None
+        return self._headers
+
+    async def refresh(self, http: Http) -> bool:
+        await self._sign_in(http, stale=self._headers)
+        return True
+
+    async def _sign_in(self, http: Http, stale: dict[str, str] | None) -> None:
+        async with self._lock:
+            if self._headers is not None and self._headers is not stale:
+                return
+            resp = await http.request("POST", self.path, json=self.body, auth=False,
+                                      idempotent=True)
+            headers = {}
+            for name in self.header_names:
+                value = resp.headers.get(name)
+                if not value:
+                    raise ProviderError(http.provider,
+                                        f"sign-in answered without the {name} header")
+                headers[name] = value
+            register(headers.get("access-token"))
+            self._headers = headers
+
+
+# -- pacing ---------------------------------------------------------------------------------
+
+class Pacer:
+    """Client-side sliding-window limiter: at most `limit` requests per `window` seconds.
+    Requests wait for a slot instead of discovering the limit through 429s."""
+
+    def __init__(self, limit: int, window: float):
+        self.limit = limit
+        self.window = window
+        self._sent: deque[float] = deque()
+        self._lock = asyncio.Lock()
+        self.waited = 0.0
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                now = time.monotonic()
+                while self._sent and self._sent[0] <= now - self.window:
+                    self._sent.popleft()
+                if len(self._sent) < self.limit:
+                    self._sent.append(now)
+                    return
+                delay = self._sent[0] + self.window - now
+                self.waited += delay
+                await asyncio.sleep(delay)
+
+    def eta(self, requests: int) -> float:
+        """Seconds the pacer alone needs to let `requests` more through."""
+        if requests <= self.limit - len(self._sent):
+            return 0.0
+        return math.ceil((requests - (self.limit - len(self._sent))) / self.limit) * self.window
+
+    @classmethod
+    def parse(cls, spec: str | int | None, default: str | None = None) -> Pacer | None:
+        """'1000/h', '60/m', '10/s', or an int meaning per hour; None or 0: no pacing."""
+        spec = spec if spec not in (None, "") else default
+        if spec in (None, 0, "0", "none"):
+            return None
+        if isinstance(spec, int):
+            return cls(spec, 3600.0)
+        count, _, unit = str(spec).partition("/")
+        windows = {"h": 3600.0, "hour": 3600.0, "m": 60.0, "min": 60.0, "s": 1.0, "sec": 1.0}
+        if not count.strip().isdigit() or unit.strip() not in windows:
+            raise ValueError(f"rate_limit {spec!r}: expected like '1000/h', '60/m' or '10/s'")
+        return cls(int(count), windows[unit.strip()])
+
+
+# -- the client -----------------------------------------------------------------------------
+
+class Http:
+    """An httpx.AsyncClient wrapped with the provider's auth, retries, pacing and paging."""
+
+    def __init__(self, provider: str, base_url: str, auth: Auth | None = None,
+                 timeout: float = DEFAULT_TIMEOUT, max_concurrency: int = 8,
+                 pacer: Pacer | None = None, retries: int = 5, backoff: float = 0.2,
+                 max_backoff: float = 10.0, transport: httpx.AsyncBaseTransport | None = None):
+        self.provider = provider
+        self.base_url = base_url.rstrip("/")
+        self.auth = auth or Auth()
+        self.pacer = pacer
+        self.retries = retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.requests = 0
+        self.throttled = 0  # 429s received
+        self._sem = asyncio.Semaphore(max(1, max_concurrency))
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(max_connections=max(1, max_concurrency),
+                                max_keepalive_connections=max(1, max_concurrency)),
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def url(self, path: str) -> str:
+        if path.startswith(("http://", "https://")):
+            return path
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    async def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
+                      json: Any = None, data: Any = None, files: Any = None,
+                      content: bytes | str | None = None, headers: dict[str, str] | None = None,
+                      idempotent: bool | None = None, allow: Sequence[int] = (),
+                      auth: bool = True) -> httpx.Response:
+        """Send one request with retries; return the response when its status is 2xx or in
+        `allow`, raise ApiError for any other definite answer, UnknownOutcome when a
+        non-idempotent request may have taken effect, ProviderError when unreachable."""
+        method = method.upper()
+        idempotent = method in IDEMPOTENT if idempotent is None else idempotent
+        url = self.url(path)
+        refreshed = False
+        attempt = 0
+        while True:
+            attempt += 1
+            send_headers = dict(headers or {})
+            if auth:
+                send_headers.update(await self.auth.headers(self))
+            if self.pacer:
+                await self.pacer.acquire()
+            started = time.monotonic()
+            try:
+                async with self._sem:
+                    self.requests += 1
+                    resp = await self._client.request(
+                        method, url, params=params, json=json, data=data, files=files,
+                        content=content, headers=send_headers)
+            except httpx.ConnectError as exc:
+                # Nothing was sent: safe to retry whatever the method.
+                if attempt > self.retries:
+                    raise ProviderError(self.provider, redact(
+                        f"cannot reach {self.base_url}: {exc}")) from None
+                await self._sleep_backoff(attempt)
+                continue
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                outcome = f"{method} {path}: {type(exc).__name__} after the request was sent"
+                log.info(redact(f"{self.provider} {outcome}"))
+                if not idempotent:
+                    raise UnknownOutcome(self.provider, redact(outcome)) from None
+                if attempt > self.retries:
+                    raise ProviderError(self.provider, redact(
+                        f"{outcome}; gave up after {attempt} attempts")) from None
+                await self._sleep_backoff(attempt)
+                continue
+            elapsed = (time.monotonic() - started) * 1000
+            log.debug(redact(f"{self.provider} {method} {url} -> {resp.status_code} "
+                             f"({elapsed:.0f} ms)"))
+            status = resp.status_code
+            if status < 300 or status in allow:
+                return resp
+            if status == 401 and auth and not refreshed:
+                refreshed = await self.auth.refresh(self)
+                if refreshed:
+                    continue
+            if status == 429:
+                self.throttled += 1
+                if attempt > self.retries + 5:
+                    raise ApiError(self.provider, method, path, status, _body(resp))
+                await asyncio.sleep(self._retry_after(resp, attempt))
+                continue
+            if status >= 500:
+                if not idempotent:
+                    raise UnknownOutcome(self.provider, redact(
+                        f"{method} {path} answered {status}; the change may have been made"))
+                if attempt > self.retries:
+                    raise ApiError(self.provider, method, path, status, _body(resp))
+                await self._sleep_backoff(attempt)
+                continue
+            raise ApiError(self.provider, method, path, status, _body(resp))
+
+    async def _sleep_backoff(self, attempt: int) -> None:
+        delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
+        await asyncio.sleep(delay * (0.5 + random.random() / 2))  # full jitter would stall
+
+    def _retry_after(self, resp: httpx.Response, attempt: int) -> float:
+        value = resp.headers.get("Retry-After")
+        try:
+            return max(float(value), 0.0) if value is not None else self.backoff * 2 ** attempt
+        except ValueError:
+            return self.backoff * 2 ** attempt
+
+    # -- verbs returning parsed JSON --------------------------------------------------------
+    async def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        return _body(await self.request("GET", path, params=params))
+
+    async def post(self, path: str, **kwargs: Any) -> Any:
+        return _body(await self.request("POST", path, **kwargs))
+
+    async def put(self, path: str, **kwargs: Any) -> Any:
+        return _body(await self.request("PUT", path, **kwargs))
+
+    async def patch(self, path: str, **kwargs: Any) -> Any:
+        return _body(await self.request("PATCH", path, **kwargs))
+
+    async def delete(self, path: str, **kwargs: Any) -> Any:
+        return _body(await self.request("DELETE", path, **kwargs))
+
+    # -- paging -----------------------------------------------------------------------------
+    async def paginate_offset(self, path: str, params: dict[str, Any] | None = None, *,
+                              limit: int, items: Callable[[Any], list[Any]],
+                              total: Callable[[Any], int | None],
+                              limit_param: str = "limit", offset_param: str = "offset",
+                              ) -> list[Any]:
+        """All items of an offset/limit collection (Workelo): the first page tells the
+        total, the rest are fetched concurrently."""
+        def page_params(index: int) -> dict[str, Any]:
+            return {**(params or {}), limit_param: limit, offset_param: index * limit}
+
+        return await self._paginate(path, page_params, 0, limit, items, total)
+
+    async def paginate_pages(self, path: str, params: dict[str, Any] | None = None, *,
+                             size: int, items: Callable[[Any], list[Any]],
+                             total: Callable[[Any], int | None], first: int = 0,
+                             page_param: str = "page", size_param: str = "size") -> list[Any]:
+        """All items of a page/size collection (Worklete, HRMS)."""
+        def page_params(index: int) -> dict[str, Any]:
+            return {**(params or {}), page_param: index, size_param: size}
+
+        return await self._paginate(path, page_params, first, size, items, total)
+
+    async def _paginate(self, path: str, page_params: Callable[[int], dict[str, Any]],
+                        first: int, size: int, items: Callable[[Any], list[Any]],
+                        total: Callable[[Any], int | None]) -> list[Any]:
+        body = await self.get(path, page_params(first))
+        result = list(items(body))
+        count = total(body)
+        if count is not None:
+            pages = math.ceil(count / size) if size else 1
+            rest = await asyncio.gather(
+                *(self.get(path, page_params(first + i)) for i in range(1, pages)))
+            for page in rest:
+                result.extend(items(page))
+            return result
+        index = first
+        page_items = result
+        while len(page_items) >= size:
+            index += 1
+            page_items = list(items(await self.get(path, page_params(index))))
+            result.extend(page_items)
+        return result
+
+
+def _body(resp: httpx.Response) -> Any:
+    if not resp.content:
+        return None
+    try:
+        return resp.json()
+    except ValueError:
+        return resp.text

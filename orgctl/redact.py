@@ -1,0 +1,45 @@
+"""Secret redaction: every secret value orgctl resolves is registered here, and every log
+line, error message and journal entry passes through `redact()` before it leaves the process.
+
+Registration is global on purpose: a secret read from the environment in the config loader
+must be hidden from an HTTP log line written three layers down, without threading it through.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+MASK = "***"
+_MIN_LENGTH = 4  # shorter values would mask ordinary words; no real credential is that short
+
+_lock = threading.Lock()
+_secrets: set[str] = set()
+
+
+def register(value: str | None) -> None:
+    """Remember a secret so `redact` hides it everywhere from now on."""
+    if value and len(value) >= _MIN_LENGTH:
+        with _lock:
+            _secrets.add(value)
+
+
+def redact(text: str) -> str:
+    """`text` with every registered secret replaced by ***."""
+    if not _secrets or not text:
+        return text
+    with _lock:
+        secrets = sorted(_secrets, key=len, reverse=True)
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that redacts the formatted message of every record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        return True
