@@ -1,0 +1,371 @@
+"""The HRMS public API (Workbeats, seed 002) as a local emulator: read-only users,
+departments and positions behind a Bearer application token, scopes and `X-Environment`.
+
+Routes live under `/api/v1/...` so a provider's base URL is `http://127.0.0.1:PORT/api`,
+as the seed's is `https://dev.workbeats.app/api`.
+
+Documented by the seed (section "Step 3 - Understand the API Structure" and "Step 4 -
+Handle Errors"): the four GET endpoints, the `{data: [{id, type, attributes}]}` list shape
+with user attributes staffId, email, name, preferred_name, phone, status; the scopes
+users:read, departments:read, positions:read; the two headers; the 400 / 401 / 403 / 404
+bodies.
+
+Assumed, because the seed is silent (each marked ASSUMED where it is implemented):
+- pagination: JSON:API style `page[number]` (from 1) and `page[size]` (default 25,
+  larger sizes clamped to 100), `meta: {total, page, size}`, `links: {self, next, prev}`;
+- `include=department,position,work_locations` on the user list, answered the way the
+  detail endpoint answers: JSON:API `relationships` on each user plus a top-level
+  `included` array. It needs only users:read, like the detail endpoint;
+- department attributes `{name}`, position attributes `{title}`, work location
+  attributes `{name}`;
+- the order of checks: a missing or unknown token is 401 before anything else; then a
+  missing or invalid `X-Environment` is 400 with the documented field-error shape; a
+  token used in another environment than its own is 401; a missing scope is 403.
+- `Content-Type` is not enforced on GET requests (they have no body).
+
+Seed fixture format (YAML or JSON; every key optional):
+
+    tokens:                      # default: one token "sandbox-hrms-token", all scopes, staging
+      - token: sandbox-hrms-token
+        scopes: [users:read, departments:read, positions:read]
+        environment: staging     # staging or uat
+    departments:
+      - {id: dept_001, name: Engineering}      # id defaults to dept_NNN
+    positions:
+      - {id: pos_001, title: Software Engineer} # id defaults to pos_NNN
+    users:
+      - id: user_001             # defaults to user_NNN
+        staffId: S0001
+        email: john.doe@company.com
+        name: John Doe
+        preferred_name: John     # optional
+        phone: "+60123456789"    # optional
+        status: active           # active (default) or inactive
+        department: dept_001     # a department id or name, optional
+        position: Software Engineer  # a position id or title, optional
+        work_locations: [Kuala Lumpur]  # names, created on first use
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Match, Route
+
+from orgctl.sandbox.core import ApiError, Emulator
+
+SCOPES = ("users:read", "departments:read", "positions:read")
+ENVIRONMENTS = ("staging", "uat")
+DEFAULT_TOKEN = "sandbox-hrms-token"
+
+# ASSUMED (seed silent on pagination): JSON:API-style page parameters and limits.
+PAGE_NUMBER = "page[number]"
+PAGE_SIZE = "page[size]"
+DEFAULT_PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
+
+# ASSUMED (seed silent): what `include=` accepts on the user list, and the JSON:API type
+# of each related object.
+INCLUDABLE = {"department": "department", "position": "position",
+              "work_locations": "work_location"}
+
+UNAUTHENTICATED = {"message": "Unauthenticated"}
+FORBIDDEN = {"message": "Insufficient permissions for this resource"}
+NOT_FOUND = {"message": "Resource not found"}
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _validation_failed(field: str, message: str) -> ApiError:
+    return ApiError(400, {"message": "Validation failed", "errors": {field: [message]}})
+
+
+class HrmsEmulator(Emulator):
+    """The HRMS public API, read-only, seeded from a fixture (see the module docstring)."""
+
+    name = "hrms"
+
+    # -- seed ---------------------------------------------------------------------------
+    def load_seed(self, seed: dict[str, Any]) -> None:
+        tokens = seed.get("tokens") or [
+            {"token": DEFAULT_TOKEN, "scopes": list(SCOPES), "environment": "staging"}
+        ]
+        state_tokens: dict[str, dict[str, Any]] = {}
+        for t in tokens:
+            env = t.get("environment", "staging")
+            if env not in ENVIRONMENTS:
+                raise ValueError(f"hrms seed: token environment {env!r} is not one of "
+                                 f"{', '.join(ENVIRONMENTS)}")
+            unknown = set(t.get("scopes", ())) - set(SCOPES)
+            if unknown:
+                raise ValueError(f"hrms seed: unknown scopes {sorted(unknown)}; "
+                                 f"known: {', '.join(SCOPES)}")
+            state_tokens[str(t["token"])] = {
+                "scopes": sorted(t.get("scopes", SCOPES)), "environment": env,
+            }
+
+        departments = [
+            {"id": str(d.get("id") or f"dept_{i:03d}"), "name": d["name"]}
+            for i, d in enumerate(seed.get("departments") or [], 1)
+        ]
+        positions = [
+            {"id": str(p.get("id") or f"pos_{i:03d}"), "title": p["title"]}
+            for i, p in enumerate(seed.get("positions") or [], 1)
+        ]
+        dept_ref = _reference_index(departments, "name")
+        pos_ref = _reference_index(positions, "title")
+        locations: list[dict[str, str]] = []
+        location_ref: dict[str, str] = {}
+
+        users = []
+        for i, u in enumerate(seed.get("users") or [], 1):
+            uid = str(u.get("id") or f"user_{i:03d}")
+            who = u.get("staffId") or uid
+            wl_ids = []
+            for wl in u.get("work_locations") or []:
+                name = wl["name"] if isinstance(wl, dict) else str(wl)
+                if name not in location_ref:
+                    location_ref[name] = f"wl_{len(locations) + 1:03d}"
+                    locations.append({"id": location_ref[name], "name": name})
+                wl_ids.append(location_ref[name])
+            users.append({
+                "id": uid,
+                "staffId": u.get("staffId"),
+                "email": u.get("email"),
+                "name": u.get("name"),
+                "preferred_name": u.get("preferred_name"),
+                "phone": u.get("phone"),
+                "status": u.get("status", "active"),
+                "department": _resolve(dept_ref, u.get("department"), "department", who),
+                "position": _resolve(pos_ref, u.get("position"), "position", who),
+                "work_locations": wl_ids,
+            })
+        ids = [u["id"] for u in users]
+        if len(set(ids)) != len(ids):
+            raise ValueError("hrms seed: user ids must be unique")
+
+        # Lists, not dicts: pages are slices, O(page) per request even at 100k users.
+        self.state = {
+            "tokens": state_tokens,
+            "departments": departments,
+            "positions": positions,
+            "work_locations": locations,
+            "users": users,
+        }
+
+    def credentials(self) -> dict[str, str]:
+        tokens = self.state["tokens"]
+        full = [t for t, v in tokens.items() if set(v["scopes"]) == set(SCOPES)]
+        token = (full or list(tokens))[0]
+        return {"token": token, "environment": tokens[token]["environment"]}
+
+    # -- routes -------------------------------------------------------------------------
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/api/v1/users", self._guard("users:read", self.list_users)),
+            Route("/api/v1/users/{user_id}", self._guard("users:read", self.get_user)),
+            Route("/api/v1/departments",
+                  self._guard("departments:read", self.list_departments)),
+            Route("/api/v1/positions", self._guard("positions:read", self.list_positions)),
+            # Unknown paths answer with the seed's 404 body rather than Starlette's text.
+            Route("/api/{path:path}", self._unknown,
+                  methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]),
+        ]
+
+    def _guard(self, scope: str, handler: Handler) -> Handler:
+        async def endpoint(request: Request) -> Response:
+            try:
+                self._authorize(request, scope)
+                return await handler(request)
+            except ApiError as err:
+                return err.response()
+
+        return endpoint
+
+    def _authorize(self, request: Request, scope: str) -> None:
+        """Seed "Step 4 - Handle Errors". The order of the checks is ASSUMED."""
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        with self.lock:
+            grant = self.state["tokens"].get(token.strip())
+        if scheme.lower() != "bearer" or grant is None:
+            raise ApiError(401, UNAUTHENTICATED)
+        env = request.headers.get("x-environment")
+        if not env:
+            raise _validation_failed("X-Environment", "The X-Environment header is required.")
+        if env not in ENVIRONMENTS:
+            raise _validation_failed(
+                "X-Environment",
+                f"The selected X-Environment is invalid; use one of {', '.join(ENVIRONMENTS)}.")
+        if env != grant["environment"]:
+            # ASSUMED: a token exists only in the environment it was created in.
+            raise ApiError(401, UNAUTHENTICATED)
+        if scope not in grant["scopes"]:
+            raise ApiError(403, FORBIDDEN)
+
+    async def _unknown(self, request: Request) -> Response:
+        known = any(isinstance(r, Route) and r.path != "/api/{path:path}"
+                    and r.matches(request.scope)[0] != Match.NONE for r in self._routes)
+        if known:
+            # ASSUMED: the API is read-only; other methods on its paths are 405.
+            return JSONResponse({"message": "Method not allowed"}, 405, headers={"Allow": "GET"})
+        return JSONResponse(NOT_FOUND, 404)
+
+    # -- handlers -----------------------------------------------------------------------
+    async def list_users(self, request: Request) -> Response:
+        include = _include(request)
+        number, size = _page(request)
+        with self.lock:
+            users = self.state["users"]
+            total = len(users)
+            rows = users[(number - 1) * size: number * size]
+            body = _page_body(request, [self._user(u, include) for u in rows],
+                              total, number, size)
+            if include:
+                body["included"] = self._included(rows, include)
+        return JSONResponse(body)
+
+    async def get_user(self, request: Request) -> Response:
+        user_id = request.path_params["user_id"]
+        # The seed: the detail "includes department, position, work locations".
+        include = tuple(INCLUDABLE)
+        with self.lock:
+            user = next((u for u in self.state["users"] if u["id"] == user_id), None)
+            if user is None:
+                raise ApiError(404, NOT_FOUND)
+            body = {"data": self._user(user, include),
+                    "included": self._included([user], include)}
+        return JSONResponse(body)
+
+    async def list_departments(self, request: Request) -> Response:
+        number, size = _page(request)
+        with self.lock:
+            items = self.state["departments"]
+            rows = [_department(d) for d in items[(number - 1) * size: number * size]]
+            body = _page_body(request, rows, len(items), number, size)
+        return JSONResponse(body)
+
+    async def list_positions(self, request: Request) -> Response:
+        number, size = _page(request)
+        with self.lock:
+            items = self.state["positions"]
+            rows = [_position(p) for p in items[(number - 1) * size: number * size]]
+            body = _page_body(request, rows, len(items), number, size)
+        return JSONResponse(body)
+
+    # -- representations ----------------------------------------------------------------
+    def _user(self, u: dict[str, Any], include: tuple[str, ...]) -> dict[str, Any]:
+        obj: dict[str, Any] = {
+            "id": u["id"],
+            "type": "user",
+            "attributes": {k: u[k] for k in
+                           ("staffId", "email", "name", "preferred_name", "phone", "status")},
+        }
+        if include:
+            rel: dict[str, Any] = {}
+            for name in include:
+                kind = INCLUDABLE[name]
+                if name == "work_locations":
+                    rel[name] = {"data": [{"type": kind, "id": i} for i in u[name]]}
+                else:
+                    rel[name] = {"data": {"type": kind, "id": u[name]} if u[name] else None}
+            obj["relationships"] = rel
+        return obj
+
+    def _included(self, users: list[dict[str, Any]],
+                  include: tuple[str, ...]) -> list[dict[str, Any]]:
+        """The related objects of `users`, each once, in first-referenced order."""
+        render = {
+            "department": (self.state["departments"], _department),
+            "position": (self.state["positions"], _position),
+            "work_locations": (self.state["work_locations"], _work_location),
+        }
+        out: list[dict[str, Any]] = []
+        for name in include:
+            items, to_json = render[name]
+            wanted: dict[str, None] = {}
+            for u in users:
+                for ref in (u[name] if name == "work_locations" else [u[name]]):
+                    if ref:
+                        wanted[ref] = None
+            if wanted:
+                by_id = {i["id"]: i for i in items}
+                out.extend(to_json(by_id[ref]) for ref in wanted if ref in by_id)
+        return out
+
+
+def _department(d: dict[str, Any]) -> dict[str, Any]:
+    return {"id": d["id"], "type": "department", "attributes": {"name": d["name"]}}
+
+
+def _position(p: dict[str, Any]) -> dict[str, Any]:
+    return {"id": p["id"], "type": "position", "attributes": {"title": p["title"]}}
+
+
+def _work_location(w: dict[str, Any]) -> dict[str, Any]:
+    return {"id": w["id"], "type": "work_location", "attributes": {"name": w["name"]}}
+
+
+def _reference_index(items: list[dict[str, Any]], label: str) -> dict[str, str]:
+    """Fixture references may name an object by id or by its label (name, title)."""
+    index = {str(i[label]): i["id"] for i in items}
+    index.update({i["id"]: i["id"] for i in items})
+    return index
+
+
+def _resolve(index: dict[str, str], ref: Any, what: str, who: str) -> str | None:
+    if ref in (None, ""):
+        return None
+    if str(ref) not in index:
+        raise ValueError(f"hrms seed: user {who} refers to unknown {what} {ref!r}")
+    return index[str(ref)]
+
+
+def _include(request: Request) -> tuple[str, ...]:
+    """ASSUMED: `include` is a comma-separated list of INCLUDABLE names."""
+    raw = request.query_params.get("include", "")
+    names = tuple(dict.fromkeys(n.strip() for n in raw.split(",") if n.strip()))
+    bad = [n for n in names if n not in INCLUDABLE]
+    if bad:
+        raise _validation_failed(
+            "include", f"The include value {bad[0]!r} is not supported; "
+                       f"use {', '.join(INCLUDABLE)}.")
+    return names
+
+
+def _page(request: Request) -> tuple[int, int]:
+    """ASSUMED pagination: page[number] from 1, page[size] default 25, clamped to 100."""
+    params = request.query_params
+    number = _positive_int(params.get(PAGE_NUMBER, "1"), PAGE_NUMBER)
+    size = _positive_int(params.get(PAGE_SIZE, str(DEFAULT_PAGE_SIZE)), PAGE_SIZE)
+    return number, min(size, MAX_PAGE_SIZE)
+
+
+def _positive_int(raw: str, field: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise _validation_failed(field, f"The {field} must be an integer of at least 1.")
+    return value
+
+
+def _page_body(request: Request, data: list[dict[str, Any]], total: int,
+               number: int, size: int) -> dict[str, Any]:
+    last = max((total + size - 1) // size, 1)
+
+    def link(n: int) -> str:
+        return str(request.url.include_query_params(**{PAGE_NUMBER: n, PAGE_SIZE: size}))
+
+    return {
+        "data": data,
+        "meta": {"total": total, "page": number, "size": size},
+        "links": {
+            "self": link(number),
+            "next": link(number + 1) if number < last else None,
+            "prev": link(number - 1) if number > 1 else None,
+        },
+    }
