@@ -1,0 +1,27 @@
+"""The connected systems. One module per system; `create()` builds one from its config."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from orgctl.errors import OrgctlError
+from orgctl.model import ProviderConfig
+from orgctl.providers.base import Provider
+
+TYPES: dict[str, str] = {
+    "workelo": "orgctl.providers.workelo:WorkeloProvider",
+    "hrms": "orgctl.providers.hrms:HrmsProvider",
+    "workleap": "orgctl.providers.workleap:WorkleapProvider",
+    "worklete": "orgctl.providers.worklete:WorkleteProvider",
+}
+
+
+def provider_class(type_name: str) -> type[Provider]:
+    if type_name not in TYPES:
+        raise OrgctlError(f"unknown provider type {type_name!r}; known: {', '.join(TYPES)}")
+    module, _, name = TYPES[type_name].partition(":")
+    return getattr(import_module(module), name)
+
+
+def create(config: ProviderConfig) -> Provider:
+    return provider_class(config.type)(config)

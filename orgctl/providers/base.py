@@ -66,6 +66,10 @@ class Provider:
     KINDS: ClassVar[tuple[str, ...]] = ()
     BATCH: ClassVar[bool] = False
     READ_ONLY: ClassVar[bool] = False
+    # Whether live objects of a kind that the config does not mention are removed, when the
+    # config's `prune:` says nothing. Objects default to False (left alone); relation kinds
+    # (scopes, mappings, admins) that only exist as part of a managed object set True.
+    PRUNE_DEFAULTS: ClassVar[dict[str, bool]] = {}
 
     def __init__(self, config: ProviderConfig):
         self.config = config

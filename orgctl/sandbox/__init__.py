@@ -1,0 +1,84 @@
+"""The sandbox: local twins of the four HR systems, as real HTTP servers on loopback.
+
+`Sandbox` starts the emulators in a background thread on free ports (the pytest fixture and
+`orgctl plan --sandbox` use it in-process); `orgctl sandbox serve` runs the same thing in the
+foreground and writes the endpoints file other orgctl commands connect with.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+from orgctl.sandbox.core import Emulator, Faults, ServerThread
+
+EMULATORS: dict[str, str] = {
+    "workelo": "orgctl.sandbox.workelo:WorkeloEmulator",
+    "hrms": "orgctl.sandbox.hrms:HrmsEmulator",
+    "workleap": "orgctl.sandbox.workleap:WorkleapEmulator",
+    "worklete": "orgctl.sandbox.worklete:WorkleteEmulator",
+}
+# Where each emulator serves its API below the server root (the seeds' base paths).
+BASE_PATHS = {"workelo": "/v1", "hrms": "/api", "workleap": "", "worklete": "/api/v1"}
+BUILTIN_FIXTURE = Path(__file__).parent / "fixtures" / "acme-live.yaml"
+
+
+def emulator_class(system: str) -> type[Emulator]:
+    module, _, name = EMULATORS[system].partition(":")
+    return getattr(import_module(module), name)
+
+
+class Sandbox:
+    """All four emulators, started together. `endpoints()` gives, per system, the base URL
+    and throw-away credentials in the shape of a provider block's settings."""
+
+    def __init__(self, seed: dict[str, Any] | None = None, faults: Faults | None = None,
+                 systems: tuple[str, ...] = tuple(EMULATORS),
+                 options: dict[str, dict[str, Any]] | None = None,
+                 host: str = "127.0.0.1", ports: dict[str, int] | None = None):
+        seed = seed or {}
+        self.emulators: dict[str, Emulator] = {
+            name: emulator_class(name)(seed.get(name), faults or Faults(),
+                                       **(options or {}).get(name, {}))
+            for name in systems
+        }
+        self.server = ServerThread({n: e.app for n, e in self.emulators.items()}, host=host,
+                                   ports=ports)
+
+    def start(self) -> Sandbox:
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def url(self, system: str) -> str:
+        return self.server.url(system) + BASE_PATHS[system]
+
+    def endpoints(self) -> dict[str, dict[str, Any]]:
+        return {name: {"url": self.url(name), **emu.credentials()}
+                for name, emu in self.emulators.items()}
+
+    def set_faults(self, faults: Faults) -> None:
+        for emu in self.emulators.values():
+            emu.faults = faults
+
+
+def load_fixture(path: Path | None) -> dict[str, Any]:
+    """A seed fixture (YAML or JSON): a mapping from system name to that emulator's seed."""
+    import yaml
+
+    path = path or BUILTIN_FIXTURE
+    if not path.exists():
+        return {}
+    text = path.read_text(encoding="utf-8")
+    data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    return data or {}

@@ -1,0 +1,288 @@
+"""Apply: make exactly the planned changes, in dependency order, in parallel, safely.
+
+Order: within each provider, creates, updates and deactivations run as a dependency graph
+(`graphlib.TopologicalSorter`: a change starts when everything it depends on is applied);
+deletes run afterwards, kinds in reverse order (memberships before teams, children before
+parents). Providers run concurrently; each is bounded by `parallelism` and paced by its own
+HTTP layer.
+
+Failure: a failed change marks every change that depends on it `skipped` (with the cause);
+independent branches go on. A create whose outcome is unknown is looked up by key before it
+is tried again, so it is never duplicated. Every step is written to the journal as it
+happens, so an interrupted apply can be audited; re-running re-plans from live state and
+does only what is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+from typing import IO, Any
+
+from orgctl.errors import OrgctlError, ProviderError
+from orgctl.providers.base import Provider
+from orgctl.providers.http import UnknownOutcome
+from orgctl.redact import redact
+from orgctl.resources import Change, Resource
+
+MAX_ATTEMPTS = 4
+
+
+@dataclass
+class Outcome:
+    address: str
+    action: str
+    status: str  # applied | failed | skipped | pending | manual
+    detail: str = ""
+    remote_id: str | None = None
+
+
+@dataclass
+class ApplyResult:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def ok(self) -> bool:
+        return not any(o.status in ("failed", "skipped") for o in self.outcomes)
+
+    def summary(self) -> str:
+        parts = [f"{self.count(s)} {s}" for s in ("applied", "failed", "skipped", "pending",
+                                                   "manual") if self.count(s)]
+        return "Apply: " + (", ".join(parts) if parts else "nothing to do") + "."
+
+
+class Journal:
+    """JSON lines, one per event, flushed as written; every line redacted."""
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        self._file: IO[str] | None = None
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = path.open("a", encoding="utf-8")
+
+    def write(self, **event: Any) -> None:
+        if self._file is None:
+            return
+        event = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), **event}
+        self._file.write(redact(json.dumps(event, ensure_ascii=False, default=str)) + "\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+class ProgressLine:
+    """`done / total, rate, ETA` on one rewritten stderr line."""
+
+    def __init__(self, total: int, enabled: bool, stream: IO[str] = sys.stderr):
+        self.total = total
+        self.enabled = enabled and total > 0
+        self.stream = stream
+        self.done = 0
+        self.started = time.monotonic()
+        self._last = 0.0
+
+    def step(self, n: int = 1) -> None:
+        self.done += n
+        now = time.monotonic()
+        if not self.enabled or (now - self._last < 0.2 and self.done < self.total):
+            return
+        self._last = now
+        elapsed = max(now - self.started, 1e-6)
+        rate = self.done / elapsed
+        left = (self.total - self.done) / rate if rate else 0
+        self.stream.write(f"\rapply: {self.done}/{self.total} ({rate:.1f}/s, "
+                          f"ETA {_duration(left)})   ")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    if seconds >= 60:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds}s"
+
+
+async def apply_changes(changes: list[Change], providers: dict[str, Provider],
+                        live: dict[str, list[Resource]], ids: dict[str, str],
+                        parallelism: int = 8, journal: Journal | None = None,
+                        progress: ProgressLine | None = None) -> ApplyResult:
+    """Apply `changes` (one plan's) and return every change's outcome."""
+    journal = journal or Journal(None)
+    progress = progress or ProgressLine(0, False)
+    result = ApplyResult()
+    for c in changes:
+        if c.action == "manual":
+            result.outcomes.append(Outcome(c.address, c.action, "manual", c.reason))
+    by_provider: dict[str, list[Change]] = {}
+    for c in changes:
+        if c.action != "manual":
+            by_provider.setdefault(c.provider, []).append(c)
+
+    async def run_provider(name: str, group: list[Change]) -> list[Outcome]:
+        provider = providers[name]
+        if provider.BATCH:
+            return await _apply_batch(provider, group, live.get(name, []), journal, progress)
+        runner = _Runner(provider, ids, parallelism, journal, progress)
+        ordered_kinds = {k: i for i, k in enumerate(provider.KINDS)}
+        outcomes = await runner.run([c for c in group if c.action != "delete"])
+        deletes = [c for c in group if c.action == "delete"]
+        failed = {o.address for o in outcomes if o.status in ("failed", "skipped")}
+        for kind in sorted({c.kind for c in deletes}, key=lambda k: -ordered_kinds.get(k, 0)):
+            outcomes += await runner.run([c for c in deletes if c.kind == kind], failed)
+        return outcomes
+
+    groups = await asyncio.gather(*(run_provider(n, g) for n, g in sorted(by_provider.items())))
+    for outcomes in groups:
+        result.outcomes.extend(outcomes)
+    progress.finish()
+    order = {c.address: i for i, c in enumerate(changes)}
+    result.outcomes.sort(key=lambda o: order.get(o.address, 0))
+    return result
+
+
+async def _apply_batch(provider: Provider, changes: list[Change], live: list[Resource],
+                       journal: Journal, progress: ProgressLine) -> list[Outcome]:
+    for c in changes:
+        journal.write(address=c.address, action=c.action, event="batched", fields=c.fields)
+    try:
+        batch = await provider.apply_batch(changes, live)
+    except ProviderError as exc:
+        journal.write(provider=provider.name, event="batch_failed", detail=str(exc))
+        progress.step(len(changes))
+        return [Outcome(c.address, c.action, "failed", str(exc)) for c in changes]
+    outcomes = []
+    for c in changes:
+        status, _, detail = batch.outcomes.get(c.address, "failed: no outcome").partition(": ")
+        if status not in ("applied", "failed", "pending"):
+            status, detail = "failed", batch.outcomes[c.address]
+        outcomes.append(Outcome(c.address, c.action, status, detail or batch.detail))
+        journal.write(address=c.address, action=c.action, event=status,
+                      detail=detail or batch.detail)
+    progress.step(len(changes))
+    return outcomes
+
+
+class _Runner:
+    """Runs one provider's changes as a dependency graph with bounded concurrency."""
+
+    def __init__(self, provider: Provider, ids: dict[str, str], parallelism: int,
+                 journal: Journal, progress: ProgressLine):
+        self.provider = provider
+        self.ids = ids
+        self.sem = asyncio.Semaphore(max(1, parallelism))
+        self.journal = journal
+        self.progress = progress
+
+    async def run(self, changes: list[Change], failed_before: set[str] | None = None
+                  ) -> list[Outcome]:
+        by_address = {c.address: c for c in changes}
+        graph = TopologicalSorter[str]()
+        for c in changes:
+            graph.add(c.address, *[d for d in c.depends_on if d in by_address])
+        try:
+            graph.prepare()
+        except CycleError as exc:
+            cycle = " -> ".join(exc.args[1])
+            raise OrgctlError(f"dependency cycle in the plan: {cycle}") from None
+        outcomes: dict[str, Outcome] = {}
+        failed = set(failed_before or ())
+        running: dict[asyncio.Task[Outcome], str] = {}
+        while graph.is_active():
+            for address in graph.get_ready():
+                change = by_address[address]
+                blocked = [d for d in change.depends_on if d in failed]
+                if blocked:
+                    outcomes[address] = self._skip(change, blocked[0], outcomes)
+                    failed.add(address)
+                    graph.done(address)
+                    continue
+                running[asyncio.create_task(self._one(change))] = address
+            if not running:
+                break
+            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                address = running.pop(task)
+                outcome = task.result()
+                outcomes[address] = outcome
+                if outcome.status != "applied":
+                    failed.add(address)
+                graph.done(address)
+        return [outcomes[c.address] for c in changes if c.address in outcomes]
+
+    def _skip(self, change: Change, cause: str, outcomes: dict[str, Outcome]) -> Outcome:
+        root = outcomes.get(cause)
+        why = f"skipped: depends on {cause}"
+        if root is not None and root.status == "skipped":
+            why = root.detail
+        elif root is not None:
+            why += f", which failed ({root.detail})"
+        self.journal.write(address=change.address, action=change.action, event="skipped",
+                           detail=why)
+        self.progress.step()
+        return Outcome(change.address, change.action, "skipped", why)
+
+    async def _one(self, change: Change) -> Outcome:
+        async with self.sem:
+            outcome = await self._attempt(change)
+        self.progress.step()
+        return outcome
+
+    async def _attempt(self, change: Change) -> Outcome:
+        journal = self.journal
+        journal.write(address=change.address, action=change.action, event="start",
+                      fields=change.fields, remote_id=change.remote_id)
+        detail = ""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                remote_id = await self.provider.apply(change, self.ids)
+            except UnknownOutcome as exc:
+                detail = str(exc)
+                journal.write(address=change.address, action=change.action, event="unknown",
+                              attempt=attempt, detail=detail)
+                if change.action != "create":
+                    continue  # updates and deletes are idempotent: try again
+                try:
+                    found = await self.provider.lookup(change, self.ids)
+                except ProviderError as lookup_error:
+                    detail = f"{detail}; lookup failed: {lookup_error}"
+                    continue
+                if found:
+                    return self._applied(change, found, "created (confirmed by lookup)")
+                continue
+            except ProviderError as exc:
+                journal.write(address=change.address, action=change.action, event="failed",
+                              attempt=attempt, detail=str(exc))
+                return Outcome(change.address, change.action, "failed", str(exc))
+            return self._applied(change, remote_id, "")
+        journal.write(address=change.address, action=change.action, event="failed",
+                      detail=f"outcome still unknown after {MAX_ATTEMPTS} attempts: {detail}")
+        return Outcome(change.address, change.action, "failed",
+                       f"outcome unknown after {MAX_ATTEMPTS} attempts: {detail}")
+
+    def _applied(self, change: Change, remote_id: str | None, note: str) -> Outcome:
+        if remote_id:
+            self.ids[change.address] = str(remote_id)
+        self.journal.write(address=change.address, action=change.action, event="applied",
+                           remote_id=remote_id, detail=note)
+        return Outcome(change.address, change.action, "applied", note,
+                       str(remote_id) if remote_id else None)
+

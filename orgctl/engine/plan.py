@@ -1,0 +1,318 @@
+"""The plan: every change orgctl would make, why, in which order, and from which live state.
+
+`make_plan()` reads every provider's live state concurrently, applies the ownership
+policies (manages, ignore, prune), diffs, marks what a provider cannot do as `manual`,
+links dependencies, and fingerprints the live state so a saved plan can be refused when
+the world has moved. `Plan.to_json()` is the documented plan file format (docs/plan-format.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from orgctl import __version__
+from orgctl.engine.diff import diff
+from orgctl.errors import OrgctlError, ProviderError
+from orgctl.model import Org
+from orgctl.providers.base import Provider
+from orgctl.resources import ACTIONS, Action, Change, Finding, Resource
+
+FORMAT_VERSION = "1"
+REMOVALS: tuple[Action, ...] = ("delete", "deactivate")
+
+
+@dataclass
+class Plan:
+    changes: list[Change] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    fingerprints: dict[str, str] = field(default_factory=dict)  # provider -> live digest
+    provider_types: dict[str, str] = field(default_factory=dict)
+    config_path: str = ""
+    config_digest: str = ""
+    existing: dict[str, dict[str, int]] = field(default_factory=dict)  # provider -> kind -> n
+    created_at: str = ""
+    checksum: str = ""
+    # address -> remote id of every live object, by desired address where matched. Not
+    # saved: apply re-reads live state and recomputes it.
+    ids: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def counts(self) -> dict[str, int]:
+        counter = Counter(c.action for c in self.changes)
+        return {action: counter.get(action, 0) for action in ACTIONS}
+
+    @property
+    def has_changes(self) -> bool:
+        return any(c.action != "manual" for c in self.changes)
+
+    def body(self) -> dict[str, Any]:
+        """Everything the checksum covers: deterministic, no timestamps."""
+        return {
+            "format_version": FORMAT_VERSION,
+            "config": {"path": self.config_path, "digest": self.config_digest},
+            "providers": {
+                name: {"type": self.provider_types.get(name, name),
+                       "fingerprint": self.fingerprints[name],
+                       "existing": self.existing.get(name, {})}
+                for name in sorted(self.fingerprints)
+            },
+            "summary": self.counts(),
+            "changes": [c.to_json() for c in self.changes],
+            "findings": [f.to_json() for f in self.findings],
+        }
+
+    def compute_checksum(self) -> str:
+        return "sha256:" + hashlib.sha256(canonical(self.body()).encode()).hexdigest()
+
+    def to_json(self) -> dict[str, Any]:
+        body = self.body()
+        body["orgctl_version"] = __version__
+        body["created_at"] = self.created_at
+        body["checksum"] = self.checksum or self.compute_checksum()
+        return dict(sorted(body.items()))
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Plan:
+        if str(data.get("format_version")) != FORMAT_VERSION:
+            raise OrgctlError(
+                f"plan format {data.get('format_version')!r} is not supported "
+                f"(this orgctl reads format {FORMAT_VERSION})")
+        providers = data.get("providers") or {}
+        plan = cls(
+            changes=[Change.from_json(c) for c in data.get("changes") or []],
+            findings=[
+                Finding(*c["address"].split(".", 2), message=c["message"], level=c["level"])
+                for c in data.get("findings") or []
+            ],
+            fingerprints={n: p["fingerprint"] for n, p in providers.items()},
+            provider_types={n: p.get("type", n) for n, p in providers.items()},
+            existing={n: p.get("existing", {}) for n, p in providers.items()},
+            config_path=(data.get("config") or {}).get("path", ""),
+            config_digest=(data.get("config") or {}).get("digest", ""),
+            created_at=data.get("created_at", ""),
+            checksum=data.get("checksum", ""),
+        )
+        return plan
+
+    def write(self, path: Path) -> None:
+        self.checksum = self.compute_checksum()
+        path.write_text(json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n")
+
+    @classmethod
+    def read(cls, path: Path) -> Plan:
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise OrgctlError(f"{path}: not a readable plan file: {exc}") from None
+        plan = cls.from_json(data)
+        if plan.checksum != plan.compute_checksum():
+            raise OrgctlError(f"{path}: checksum mismatch: the plan file was edited or damaged")
+        return plan
+
+
+def canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=str)
+
+
+def fingerprint(resources: Iterable[Resource]) -> str:
+    """A digest of live state: changes whenever any managed attribute or id moves."""
+    rows = sorted(
+        canonical([r.kind, r.key, r.attrs, r.remote_id]) for r in resources)
+    digest = hashlib.sha256()
+    for row in rows:
+        digest.update(row.encode())
+        digest.update(b"\n")
+    return "sha256:" + digest.hexdigest()
+
+
+def config_digest(path: Path) -> str:
+    """A digest of the config files' bytes, so `apply plan.json` knows it plans the same."""
+    files = [path] if path.is_file() else sorted(
+        p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(str(file.relative_to(path) if path.is_dir() else file.name).encode())
+        digest.update(file.read_bytes())
+    return "sha256:" + digest.hexdigest()
+
+
+# -- reading --------------------------------------------------------------------------------
+
+ReadProgress = Callable[[str, int, "int | None"], None]
+
+
+async def read_live(providers: list[Provider],
+                    progress: ReadProgress | None = None) -> dict[str, list[Resource]]:
+    """Read every provider concurrently. A provider that fails fails the whole read, with
+    its name in the message, after the others were given the chance to finish."""
+
+    async def one(p: Provider) -> list[Resource]:
+        cb = (lambda done, total: progress(p.name, done, total)) if progress else None
+        return await p.read(cb)
+
+    results = await asyncio.gather(*(one(p) for p in providers), return_exceptions=True)
+    live: dict[str, list[Resource]] = {}
+    errors: list[BaseException] = []
+    for p, result in zip(providers, results, strict=True):
+        if isinstance(result, BaseException):
+            errors.append(result)
+        else:
+            live[p.name] = result
+    for error in errors:
+        if isinstance(error, ProviderError):
+            raise error
+    if errors:
+        raise errors[0]
+    return live
+
+
+# -- policies -------------------------------------------------------------------------------
+
+def _ignored(resource: Resource, rules: list[dict[str, str]]) -> bool:
+    for rule in rules:
+        if all(_rule_matches(resource, what, pattern) for what, pattern in rule.items()):
+            return True
+    return False
+
+
+def _rule_matches(resource: Resource, what: str, pattern: str) -> bool:
+    if what == "key":
+        value = resource.key
+    elif what == "kind":
+        value = resource.kind
+    else:
+        value = resource.attrs.get(what)
+    return isinstance(value, str) and fnmatch.fnmatchcase(value.lower(), str(pattern).lower())
+
+
+def managed_kinds(provider: Provider) -> set[str]:
+    manages = provider.option("manages")
+    if not manages:
+        return set(provider.KINDS)
+    # Accept plural forms as written in configs ("units", "employees").
+    wanted = {m.rstrip("s") if m.rstrip("s") in provider.KINDS else m for m in manages}
+    return {k for k in provider.KINDS if k in wanted}
+
+
+def prune_enabled(provider: Provider, kind: str) -> bool:
+    prune = provider.option("prune") or {}
+    if isinstance(prune, bool):
+        return prune
+    for name in (kind, kind + "s"):
+        if name in prune:
+            return bool(prune[name])
+    return provider.PRUNE_DEFAULTS.get(kind, False)
+
+
+def plan_provider(provider: Provider, org: Org, live: list[Resource]) -> tuple[
+        list[Change], list[Finding], dict[str, int], dict[str, str]]:
+    """Diff one provider under its policies; return changes, findings, live counts, ids."""
+    kinds = managed_kinds(provider)
+    ignore = provider.option("ignore") or []
+    desired = [r for r in provider.desired(org) if r.kind in kinds and not _ignored(r, ignore)]
+    live = [r for r in live if r.kind in kinds]
+    ignored = [r for r in live if _ignored(r, ignore)]
+    live = [r for r in live if not _ignored(r, ignore)]
+    existing = dict(Counter(r.kind for r in live))
+    predict = getattr(provider, "predict_removal", None)
+
+    def removal(r: Resource) -> tuple[Action | None, str]:
+        if not prune_enabled(provider, r.kind):
+            return None, f"not in config; left alone (prune.{r.kind}: false)"
+        action = predict(r) if predict else provider.removal(r.kind)
+        if action is None:
+            return None, f"not in config; {provider.type} never removes this {r.kind}"
+        return action, f"absent from config; removed because prune.{r.kind}: true"
+
+    result = diff(provider.name, desired, live, removal)
+    findings = list(result.findings)
+    if ignored:
+        findings.append(Finding(provider.name, "*", "ignored",
+                                f"{len(ignored)} live objects matched ignore rules: not managed",
+                                level="info"))
+    findings.extend(provider.findings(org, live))
+    changes = []
+    for change in result.changes:
+        reason = provider.unsupported(change)
+        if reason:
+            change.reason = f"{change.action} needed ({change.reason}) but {reason}"
+            change.action = "manual"
+        changes.append(change)
+    ids = {provider.address(r.kind, r.key): r.remote_id for r in live if r.remote_id}
+    ids.update({address: r.remote_id for address, r in result.matched.items() if r.remote_id})
+    return changes, findings, existing, ids
+
+
+def link_dependencies(changes: list[Change], kind_order: dict[str, dict[str, int]]) -> None:
+    """Creates wait for the creates they refer to; a parent's delete waits for its
+    children's deletes. (All removals run after all creates and updates: see apply.)"""
+    by_address = {c.address: c for c in changes}
+    for c in changes:
+        if c.action in ("create", "update", "deactivate"):
+            c.depends_on = sorted({
+                a for a in c.refs.values()
+                if a in by_address and by_address[a].action == "create"})
+    for c in changes:
+        if c.action == "delete" and c.before and c.before.get("parent"):
+            parent = by_address.get(f"{c.provider}.{c.kind}.{c.before['parent']}")
+            if parent is not None and parent.action == "delete":
+                parent.depends_on = sorted({*parent.depends_on, c.address})
+
+
+def sort_changes(changes: list[Change], kind_order: dict[str, dict[str, int]]) -> list[Change]:
+    def key(c: Change) -> tuple[Any, ...]:
+        return (c.provider, kind_order.get(c.provider, {}).get(c.kind, 99), c.kind, c.key)
+
+    return sorted(changes, key=key)
+
+
+def make_plan(org: Org, providers: list[Provider], live: dict[str, list[Resource]],
+              config_path: Path, targets: list[str] | None = None) -> Plan:
+    plan = Plan(config_path=str(config_path), config_digest=config_digest(config_path),
+                created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    kind_order = {p.name: {k: i for i, k in enumerate(p.KINDS)} for p in providers}
+    for provider in providers:
+        resources = live[provider.name]
+        changes, findings, existing, ids = plan_provider(provider, org, resources)
+        plan.ids.update(ids)
+        plan.changes.extend(changes)
+        plan.findings.extend(findings)
+        plan.fingerprints[provider.name] = fingerprint(resources)
+        plan.provider_types[provider.name] = provider.type
+        plan.existing[provider.name] = existing
+    link_dependencies(plan.changes, kind_order)
+    if targets:
+        plan.changes = select_targets(plan.changes, targets)
+    plan.changes = sort_changes(plan.changes, kind_order)
+    plan.findings.sort(key=lambda f: (f.provider, f.kind, f.key, f.message))
+    plan.checksum = plan.compute_checksum()
+    return plan
+
+
+def select_targets(changes: list[Change], targets: list[str]) -> list[Change]:
+    """Changes whose address matches a target (exact, prefix at a dot, or glob), plus
+    everything they depend on."""
+    by_address = {c.address: c for c in changes}
+
+    def hit(address: str) -> bool:
+        return any(address == t or address.startswith(t + ".") or fnmatch.fnmatchcase(address, t)
+                   for t in targets)
+
+    keep: set[str] = set()
+    stack = [c.address for c in changes if hit(c.address)]
+    while stack:
+        address = stack.pop()
+        if address in keep:
+            continue
+        keep.add(address)
+        stack.extend(d for d in by_address[address].depends_on if d in by_address)
+    return [c for c in changes if c.address in keep]

@@ -1,0 +1,132 @@
+"""Plan renderers: text for humans (Terraform-like), JSON for machines, Markdown for a PR
+comment. All three show the same plan; none of them sees a secret (plans hold none)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from itertools import groupby
+from typing import Any
+
+from orgctl.engine.plan import Plan
+from orgctl.resources import Change
+
+MARKER = "<!-- orgctl-plan -->"
+FOLD_AFTER = 20  # a provider section with more changes than this folds into <details>
+
+SYMBOLS = {"create": "+", "update": "~", "delete": "-", "deactivate": "-", "manual": "!"}
+COLORS = {"create": "green", "update": "yellow", "delete": "red", "deactivate": "red",
+          "manual": "magenta"}
+
+Style = Callable[..., str]
+
+
+def _plain(text: str, **_: Any) -> str:
+    return text
+
+
+def value(v: Any) -> str:
+    return json.dumps(v, ensure_ascii=False, default=str)
+
+
+def summary_line(plan: Plan) -> str:
+    n = plan.counts()
+    if not plan.changes:
+        return "No changes. The live systems match the configuration."
+    parts = [f"{n['create']} to add", f"{n['update']} to change", f"{n['delete']} to destroy"]
+    if n["deactivate"]:
+        parts.append(f"{n['deactivate']} to deactivate")
+    if n["manual"]:
+        parts.append(f"{n['manual']} manual")
+    return "Plan: " + ", ".join(parts) + "."
+
+
+def change_lines(c: Change) -> list[str]:
+    """The change as text lines: a head line, then only what differs."""
+    verb = "" if c.action in ("create", "update", "delete") else f"{c.action} "
+    head = f"{SYMBOLS[c.action]} {verb}{c.kind} {c.key}"
+    lines = [head]
+    if c.action == "create":
+        lines += [f"    {k}: {value(v)}" for k, v in sorted((c.after or {}).items())
+                  if v not in (None, [], {})]
+    elif c.action in ("update", "deactivate") or (c.action == "manual" and c.fields):
+        lines += [f"    {k}: {value(old)} → {value(new)}" for k, (old, new) in
+                  sorted(c.fields.items())]
+    if c.reason and c.action != "create":
+        lines.append(f"    # {c.reason}")
+    return lines
+
+
+def render_text(plan: Plan, color: bool = False) -> str:
+    import click
+
+    style: Style = click.style if color else _plain
+    out: list[str] = []
+    for provider, changes in groupby(plan.changes, key=lambda c: c.provider):
+        out.append(style(provider, bold=True))
+        for c in changes:
+            lines = change_lines(c)
+            out.append("  " + style(lines[0], fg=COLORS[c.action]))
+            out.extend("  " + line for line in lines[1:])
+        out.append("")
+    warnings = [f for f in plan.findings if f.level == "warning"]
+    infos = [f for f in plan.findings if f.level == "info"]
+    if warnings:
+        out.append(style("Warnings:", fg="yellow", bold=True))
+        out.extend(f"  ! {f.address}: {f.message}" for f in warnings)
+        out.append("")
+    if infos:
+        out.append(f"Notes ({len(infos)}):")
+        shown = infos[:FOLD_AFTER]
+        out.extend(f"  · {f.address}: {f.message}" for f in shown)
+        if len(infos) > len(shown):
+            out.append(f"  · ... and {len(infos) - len(shown)} more (see --format json)")
+        out.append("")
+    out.append(style(summary_line(plan), bold=True))
+    return "\n".join(out) + "\n"
+
+
+def render_json(plan: Plan) -> str:
+    return json.dumps(plan.to_json(), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_markdown(plan: Plan) -> str:
+    """A PR comment: the hidden marker first (CI finds and updates the one comment),
+    a summary, then one section per provider, folded when long."""
+    out = [MARKER, "## orgctl plan", "", f"**{summary_line(plan)}**", ""]
+    for provider, group in groupby(plan.changes, key=lambda c: c.provider):
+        changes = list(group)
+        counts = ", ".join(f"{n} {a}" for a, n in _counts(changes).items())
+        body = ["```diff"]
+        for c in changes:
+            lines = change_lines(c)
+            body.append(lines[0])
+            body.extend(lines[1:])
+        body.append("```")
+        if len(changes) > FOLD_AFTER:
+            out += [f"<details><summary><b>{provider}</b>: {counts}</summary>", "", *body, "",
+                    "</details>", ""]
+        else:
+            out += [f"### {provider} ({counts})", "", *body, ""]
+    warnings = [f for f in plan.findings if f.level == "warning"]
+    if warnings:
+        out += [f"### Warnings ({len(warnings)})", ""]
+        out += [f"- `{f.address}`: {f.message}" for f in warnings]
+        out.append("")
+    out.append(f"<sub>checksum `{plan.checksum}`</sub>")
+    return "\n".join(out) + "\n"
+
+
+def _counts(changes: list[Change]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for c in changes:
+        counts[c.action] = counts.get(c.action, 0) + 1
+    return counts
+
+
+def render(plan: Plan, fmt: str, color: bool = False) -> str:
+    if fmt == "json":
+        return render_json(plan)
+    if fmt == "markdown":
+        return render_markdown(plan)
+    return render_text(plan, color=color)

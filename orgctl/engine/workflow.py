@@ -1,0 +1,70 @@
+"""The steps every command shares: load the config, open its providers (pointed at a
+sandbox when asked), read live state, and plan. The CLI calls these; they never print."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from orgctl.engine.plan import Plan, ReadProgress, make_plan, read_live
+from orgctl.errors import OrgctlError
+from orgctl.model import Org
+from orgctl.providers import create
+from orgctl.providers.base import Provider
+from orgctl.resources import Resource
+
+
+def load_org(path: Path, resolve_env: bool = True) -> Org:
+    from orgctl.config import load
+
+    if not path.exists():
+        raise OrgctlError(f"{path}: no such file or directory")
+    return load(path, resolve_env=resolve_env)
+
+
+def point_at(org: Org, endpoints: dict[str, dict[str, Any]]) -> Org:
+    """The same org with every provider's url and credentials replaced by the sandbox's
+    endpoints for its type, so a real config can be tried against the emulators."""
+    providers = {}
+    for name, config in org.providers.items():
+        endpoint = endpoints.get(config.type)
+        if endpoint is None:
+            raise OrgctlError(f"provider {name}: the sandbox has no {config.type} emulator")
+        settings = {**config.settings, **{k: v for k, v in endpoint.items() if k != "url"}}
+        providers[name] = dataclasses.replace(config, url=endpoint["url"], settings=settings)
+    return dataclasses.replace(org, providers=providers)
+
+
+def read_endpoints(path: Path) -> dict[str, dict[str, Any]]:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise OrgctlError(
+            f"{path}: cannot read sandbox endpoints ({exc}); start one with "
+            f"`orgctl sandbox serve --endpoints-file {path}`") from None
+
+
+def open_providers(org: Org, only: Iterable[str] = ()) -> list[Provider]:
+    only = list(only)
+    unknown = [n for n in only if n not in org.providers]
+    if unknown:
+        known = ", ".join(sorted(org.providers)) or "none"
+        raise OrgctlError(f"--provider {unknown[0]}: no such provider in the config "
+                          f"(configured: {known})")
+    names = only or sorted(org.providers)
+    return [create(org.providers[n]) for n in names]
+
+
+async def plan_org(org: Org, providers: list[Provider], config_path: Path,
+                   targets: list[str] | None = None,
+                   progress: ReadProgress | None = None) -> tuple[Plan, dict[str, list[Resource]]]:
+    live = await read_live(providers, progress)
+    return make_plan(org, providers, live, config_path, targets), live
+
+
+async def close_all(providers: list[Provider]) -> None:
+    for p in providers:
+        await p.aclose()
