@@ -1,0 +1,117 @@
+"""Safety rules: what a plan may not do without `--force`, and what it may never do.
+
+Thresholds are counted per provider and kind, against the live objects of that kind:
+removals (deletes and deactivations together) and updates, as a share of what exists, once
+at least `floor` objects exist; plus an absolute cap on removals per run. Defaults follow
+octoDNS (30 %, floor 10) and Entra Connect (500). Protected objects (`protected: true` in the
+config, or a provider's `protected:` key patterns) are never removed or deactivated, force
+or not.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections import Counter
+from dataclasses import dataclass
+
+from orgctl.engine.plan import REMOVALS, Plan
+from orgctl.errors import SafetyError
+from orgctl.model import Org
+from orgctl.resources import Finding
+
+MAX_SAFE_REMOVALS_PERCENT = 30.0
+MAX_SAFE_UPDATES_PERCENT = 30.0
+MIN_EXISTING_OBJECTS = 10
+MAX_REMOVALS_PER_RUN = 500
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    removals_percent: float = MAX_SAFE_REMOVALS_PERCENT
+    updates_percent: float = MAX_SAFE_UPDATES_PERCENT
+    floor: int = MIN_EXISTING_OBJECTS
+    max_removals: int = MAX_REMOVALS_PER_RUN
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, object] | None) -> Thresholds:
+        known = {k: v for k, v in (settings or {}).items() if k in cls.__dataclass_fields__}
+        return cls(**known)  # type: ignore[arg-type]
+
+
+def drop_removals(plan: Plan) -> None:
+    """--no-removals: take every delete and deactivation out of the plan, saying so."""
+    kept = []
+    for change in plan.changes:
+        if change.action in REMOVALS:
+            plan.findings.append(Finding(change.provider, change.kind, change.key,
+                                         f"{change.action} held back by --no-removals",
+                                         level="info"))
+        else:
+            kept.append(change)
+    plan.changes = kept
+    plan.checksum = plan.compute_checksum()
+
+
+def protected_violations(plan: Plan, org: Org) -> list[str]:
+    protected = {k for k, u in org.units.items() if u.protected}
+    protected |= {k for k, t in org.teams.items() if t.protected}
+    protected |= {k for k, e in org.employees.items() if e.protected}
+    errors = []
+    for change in plan.changes:
+        if change.action not in REMOVALS:
+            continue
+        config = org.providers.get(change.provider)
+        patterns = (config.settings.get("protected") or []) if config else []
+        if change.key in protected or any(fnmatch.fnmatchcase(change.key, str(p))
+                                          for p in patterns):
+            errors.append(f"{change.address} is protected: refusing to {change.action} it "
+                          f"(remove `protected` from its config first; --force does not "
+                          f"override this)")
+    return errors
+
+
+def threshold_violations(plan: Plan, org: Org) -> list[str]:
+    removals: Counter[tuple[str, str]] = Counter()
+    updates: Counter[tuple[str, str]] = Counter()
+    for change in plan.changes:
+        scope = (change.provider, change.kind)
+        if change.action in REMOVALS:
+            removals[scope] += 1
+        elif change.action == "update":
+            updates[scope] += 1
+    errors = []
+    per_provider_removals: Counter[str] = Counter()
+    for (provider, _kind), n in removals.items():
+        per_provider_removals[provider] += n
+    for provider, n in sorted(per_provider_removals.items()):
+        limits = _limits(org, provider)
+        if n > limits.max_removals:
+            errors.append(f"{provider}: too many removals, {n} is over the cap of "
+                          f"{limits.max_removals} per run, --force required")
+    for counter, label, attr in ((removals, "removals", "removals_percent"),
+                                 (updates, "updates", "updates_percent")):
+        for (provider, kind), n in sorted(counter.items()):
+            limits = _limits(org, provider)
+            existing = plan.existing.get(provider, {}).get(kind, 0)
+            if existing < limits.floor:
+                continue
+            ratio = 100.0 * n / existing
+            limit = getattr(limits, attr)
+            if ratio > limit:
+                errors.append(f"{provider}.{kind}: too many {label}, {ratio:.2f}% is over "
+                              f"{limit:.2f}% ({n}/{existing}), --force required")
+    return errors
+
+
+def _limits(org: Org, provider: str) -> Thresholds:
+    config = org.providers.get(provider)
+    return Thresholds.from_settings(config.settings.get("thresholds") if config else None)
+
+
+def check(plan: Plan, org: Org, force: bool = False) -> None:
+    """Raise SafetyError (exit 3) when the plan breaks a rule; thresholds yield to force."""
+    errors = protected_violations(plan, org)
+    if not force:
+        errors += threshold_violations(plan, org)
+    if errors:
+        raise SafetyError("refused by safety rules:\n  " + "\n  ".join(errors))
