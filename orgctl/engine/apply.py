@@ -207,6 +207,7 @@ class _Runner:
         failed = set(failed_before or ())
         running: dict[asyncio.Task[Outcome], str] = {}
         while graph.is_active():
+            skipped_any = False
             for address in graph.get_ready():
                 change = by_address[address]
                 blocked = [d for d in change.depends_on if d in failed]
@@ -214,9 +215,12 @@ class _Runner:
                     outcomes[address] = self._skip(change, blocked[0], outcomes)
                     failed.add(address)
                     graph.done(address)
+                    skipped_any = True  # its dependents may be ready now: look again
                     continue
                 running[asyncio.create_task(self._one(change))] = address
             if not running:
+                if skipped_any:
+                    continue
                 break
             done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
             for task in done:

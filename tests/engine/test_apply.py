@@ -1,0 +1,120 @@
+"""The apply engine with an in-memory provider: order, partial failure, unknown outcomes,
+the journal."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from orgctl.engine.apply import Journal, apply_changes
+from orgctl.engine.plan import make_plan
+from orgctl.model import Org
+
+from .fakes import FakeProvider, resource
+
+
+def plan_for(provider: FakeProvider, tmp_path: Path):
+    config = tmp_path / "org.yaml"
+    config.write_text("version: 1\n")
+    return make_plan(Org(), [provider], {provider.name: provider._live}, config)
+
+
+def tree() -> list:
+    return [
+        resource({"kind": "unit", "key": "root", "attrs": {"name": "Root"}}),
+        resource({"kind": "unit", "key": "eng", "attrs": {"name": "Eng", "parent": "root"},
+                  "refs": {"parent": "fake.unit.root"}}),
+        resource({"kind": "unit", "key": "ops", "attrs": {"name": "Ops"}}),
+        resource({"kind": "employee", "key": "EMP-1", "attrs": {"unit": "eng"},
+                  "refs": {"unit": "fake.unit.eng"}}),
+        resource({"kind": "employee", "key": "EMP-2", "attrs": {"unit": "ops"},
+                  "refs": {"unit": "fake.unit.ops"}}),
+        resource({"kind": "scope", "key": "EMP-1:eng",
+                  "attrs": {"employee": "EMP-1", "unit": "eng"},
+                  "refs": {"employee": "fake.employee.EMP-1", "unit": "fake.unit.eng"}}),
+    ]
+
+
+def test_creates_run_parents_first_and_resolve_new_ids(tmp_path):
+    provider = FakeProvider(desired=tree())
+    plan = plan_for(provider, tmp_path)
+    result = asyncio.run(apply_changes(plan.changes, {"fake": provider}, {}, plan.ids,
+                                       parallelism=4))
+    assert result.ok, result.outcomes
+    order = provider.applied
+    assert order.index("fake.unit.root") < order.index("fake.unit.eng")
+    assert order.index("fake.unit.eng") < order.index("fake.employee.EMP-1")
+    assert order.index("fake.employee.EMP-1") < order.index("fake.scope.EMP-1:eng")
+    assert result.count("applied") == 6
+
+
+def test_a_failure_skips_its_dependents_and_not_the_rest(tmp_path):
+    provider = FakeProvider(desired=tree())
+    provider.fail.add("fake.unit.eng")
+    plan = plan_for(provider, tmp_path)
+    result = asyncio.run(apply_changes(plan.changes, {"fake": provider}, {}, plan.ids))
+    status = {o.address: o.status for o in result.outcomes}
+    assert status["fake.unit.eng"] == "failed"
+    assert status["fake.employee.EMP-1"] == "skipped"
+    assert status["fake.scope.EMP-1:eng"] == "skipped"
+    assert status["fake.unit.ops"] == "applied"
+    assert status["fake.employee.EMP-2"] == "applied"
+    skipped = next(o for o in result.outcomes if o.address == "fake.scope.EMP-1:eng")
+    assert "fake.unit.eng" in skipped.detail  # the cause is named
+    assert not result.ok
+
+
+def test_unknown_outcome_create_is_looked_up_not_repeated(tmp_path):
+    provider = FakeProvider(desired=tree()[:1])
+    provider.unknown_once.add("fake.unit.root")
+    plan = plan_for(provider, tmp_path)
+    result = asyncio.run(apply_changes(plan.changes, {"fake": provider}, {}, plan.ids))
+    assert result.ok
+    assert provider.calls == 1  # found by lookup: no second create
+    assert result.outcomes[0].detail == "created (confirmed by lookup)"
+
+
+def test_deletes_run_after_creates_and_children_first(tmp_path):
+    live = [
+        resource({"kind": "unit", "key": "old-root", "remote_id": "1",
+                  "attrs": {"name": "R", "parent": None}}),
+        resource({"kind": "unit", "key": "old-leaf", "remote_id": "2",
+                  "attrs": {"name": "L", "parent": "old-root"}}),
+        resource({"kind": "scope", "key": "EMP-9:old-leaf", "remote_id": "3",
+                  "attrs": {"employee": "EMP-9", "unit": "old-leaf"}}),
+    ]
+    provider = FakeProvider(settings={"prune": {"unit": True}}, desired=tree()[:1], live=live)
+    plan = plan_for(provider, tmp_path)
+    result = asyncio.run(apply_changes(plan.changes, {"fake": provider}, {}, plan.ids))
+    assert result.ok
+    assert provider.applied == ["fake.unit.root", "fake.scope.EMP-9:old-leaf",
+                                "fake.unit.old-leaf", "fake.unit.old-root"]
+
+
+def test_manual_changes_are_reported_not_applied(tmp_path):
+    provider = FakeProvider(
+        desired=[resource({"kind": "employee", "key": "EMP-1", "attrs": {"status": "inactive"}})],
+        live=[resource({"kind": "employee", "key": "EMP-1", "remote_id": "1",
+                        "attrs": {"status": "active"}})],
+        unsupported={"employee:deactivate": "no documented endpoint"})
+    plan = plan_for(provider, tmp_path)
+    result = asyncio.run(apply_changes(plan.changes, {"fake": provider}, {}, plan.ids))
+    assert [o.status for o in result.outcomes] == ["manual"]
+    assert provider.calls == 0
+
+
+def test_journal_records_each_step_as_json_lines(tmp_path):
+    provider = FakeProvider(desired=tree()[:2])
+    provider.fail.add("fake.unit.eng")
+    plan = plan_for(provider, tmp_path)
+    journal = Journal(tmp_path / "journal.jsonl")
+    asyncio.run(apply_changes(plan.changes, {"fake": provider}, {}, plan.ids, journal=journal))
+    journal.close()
+    events = [json.loads(line) for line in (tmp_path / "journal.jsonl").read_text().splitlines()]
+    assert {"time", "address", "action", "event"} <= set(events[0])
+    outcomes = {(e["address"], e["event"]) for e in events if e["event"] != "start"}
+    assert ("fake.unit.root", "applied") in outcomes
+    assert ("fake.unit.eng", "failed") in outcomes
+    applied = next(e for e in events if e["event"] == "applied")
+    assert applied["remote_id"] == "r-root"
