@@ -7,12 +7,14 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from orgctl.errors import ProviderError
 from orgctl.model import Employee, Org, ProviderConfig, Unit
+from orgctl.providers.base import capability_table
 from orgctl.providers.hrms import (
     PAGE_SIZE,
     HrmsDepartment,
@@ -352,3 +354,8 @@ def test_source_data_is_the_last_read_as_config(served: Served) -> None:
         "status": "active", "unit": "dept_ppl", "job_position": "HR Partner"}
     assert data["employees"]["EMP-001"]["status"] == "inactive"
     assert data["notes"] == []
+
+
+def test_the_docs_show_the_capability_table_as_declared() -> None:
+    docs = Path(__file__).parents[2] / "docs" / "providers" / "hrms.md"
+    assert capability_table(HrmsProvider) in docs.read_text(encoding="utf-8")
