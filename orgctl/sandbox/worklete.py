@@ -1,0 +1,1008 @@
+"""The Worklete API (seed 004, a Swagger 1.0.0 dump) as a local emulator: Devise-style
+token-auth headers, organizations, teams (with parents through the admin endpoints), team
+admins, memberships, users, invitations, and the memberships CSV uploaded to a signed URL
+and processed asynchronously.
+
+Routes live under `/api/v1/...`, so a provider's base URL is `http://127.0.0.1:PORT/api/v1`,
+as the seed's is `https://connection.worklete.com/api/v1`. The signed upload URL is served
+by the same app under `/_uploads/...` (the seed's "signed s3 url"), without auth headers.
+
+Documented by the seed: the endpoints, methods, path and query parameters used here; the
+three headers `access-token`, `client`, `uid` on every call after `POST /auth/sign_in`;
+`page` (default 0) and `size` (default 25) on the team list; `{data, meta}` list envelopes
+where the seed shows them; `DELETE /teams/{team_id}` answering 204; the 403 of
+`PATCH /memberships/{id}/admin_permission`; `PATCH /users/{id}` answering `true`/`false`;
+the flat invitation object of `GET /invitations/{code}` (which takes no auth headers); the
+user fields of the seed's user sample; `admin_id` of the revoke endpoint described as "a
+unique identifier for a membership".
+
+Assumed, because the seed collapses most bodies to `{ }` (each marked ASSUMED where it is
+implemented):
+- every object's fields beyond the seed's samples (team, membership, team admin, upload URL);
+- the 401 / 403 / 404 / 400 bodies, in devise_token_auth's `{"errors": [...]}` shape;
+- tokens that do not rotate per request and expire after `token_ttl` seconds;
+- pagination of `/organizations`, `/users`, `/worklete_admin/memberships` like the team list
+  (page from 0, size default 25), sizes above 100 clamped to 100, meta
+  `{page, size, total, total_pages}`;
+- who may call what: `worklete_admin` endpoints, team writes and admin permission need an
+  org admin of the organisation (or a user flagged `worklete_employee`), else 403;
+- the memberships CSV (see `MEMBERSHIP_COLUMNS`): an upsert by email within the
+  organisation, processed `upload_delay` seconds after the PUT;
+- deleting a team re-parents its sub-teams to its parent and drops its admins and its id
+  from memberships; duplicate team names and duplicate team-admin records are accepted
+  (the seed shows no uniqueness rule, and accepting them lets tests count duplicates).
+
+Options: `token_ttl` (seconds, default 3600), `upload_delay` (seconds, default 1.0),
+`upload_url_ttl` (seconds, default 900).
+
+Seed fixture format (YAML or JSON; every key optional):
+
+    users:                        # default: sandbox-admin / sandbox-password
+      - username: sandbox-admin   # optional (users created by an upload have none)
+        password: sandbox-password  # only users that sign in need one
+        email: admin@acme.example
+        first_name: Sandbox
+        last_name: Admin
+        worklete_employee: false
+    organizations:                # default: one organization "Acme"
+      - {name: Acme, id: <uuid, optional>, s3_integrations_folder: acme}
+    teams:
+      - name: Engineering
+        organization: Acme        # name or id; default: the first organization
+        parent: null              # name or id of a team of the same organization
+    memberships:                  # default: every user with a password is an org admin
+      - user: sandbox-admin       # username or email
+        organization: Acme        # default: the first organization
+        teams: [Engineering]      # names or ids (`team_ids` is accepted too)
+        org_admin: true
+        employee_id: EMP-000      # optional
+        first_name: Sandbox       # default: the user's
+    team_admins:
+      - {team: Engineering, user: sandbox-admin}   # the user's membership in that org
+    invitations:
+      - {user: someone, organization: Acme, code: 4DD47K}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import hashlib
+import hmac
+import io
+import json
+import math
+import secrets
+import string
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from orgctl.sandbox.core import ApiError, Emulator
+
+API = "/api/v1"
+UPLOADS = "/_uploads"
+AUTH_HEADERS = ("access-token", "client", "uid")
+
+DEFAULT_USERNAME = "sandbox-admin"
+DEFAULT_PASSWORD = "sandbox-password"  # throw-away sandbox credential, not a secret
+DEFAULT_ORGANIZATION = "Acme"
+
+# Documented: the team list's defaults. ASSUMED: the cap, and the same scheme elsewhere.
+DEFAULT_PAGE = 0
+DEFAULT_PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
+
+# ASSUMED: the memberships CSV columns (the seed names only the file). `email` is required;
+# `team_ids` holds team ids separated by ";" and replaces the membership's teams when the
+# column is present; empty name or employee_id cells leave the stored value unchanged.
+MEMBERSHIP_COLUMNS = ("email", "first_name", "last_name", "employee_id", "team_ids")
+TEAM_ID_SEPARATOR = ";"
+
+# ASSUMED bodies, in devise_token_auth's shape (the header names are devise_token_auth's).
+UNAUTHORIZED = {"errors": ["You need to sign in or sign up before continuing."]}
+BAD_LOGIN = {"success": False, "errors": ["Invalid login credentials. Please try again."]}
+FORBIDDEN = {"errors": ["Forbidden"]}
+NOT_FOUND = {"errors": ["Resource not found"]}
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _bad_request(message: str) -> ApiError:
+    return ApiError(400, {"errors": [message]})
+
+
+def _invite_code(rng: secrets.SystemRandom) -> str:
+    """Seed "Creating a user": "a unique 6 alpha-numeric string"."""
+    alphabet = string.ascii_uppercase + string.digits
+    return "".join(rng.choice(alphabet) for _ in range(6))
+
+
+class WorkleteEmulator(Emulator):
+    """The Worklete API, seeded from a fixture (see the module docstring)."""
+
+    name = "worklete"
+
+    def __init__(self, seed: dict[str, Any] | None = None, **kwargs: Any):
+        # Kept out of `state` so `/_sandbox/state` never shows a password or a token.
+        self._passwords: dict[str, str] = {}
+        self._tokens: dict[str, dict[str, Any]] = {}
+        self._signing_key = secrets.token_bytes(32)
+        self._random = secrets.SystemRandom()
+        self._tasks: set[asyncio.Task[None]] = set()
+        super().__init__(seed, **kwargs)
+
+    # -- options --------------------------------------------------------------------------
+    @property
+    def token_ttl(self) -> float:
+        return float(self.options.get("token_ttl", 3600))
+
+    @property
+    def upload_delay(self) -> float:
+        return float(self.options.get("upload_delay", 1.0))
+
+    @property
+    def upload_url_ttl(self) -> float:
+        return float(self.options.get("upload_url_ttl", 900))
+
+    # -- seed -----------------------------------------------------------------------------
+    def load_seed(self, seed: dict[str, Any]) -> None:
+        self._passwords = {}
+        self._tokens = {}
+        now = _now()
+        users: dict[str, dict[str, Any]] = {}
+        user_specs = seed.get("users")
+        if user_specs is None:
+            user_specs = [{"username": DEFAULT_USERNAME, "password": DEFAULT_PASSWORD,
+                           "email": "sandbox-admin@acme.example", "first_name": "Sandbox",
+                           "last_name": "Admin"}]
+        for u in user_specs:
+            uid = str(u.get("id") or uuid.uuid4())
+            users[uid] = {
+                "id": uid, "username": u.get("username"), "email": u.get("email"),
+                "first_name": u.get("first_name"), "last_name": u.get("last_name"),
+                "language_code": u.get("language_code", "en"),
+                "worklete_employee": bool(u.get("worklete_employee", False)),
+                "provider": "username" if u.get("username") else "email",
+                "created_at": now, "updated_at": now,
+            }
+            if u.get("password"):
+                self._passwords[uid] = str(u["password"])
+
+        orgs: dict[str, dict[str, Any]] = {}
+        for o in seed.get("organizations") or [{"name": DEFAULT_ORGANIZATION}]:
+            oid = str(o.get("id") or uuid.uuid4())
+            orgs[oid] = {"id": oid, "name": o["name"],
+                         "s3_integrations_folder": o.get("s3_integrations_folder") or oid,
+                         "created_at": now, "updated_at": now}
+        first_org = next(iter(orgs))
+
+        def org_ref(ref: Any, where: str) -> str:
+            if ref in (None, ""):
+                return first_org
+            for o in orgs.values():
+                if ref in (o["id"], o["name"]):
+                    return o["id"]
+            raise ValueError(f"worklete seed: {where} refers to unknown organization {ref!r}")
+
+        def user_ref(ref: Any, where: str) -> str:
+            for u in users.values():
+                if ref in (u["id"], u["username"], u["email"]):
+                    return u["id"]
+            raise ValueError(f"worklete seed: {where} refers to unknown user {ref!r}")
+
+        teams: dict[str, dict[str, Any]] = {}
+        pending_parents: list[tuple[str, Any]] = []
+        for t in seed.get("teams") or []:
+            tid = str(t.get("id") or uuid.uuid4())
+            teams[tid] = {"id": tid, "name": t["name"],
+                          "organization_id": org_ref(t.get("organization"), f"team {t['name']}"),
+                          "parent_id": None, "type": "LEARNER",
+                          "created_at": now, "updated_at": now}
+            if t.get("parent") not in (None, ""):
+                pending_parents.append((tid, t["parent"]))
+
+        def team_ref(ref: Any, org_id: str, where: str) -> str:
+            for t in teams.values():
+                if t["organization_id"] == org_id and ref in (t["id"], t["name"]):
+                    return t["id"]
+            raise ValueError(f"worklete seed: {where} refers to unknown team {ref!r}")
+
+        for tid, parent in pending_parents:
+            team = teams[tid]
+            team["parent_id"] = team_ref(parent, team["organization_id"], f"team {team['name']}")
+
+        memberships: dict[str, dict[str, Any]] = {}
+        membership_specs = seed.get("memberships")
+        if membership_specs is None:
+            membership_specs = [{"user": uid, "org_admin": True} for uid in self._passwords]
+        for m in membership_specs:
+            where = f"membership of {m.get('user')!r}"
+            user_id = user_ref(m.get("user"), where)
+            org_id = org_ref(m.get("organization"), where)
+            mid = str(m.get("id") or uuid.uuid4())
+            refs = m.get("teams", m.get("team_ids")) or []
+            memberships[mid] = {
+                "id": mid, "organization_id": org_id, "user_id": user_id,
+                "first_name": m.get("first_name", users[user_id]["first_name"]),
+                "last_name": m.get("last_name", users[user_id]["last_name"]),
+                "employee_id": m.get("employee_id"),
+                "org_admin": bool(m.get("org_admin", False)),
+                "team_ids": [team_ref(r, org_id, where) for r in refs],
+                "created_at": now, "updated_at": now,
+            }
+
+        def membership_of(user: Any, org_id: str, where: str) -> str:
+            user_id = user_ref(user, where)
+            for m in memberships.values():
+                if m["user_id"] == user_id and m["organization_id"] == org_id:
+                    return m["id"]
+            raise ValueError(f"worklete seed: {where}: {user!r} has no membership there")
+
+        admins: dict[str, dict[str, Any]] = {}
+        for a in seed.get("team_admins") or []:
+            where = f"team admin {a.get('user')!r}"
+            any_team = next((t for t in teams.values() if a.get("team") in (t["id"], t["name"])),
+                            None)
+            if any_team is None:
+                raise ValueError(f"worklete seed: {where} refers to unknown team {a.get('team')!r}")
+            aid = str(a.get("id") or uuid.uuid4())
+            admins[aid] = {"id": aid, "team_id": any_team["id"],
+                           "membership_id": membership_of(a.get("user"),
+                                                          any_team["organization_id"], where),
+                           "created_at": now}
+
+        invitations: dict[str, dict[str, Any]] = {}
+        for i in seed.get("invitations") or []:
+            where = f"invitation {i.get('code')!r}"
+            org_id = org_ref(i.get("organization"), where)
+            iid = str(i.get("id") or uuid.uuid4())
+            invitations[iid] = {"id": iid, "invite_code": i.get("code") or
+                                _invite_code(self._random),
+                                "membership_id": membership_of(i.get("user"), org_id, where),
+                                "organization_id": org_id, "accepted": False,
+                                "created_at": now}
+
+        self.state = {
+            "users": users, "organizations": orgs, "teams": teams,
+            "memberships": memberships, "team_admins": admins,
+            "invitations": invitations, "uploads": {},
+        }
+
+    def credentials(self) -> dict[str, str]:
+        users = self.state["users"]
+        admins = {m["user_id"] for m in self.state["memberships"].values() if m["org_admin"]}
+        signers = sorted(self._passwords, key=lambda uid: (uid not in admins,
+                                                           users[uid]["username"] or ""))
+        if not signers:
+            raise ValueError("worklete seed: no user has a password, so nobody can sign in")
+        uid = signers[0]
+        org = next(iter(self.state["organizations"].values()))
+        return {"username": users[uid]["username"] or users[uid]["email"],
+                "password": self._passwords[uid], "organization": org["name"]}
+
+    def expire_tokens(self) -> None:
+        """Expire every issued token now, as the passage of `token_ttl` would."""
+        with self.lock:
+            for token in self._tokens.values():
+                token["expires_at"] = 0.0
+
+    # -- routes ---------------------------------------------------------------------------
+    def routes(self) -> list[BaseRoute]:
+        a = self._authed
+        adm = f"{API}/worklete_admin"
+        return [
+            Route(f"{API}/auth/sign_in", self._public(self.sign_in), methods=["POST"]),
+            Route(f"{API}/auth/sign_out", a(self.sign_out), methods=["DELETE"]),
+            Route(f"{API}/invitations/{{code}}", self._public(self.get_invitation)),
+            Route(f"{API}/organizations", a(self.list_organizations)),
+            Route(f"{API}/organizations/{{organization_id}}/teams",
+                  a(self.teams_collection), methods=["GET", "POST"]),
+            Route(f"{API}/teams/{{team_id}}", a(self.team_item),
+                  methods=["GET", "PUT", "PATCH", "DELETE"]),
+            Route(f"{API}/teams/{{team_id}}/admins", a(self.team_admins),
+                  methods=["GET", "POST"]),
+            Route(f"{API}/teams/{{team_id}}/admins/{{admin_id}}", a(self.revoke_team_admin),
+                  methods=["DELETE"]),
+            Route(f"{API}/memberships/{{membership_id}}", a(self.get_membership)),
+            Route(f"{API}/memberships/{{membership_id}}/admin_permission",
+                  a(self.admin_permission), methods=["PATCH"]),
+            Route(f"{API}/users", a(self.list_users)),
+            Route(f"{API}/users/{{user_id}}", a(self.user_item), methods=["GET", "PATCH"]),
+            Route(f"{adm}/organizations", a(self.admin_list_organizations)),
+            Route(f"{adm}/organizations/{{organization_id}}", a(self.admin_get_organization)),
+            Route(f"{adm}/organizations/{{organization_id}}/teams",
+                  a(self.admin_teams_collection), methods=["GET", "POST"]),
+            Route(f"{adm}/organizations/{{organization_id}}/teams/{{team_id}}",
+                  a(self.admin_team_item), methods=["GET", "PATCH"]),
+            Route(f"{adm}/organizations/{{organization_id}}/upload_memberships_list_url",
+                  a(self.upload_url)),
+            Route(f"{adm}/memberships", a(self.admin_list_memberships)),
+            Route(f"{adm}/memberships/{{membership_id}}", a(self.admin_get_membership)),
+            Route(f"{adm}/users", a(self.admin_list_users)),
+            Route(f"{adm}/users/{{user_id}}", a(self.admin_user_item),
+                  methods=["GET", "PATCH"]),
+            Route(f"{adm}/invitations", a(self.admin_list_invitations)),
+            Route(f"{adm}/invitations/{{invitation_id}}", a(self.admin_get_invitation)),
+            Route(f"{UPLOADS}/{{folder}}/{{filename}}", self._public(self.receive_upload),
+                  methods=["PUT"]),
+        ]
+
+    def _public(self, handler: Handler) -> Handler:
+        async def endpoint(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except ApiError as err:
+                return err.response()
+
+        return endpoint
+
+    def _authed(self, handler: Callable[[Request, dict[str, Any]], Awaitable[Response]]
+                ) -> Handler:
+        async def endpoint(request: Request) -> Response:
+            try:
+                return await handler(request, self._authenticate(request))
+            except ApiError as err:
+                return err.response()
+
+        return endpoint
+
+    def _authenticate(self, request: Request) -> dict[str, Any]:
+        """Seed: every call after sign-in carries `access-token`, `client` and `uid`."""
+        values = [request.headers.get(name) for name in AUTH_HEADERS]
+        if not all(values):
+            raise ApiError(401, UNAUTHORIZED)
+        token, client, uid = values
+        with self.lock:
+            grant = self._tokens.get(str(token))
+            if (grant is None or grant["client"] != client or grant["uid"] != uid
+                    or grant["expires_at"] <= time.monotonic()):
+                raise ApiError(401, UNAUTHORIZED)
+            user = self.state["users"].get(grant["user_id"])
+        if user is None:
+            raise ApiError(401, UNAUTHORIZED)
+        return user
+
+    # -- permissions (ASSUMED: the seed lists 403s but not who gets them) ------------------
+    def _member_orgs(self, user: dict[str, Any]) -> set[str]:
+        return {m["organization_id"] for m in self.state["memberships"].values()
+                if m["user_id"] == user["id"]}
+
+    def _admin_orgs(self, user: dict[str, Any]) -> set[str]:
+        if user["worklete_employee"]:
+            return set(self.state["organizations"])
+        return {m["organization_id"] for m in self.state["memberships"].values()
+                if m["user_id"] == user["id"] and m["org_admin"]}
+
+    def _visible_org(self, user: dict[str, Any], org_id: str) -> dict[str, Any]:
+        org = self.state["organizations"].get(org_id)
+        if org is None or not (user["worklete_employee"] or org_id in self._member_orgs(user)):
+            raise ApiError(404, NOT_FOUND)
+        return org
+
+    def _require_admin(self, user: dict[str, Any], org_id: str) -> None:
+        if org_id not in self._admin_orgs(user):
+            raise ApiError(403, FORBIDDEN)
+
+    def _team(self, user: dict[str, Any], team_id: str) -> dict[str, Any]:
+        team = self.state["teams"].get(team_id)
+        if team is None:
+            raise ApiError(404, NOT_FOUND)
+        self._visible_org(user, team["organization_id"])
+        return team
+
+    def _membership(self, user: dict[str, Any], membership_id: str) -> dict[str, Any]:
+        m = self.state["memberships"].get(membership_id)
+        if m is None:
+            raise ApiError(404, NOT_FOUND)
+        self._visible_org(user, m["organization_id"])
+        return m
+
+    # -- auth -----------------------------------------------------------------------------
+    async def sign_in(self, request: Request) -> Response:
+        """Seed "Sign in a user": 200 with the token headers, 401 on bad credentials."""
+        body = await _json(request)
+        login = str(body.get("username") or "")
+        password = str(body.get("password") or "")
+        field = "email" if body.get("provider") == "email" else "username"
+        with self.lock:
+            user = next((u for u in self.state["users"].values()
+                         if login and (u[field] or "").lower() == login.lower()), None)
+            stored = self._passwords.get(user["id"]) if user else None
+            if user is None or stored is None or not hmac.compare_digest(stored, password):
+                raise ApiError(401, BAD_LOGIN)
+            token = secrets.token_urlsafe(15)
+            client = secrets.token_urlsafe(16)
+            uid = user[field]
+            self._tokens[token] = {"client": client, "uid": uid, "user_id": user["id"],
+                                   "expires_at": time.monotonic() + self.token_ttl}
+            data = _user_json(user)
+        headers = {"access-token": token, "client": client, "uid": uid,
+                   "token-type": "Bearer", "expiry": str(int(time.time() + self.token_ttl))}
+        return JSONResponse({"data": data}, headers=headers)
+
+    async def sign_out(self, request: Request, user: dict[str, Any]) -> Response:
+        with self.lock:
+            self._tokens.pop(request.headers["access-token"], None)
+        return JSONResponse({"success": True})
+
+    # -- organizations --------------------------------------------------------------------
+    async def list_organizations(self, request: Request, user: dict[str, Any]) -> Response:
+        with self.lock:
+            ids = self._member_orgs(user) | (set(self.state["organizations"])
+                                             if user["worklete_employee"] else set())
+            orgs = [_org_json(o) for o in self.state["organizations"].values() if o["id"] in ids]
+        return JSONResponse(_paged(request, orgs))
+
+    async def admin_list_organizations(self, request: Request,
+                                       user: dict[str, Any]) -> Response:
+        with self.lock:
+            ids = self._admin_orgs(user)
+            if not ids:
+                raise ApiError(403, FORBIDDEN)
+            orgs = [_org_json(o) for o in self.state["organizations"].values() if o["id"] in ids]
+        return JSONResponse(_paged(request, orgs))
+
+    async def admin_get_organization(self, request: Request, user: dict[str, Any]) -> Response:
+        with self.lock:
+            org = self._visible_org(user, request.path_params["organization_id"])
+            self._require_admin(user, org["id"])
+            return JSONResponse({"data": _org_json(org)})
+
+    # -- teams ----------------------------------------------------------------------------
+    async def teams_collection(self, request: Request, user: dict[str, Any]) -> Response:
+        """Seed "List teams" (page/size) and "Create a team" (name only, at the root)."""
+        org_id = request.path_params["organization_id"]
+        if request.method == "GET":
+            with self.lock:
+                self._visible_org(user, org_id)
+                teams = [_team_json(t) for t in self.state["teams"].values()
+                         if t["organization_id"] == org_id]
+            return JSONResponse(_paged(request, teams))
+        body = await _json(request)
+        name = _team_name(body.get("name"))
+        with self.lock:
+            self._visible_org(user, org_id)
+            self._require_admin(user, org_id)
+            team = self._create_team(org_id, name, None)
+            return JSONResponse({"data": _team_json(team), "meta": {}})
+
+    async def team_item(self, request: Request, user: dict[str, Any]) -> Response:
+        """Seed "Retrieve / Update (PUT and PATCH) / Delete a team"; delete answers 204."""
+        team_id = request.path_params["team_id"]
+        body = await _json(request) if request.method in ("PUT", "PATCH") else {}
+        with self.lock:
+            team = self._team(user, team_id)
+            if request.method == "GET":
+                return JSONResponse({"data": _team_json(team)})
+            self._require_admin(user, team["organization_id"])
+            if request.method == "DELETE":
+                self._delete_team(team)
+                return Response(status_code=204)
+            team["name"] = _team_name(body.get("name"))
+            team["updated_at"] = _now()
+            return JSONResponse({"data": _team_json(team)})
+
+    async def admin_teams_collection(self, request: Request, user: dict[str, Any]) -> Response:
+        """Seed "Retrieve the teams" / "Create a team" (WorkleteAdminOrgTeam, ASSUMED
+        `{data: {name, parent_id}}`). The seed shows no pagination here: all teams."""
+        org_id = request.path_params["organization_id"]
+        body = await _json(request) if request.method == "POST" else {}
+        with self.lock:
+            self._visible_org(user, org_id)
+            self._require_admin(user, org_id)
+            if request.method == "GET":
+                teams = [_team_json(t) for t in self.state["teams"].values()
+                         if t["organization_id"] == org_id]
+                return JSONResponse({"data": teams})
+            data = _data(body)
+            parent_id = self._parent_in(org_id, data.get("parent_id"), None)
+            team = self._create_team(org_id, _team_name(data.get("name")), parent_id)
+            return JSONResponse({"data": _team_json(team)})
+
+    async def admin_team_item(self, request: Request, user: dict[str, Any]) -> Response:
+        """Seed "Retrieve the team" ({data, meta}) / "Update the team" (ASSUMED body
+        `{data: {name?, parent_id?}}`, parent_id null moving it to the root)."""
+        org_id = request.path_params["organization_id"]
+        body = await _json(request) if request.method == "PATCH" else {}
+        with self.lock:
+            self._visible_org(user, org_id)
+            self._require_admin(user, org_id)
+            team = self.state["teams"].get(request.path_params["team_id"])
+            if team is None or team["organization_id"] != org_id:
+                raise ApiError(404, NOT_FOUND)
+            if request.method == "GET":
+                return JSONResponse({"data": _team_json(team), "meta": {}})
+            data = _data(body)
+            if "name" in data:
+                team["name"] = _team_name(data["name"])
+            if "parent_id" in data:
+                team["parent_id"] = self._parent_in(org_id, data["parent_id"], team["id"])
+            team["updated_at"] = _now()
+            return JSONResponse({"data": _team_json(team)})
+
+    def _parent_in(self, org_id: str, parent_id: Any, moving: str | None) -> str | None:
+        if parent_id in (None, ""):
+            return None
+        parent = self.state["teams"].get(str(parent_id))
+        if parent is None or parent["organization_id"] != org_id:
+            raise ApiError(404, NOT_FOUND)
+        # ASSUMED: a team cannot become its own ancestor (422, the Rails validation status).
+        cursor: dict[str, Any] | None = parent
+        while cursor is not None and moving is not None:
+            if cursor["id"] == moving:
+                raise ApiError(422, {"errors": ["parent_id would make a cycle"]})
+            cursor = self.state["teams"].get(cursor["parent_id"] or "")
+        return parent["id"]
+
+    def _create_team(self, org_id: str, name: str, parent_id: str | None) -> dict[str, Any]:
+        now = _now()
+        tid = str(uuid.uuid4())
+        team = {"id": tid, "name": name, "organization_id": org_id, "parent_id": parent_id,
+                "type": "LEARNER", "created_at": now, "updated_at": now}
+        self.state["teams"][tid] = team
+        return team
+
+    def _delete_team(self, team: dict[str, Any]) -> None:
+        """ASSUMED: sub-teams move up to the deleted team's parent; its admins go."""
+        tid = team["id"]
+        for t in self.state["teams"].values():
+            if t["parent_id"] == tid:
+                t["parent_id"] = team["parent_id"]
+        for m in self.state["memberships"].values():
+            if tid in m["team_ids"]:
+                m["team_ids"] = [x for x in m["team_ids"] if x != tid]
+        admins = self.state["team_admins"]
+        for aid in [aid for aid, a in admins.items() if a["team_id"] == tid]:
+            del admins[aid]
+        del self.state["teams"][tid]
+
+    # -- team admins ----------------------------------------------------------------------
+    async def team_admins(self, request: Request, user: dict[str, Any]) -> Response:
+        """Seed "Retrieve team admins" / "Make a membership a team admin of the team"."""
+        team_id = request.path_params["team_id"]
+        body = await _json(request) if request.method == "POST" else {}
+        with self.lock:
+            team = self._team(user, team_id)
+            if request.method == "GET":
+                admins = [self._admin_json(a) for a in self.state["team_admins"].values()
+                          if a["team_id"] == team_id]
+                return JSONResponse({"data": admins})
+            self._require_admin(user, team["organization_id"])
+            membership = self.state["memberships"].get(str(body.get("membership_id") or ""))
+            if membership is None or membership["organization_id"] != team["organization_id"]:
+                raise ApiError(404, NOT_FOUND)
+            aid = str(uuid.uuid4())
+            admin = {"id": aid, "team_id": team_id, "membership_id": membership["id"],
+                     "created_at": _now()}
+            self.state["team_admins"][aid] = admin
+            return JSONResponse({"data": self._admin_json(admin)})
+
+    async def revoke_team_admin(self, request: Request, user: dict[str, Any]) -> Response:
+        """Seed: `admin_id` is "a unique identifier for a membership". The admin record's
+        own id is accepted too (ASSUMED). Every matching record goes."""
+        team_id = request.path_params["team_id"]
+        admin_id = request.path_params["admin_id"]
+        with self.lock:
+            team = self._team(user, team_id)
+            self._require_admin(user, team["organization_id"])
+            admins = self.state["team_admins"]
+            gone = [aid for aid, a in admins.items() if a["team_id"] == team_id
+                    and admin_id in (aid, a["membership_id"])]
+            if not gone:
+                raise ApiError(404, NOT_FOUND)
+            body = {"data": self._admin_json(admins[gone[0]])}
+            for aid in gone:
+                del admins[aid]
+        return JSONResponse(body)
+
+    def _admin_json(self, admin: dict[str, Any]) -> dict[str, Any]:
+        """ASSUMED shape: the record plus the membership's names and email."""
+        m = self.state["memberships"].get(admin["membership_id"], {})
+        u = self.state["users"].get(m.get("user_id", ""), {})
+        return {"id": admin["id"], "team_id": admin["team_id"],
+                "membership_id": admin["membership_id"],
+                "first_name": m.get("first_name"), "last_name": m.get("last_name"),
+                "email": u.get("email"), "created_at": admin["created_at"]}
+
+    # -- memberships ----------------------------------------------------------------------
+    async def get_membership(self, request: Request, user: dict[str, Any]) -> Response:
+        with self.lock:
+            m = self._membership(user, request.path_params["membership_id"])
+            return JSONResponse({"data": self._membership_json(m)})
+
+    async def admin_get_membership(self, request: Request, user: dict[str, Any]) -> Response:
+        with self.lock:
+            m = self._membership(user, request.path_params["membership_id"])
+            self._require_admin(user, m["organization_id"])
+            return JSONResponse({"data": self._membership_json(m)})
+
+    async def admin_list_memberships(self, request: Request, user: dict[str, Any]) -> Response:
+        """Seed "Retrieve a list of memberships": organization_id, id and team_id filters,
+        each comma-delimited. ASSUMED: limited to the caller's admin organisations, and
+        paged like the team list."""
+        params = request.query_params
+        org_ids = _csv_param(params.get("organization_id"))
+        ids = _csv_param(params.get("id"))
+        team_ids = _csv_param(params.get("team_id"))
+        with self.lock:
+            allowed = self._admin_orgs(user)
+            if not allowed:
+                raise ApiError(403, FORBIDDEN)
+            rows = [
+                self._membership_json(m) for m in self.state["memberships"].values()
+                if m["organization_id"] in allowed
+                and (org_ids is None or m["organization_id"] in org_ids)
+                and (ids is None or m["id"] in ids)
+                and (team_ids is None or team_ids.intersection(m["team_ids"]))
+            ]
+        return JSONResponse(_paged(request, rows))
+
+    async def admin_permission(self, request: Request, user: dict[str, Any]) -> Response:
+        """Seed "Update admin permission": `?org_admin=true|false`; 403 for a caller who is
+        not an org admin of the membership's organisation."""
+        raw = request.query_params.get("org_admin", "").lower()
+        if raw not in ("true", "false"):
+            raise _bad_request("org_admin must be true or false")  # ASSUMED status
+        with self.lock:
+            m = self._membership(user, request.path_params["membership_id"])
+            self._require_admin(user, m["organization_id"])
+            m["org_admin"] = raw == "true"
+            m["updated_at"] = _now()
+            return JSONResponse({"data": self._membership_json(m)})
+
+    def _membership_json(self, m: dict[str, Any]) -> dict[str, Any]:
+        """ASSUMED shape (the seed's is `{ }`); first/last name are the membership's, as the
+        invitation's `membership_first_name` suggests; email lives on the user."""
+        u = self.state["users"].get(m["user_id"], {})
+        return {
+            "id": m["id"], "organization_id": m["organization_id"], "user_id": m["user_id"],
+            "first_name": m["first_name"], "last_name": m["last_name"],
+            "employee_id": m["employee_id"], "org_admin": m["org_admin"],
+            "team_ids": list(m["team_ids"]),
+            "user": {"id": u.get("id"), "username": u.get("username"), "email": u.get("email")},
+            "created_at": m["created_at"], "updated_at": m["updated_at"],
+        }
+
+    # -- users ----------------------------------------------------------------------------
+    def _visible_users(self, user: dict[str, Any], admin_only: bool) -> list[dict[str, Any]]:
+        orgs = self._admin_orgs(user) if admin_only else self._member_orgs(user)
+        if user["worklete_employee"]:
+            return list(self.state["users"].values())
+        ids = {m["user_id"] for m in self.state["memberships"].values()
+               if m["organization_id"] in orgs}
+        ids.add(user["id"])
+        return [u for u in self.state["users"].values() if u["id"] in ids]
+
+    def _visible_user(self, user: dict[str, Any], user_id: str,
+                      admin_only: bool) -> dict[str, Any]:
+        found = next((u for u in self._visible_users(user, admin_only) if u["id"] == user_id),
+                     None)
+        if found is None:
+            raise ApiError(404, NOT_FOUND)
+        return found
+
+    async def list_users(self, request: Request, user: dict[str, Any]) -> Response:
+        with self.lock:
+            rows = [_user_json(u) for u in self._visible_users(user, admin_only=False)]
+        return JSONResponse(_paged(request, rows))
+
+    async def user_item(self, request: Request, user: dict[str, Any]) -> Response:
+        """Seed "Retrieve a user" / "Update user" (`{email}`, answers `true` or `false`).
+        ASSUMED: false when the email is malformed or another user has it; only the user
+        or an org admin of one of the user's organisations may change it (else 403)."""
+        body = await _json(request) if request.method == "PATCH" else {}
+        with self.lock:
+            target = self._visible_user(user, request.path_params["user_id"], admin_only=False)
+            if request.method == "GET":
+                return JSONResponse({"data": _user_json(target)})
+            orgs = {m["organization_id"] for m in self.state["memberships"].values()
+                    if m["user_id"] == target["id"]}
+            if target["id"] != user["id"] and not orgs & self._admin_orgs(user):
+                raise ApiError(403, FORBIDDEN)
+            return JSONResponse(self._set_email(target, body.get("email")))
+
+    async def admin_list_users(self, request: Request, user: dict[str, Any]) -> Response:
+        with self.lock:
+            if not self._admin_orgs(user):
+                raise ApiError(403, FORBIDDEN)
+            rows = [_user_json(u) for u in self._visible_users(user, admin_only=True)]
+        return JSONResponse(_paged(request, rows))
+
+    async def admin_user_item(self, request: Request, user: dict[str, Any]) -> Response:
+        """Seed "Update the user" (PatchWorkleteAdminUserRequest, ASSUMED
+        `{data: {first_name?, last_name?, email?}}`); an email taken by another user is 422."""
+        body = await _json(request) if request.method == "PATCH" else {}
+        with self.lock:
+            if not self._admin_orgs(user):
+                raise ApiError(403, FORBIDDEN)
+            target = self._visible_user(user, request.path_params["user_id"], admin_only=True)
+            if request.method == "PATCH":
+                data = _data(body)
+                if "email" in data and not self._set_email(target, data["email"]):
+                    raise ApiError(422, {"errors": ["email is invalid or already taken"]})
+                for name in ("first_name", "last_name"):
+                    if name in data:
+                        target[name] = data[name]
+                target["updated_at"] = _now()
+            return JSONResponse({"data": _user_json(target)})
+
+    def _set_email(self, target: dict[str, Any], email: Any) -> bool:
+        if email is not None and (not isinstance(email, str) or "@" not in email):
+            return False
+        if email is not None and any(
+                u["id"] != target["id"] and (u["email"] or "").lower() == email.lower()
+                for u in self.state["users"].values()):
+            return False
+        target["email"] = email
+        target["updated_at"] = _now()
+        return True
+
+    # -- invitations ----------------------------------------------------------------------
+    async def get_invitation(self, request: Request) -> Response:
+        """Seed "Retrieve the invitation": no auth headers, a flat object."""
+        code = request.path_params["code"]
+        with self.lock:
+            inv = next((i for i in self.state["invitations"].values()
+                        if i["invite_code"] == code), None)
+            if inv is None:
+                raise ApiError(404, NOT_FOUND)
+            m = self.state["memberships"].get(inv["membership_id"], {})
+            org = self.state["organizations"].get(inv["organization_id"], {})
+            return JSONResponse({
+                "id": inv["id"], "organization_name": org.get("name"),
+                "membership_first_name": m.get("first_name"),
+                "membership_last_name": m.get("last_name"), "invite_code": inv["invite_code"],
+            })
+
+    async def admin_list_invitations(self, request: Request, user: dict[str, Any]) -> Response:
+        """Seed "List of invitations": `id` and `membership_id` filters (comma-delimited,
+        ASSUMED like the memberships list)."""
+        ids = _csv_param(request.query_params.get("id"))
+        mids = _csv_param(request.query_params.get("membership_id"))
+        with self.lock:
+            allowed = self._admin_orgs(user)
+            if not allowed:
+                raise ApiError(403, FORBIDDEN)
+            rows = [_invitation_json(i) for i in self.state["invitations"].values()
+                    if i["organization_id"] in allowed
+                    and (ids is None or i["id"] in ids)
+                    and (mids is None or i["membership_id"] in mids)]
+        return JSONResponse({"data": rows})
+
+    async def admin_get_invitation(self, request: Request, user: dict[str, Any]) -> Response:
+        with self.lock:
+            inv = self.state["invitations"].get(request.path_params["invitation_id"])
+            if inv is None or inv["organization_id"] not in self._admin_orgs(user):
+                raise ApiError(404, NOT_FOUND)
+            return JSONResponse({"data": _invitation_json(inv)})
+
+    # -- the memberships CSV upload -------------------------------------------------------
+    async def upload_url(self, request: Request, user: dict[str, Any]) -> Response:
+        """Seed "Generate a signed url for the memberships list": a signed URL under the
+        organisation's s3_integrations_folder, "randomly generated appended with .csv".
+        ASSUMED response `{data: {url, expires_at}}`."""
+        org_id = request.path_params["organization_id"]
+        with self.lock:
+            org = self._visible_org(user, org_id)
+            self._require_admin(user, org_id)
+            folder = org["s3_integrations_folder"]
+            filename = f"{uuid.uuid4().hex}.csv"
+            expires = int(time.time() + self.upload_url_ttl)
+            self.state["uploads"][filename] = {
+                "organization_id": org_id, "folder": folder, "status": "issued",
+                "expires": expires, "rows": 0, "created": 0, "updated": 0, "errors": [],
+                "content": None,
+            }
+        path = f"{UPLOADS}/{folder}/{filename}"
+        signature = self._sign(path, expires)
+        base = str(request.base_url).rstrip("/")
+        url = f"{base}{path}?expires={expires}&signature={signature}"
+        return JSONResponse({"data": {"url": url, "expires_at": expires}})
+
+    def _sign(self, path: str, expires: int) -> str:
+        message = f"PUT\n{path}\n{expires}".encode()
+        return hmac.new(self._signing_key, message, hashlib.sha256).hexdigest()
+
+    async def receive_upload(self, request: Request) -> Response:
+        """The signed URL itself (S3-like, ASSUMED): PUT the CSV, no auth headers; a wrong,
+        missing or expired signature is 403 with an S3 AccessDenied body. Processing
+        happens `upload_delay` seconds later; a repeated PUT is processed again, which the
+        upsert makes harmless."""
+        folder = request.path_params["folder"]
+        filename = request.path_params["filename"]
+        path = f"{UPLOADS}/{folder}/{filename}"
+        try:
+            expires = int(request.query_params.get("expires", ""))
+        except ValueError:
+            expires = 0
+        signature = request.query_params.get("signature", "")
+        with self.lock:
+            upload = self.state["uploads"].get(filename)
+            valid = (upload is not None and upload["folder"] == folder
+                     and expires == upload["expires"] and expires > time.time()
+                     and hmac.compare_digest(signature, self._sign(path, expires)))
+        if not valid:
+            return Response(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code>"
+                "<Message>Request has expired or the signature does not match</Message>"
+                "</Error>", 403, media_type="application/xml")
+        content = (await request.body()).decode("utf-8-sig", errors="replace")
+        with self.lock:
+            upload["status"] = "received"
+            upload["content"] = content
+        task = asyncio.get_running_loop().create_task(self._process_later(filename, content))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        etag = hashlib.md5(content.encode(), usedforsecurity=False).hexdigest()
+        return Response(status_code=200, headers={"ETag": f'"{etag}"'})
+
+    async def _process_later(self, filename: str, content: str) -> None:
+        await asyncio.sleep(self.upload_delay)
+        with self.lock:
+            self.process_upload(filename, content)
+
+    def process_upload(self, filename: str, content: str) -> None:
+        """Apply one memberships CSV (ASSUMED semantics, see MEMBERSHIP_COLUMNS): per row,
+        find the user by email (or create one), then the membership in the upload's
+        organisation (or create it, with an invitation), and set its fields. A row with an
+        unknown team id or no email is skipped and recorded in the upload's errors."""
+        upload = self.state["uploads"][filename]
+        org_id = upload["organization_id"]
+        reader = csv.DictReader(io.StringIO(content))
+        columns = {(c or "").strip().lower() for c in reader.fieldnames or ()}
+        counts = {"rows": 0, "created": 0, "updated": 0}
+        errors: list[str] = []
+        for line, raw in enumerate(reader, start=2):
+            row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+            counts["rows"] += 1
+            email = row.get("email", "")
+            if "@" not in email:
+                errors.append(f"line {line}: email is missing or invalid")
+                continue
+            team_ids: list[str] | None = None
+            if "team_ids" in columns:
+                team_ids = [t.strip() for t in row.get("team_ids", "").split(TEAM_ID_SEPARATOR)
+                            if t.strip()]
+                unknown = [t for t in team_ids if self.state["teams"].get(t, {})
+                           .get("organization_id") != org_id]
+                if unknown:
+                    errors.append(f"line {line}: unknown team ids {', '.join(unknown)}")
+                    continue
+            created = self._upsert_membership(org_id, email, row, team_ids)
+            counts["created" if created else "updated"] += 1
+        upload.update(counts, status="processed", errors=errors)
+
+    def _upsert_membership(self, org_id: str, email: str, row: dict[str, str],
+                           team_ids: list[str] | None) -> bool:
+        now = _now()
+        users = self.state["users"]
+        user = next((u for u in users.values() if (u["email"] or "").lower() == email.lower()),
+                    None)
+        if user is None:
+            uid = str(uuid.uuid4())
+            user = {"id": uid, "username": None, "email": email,
+                    "first_name": row.get("first_name") or None,
+                    "last_name": row.get("last_name") or None, "language_code": "en",
+                    "worklete_employee": False, "provider": "email",
+                    "created_at": now, "updated_at": now}
+            users[uid] = user
+        membership = next((m for m in self.state["memberships"].values()
+                           if m["user_id"] == user["id"] and m["organization_id"] == org_id),
+                          None)
+        created = membership is None
+        if membership is None:
+            mid = str(uuid.uuid4())
+            membership = {"id": mid, "organization_id": org_id, "user_id": user["id"],
+                          "first_name": user["first_name"], "last_name": user["last_name"],
+                          "employee_id": None, "org_admin": False, "team_ids": [],
+                          "created_at": now, "updated_at": now}
+            self.state["memberships"][mid] = membership
+            iid = str(uuid.uuid4())
+            self.state["invitations"][iid] = {
+                "id": iid, "invite_code": _invite_code(self._random), "membership_id": mid,
+                "organization_id": org_id, "accepted": False, "created_at": now}
+        for name in ("first_name", "last_name", "employee_id"):
+            if row.get(name):
+                membership[name] = row[name]
+        if team_ids is not None:
+            membership["team_ids"] = list(dict.fromkeys(team_ids))
+        membership["updated_at"] = now
+        return created
+
+
+# -- representations and request helpers -----------------------------------------------------
+
+def _user_json(u: dict[str, Any]) -> dict[str, Any]:
+    """The seed's user sample, minus the secrets it shows (password hash, tokens)."""
+    return {k: u.get(k) for k in (
+        "id", "username", "email", "first_name", "last_name", "language_code",
+        "worklete_employee", "provider", "created_at", "updated_at")} | {
+        "uid": u.get("username") or u.get("email")}
+
+
+def _org_json(o: dict[str, Any]) -> dict[str, Any]:
+    return {"id": o["id"], "name": o["name"],
+            "s3_integrations_folder": o["s3_integrations_folder"],
+            "created_at": o["created_at"], "updated_at": o["updated_at"]}
+
+
+def _team_json(t: dict[str, Any]) -> dict[str, Any]:
+    """ASSUMED shape, after the seed's `my_teams` sample (id, name, type, parent_id,
+    organization_id)."""
+    return {"id": t["id"], "name": t["name"], "type": t["type"], "parent_id": t["parent_id"],
+            "organization_id": t["organization_id"], "created_at": t["created_at"],
+            "updated_at": t["updated_at"]}
+
+
+def _invitation_json(i: dict[str, Any]) -> dict[str, Any]:
+    return {"id": i["id"], "invite_code": i["invite_code"], "membership_id": i["membership_id"],
+            "organization_id": i["organization_id"], "accepted": i["accepted"],
+            "created_at": i["created_at"]}
+
+
+async def _json(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw:
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise _bad_request("the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise _bad_request("the body must be a JSON object")
+    return body
+
+
+def _data(body: dict[str, Any]) -> dict[str, Any]:
+    data = body.get("data")
+    if not isinstance(data, dict):
+        raise _bad_request("the body must be {\"data\": {...}}")
+    return data
+
+
+def _team_name(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ApiError(422, {"errors": ["name can't be blank"]})  # ASSUMED status and body
+    return value.strip()
+
+
+def _csv_param(raw: str | None) -> set[str] | None:
+    """A comma-delimited filter (seed: `id=mid1,mid2,mid3`); None when absent."""
+    if raw is None:
+        return None
+    return {v.strip() for v in raw.split(",") if v.strip()}
+
+
+def _paged(request: Request, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Seed "List teams": `page` from 0 (default 0), `size` default 25. ASSUMED: sizes
+    above MAX_PAGE_SIZE are clamped; meta `{page, size, total, total_pages}`."""
+    page = _int_param(request, "page", DEFAULT_PAGE, minimum=0)
+    size = min(_int_param(request, "size", DEFAULT_PAGE_SIZE, minimum=1), MAX_PAGE_SIZE)
+    total = len(items)
+    return {"data": items[page * size:(page + 1) * size],
+            "meta": {"page": page, "size": size, "total": total,
+                     "total_pages": math.ceil(total / size)}}
+
+
+def _int_param(request: Request, name: str, default: int, minimum: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise _bad_request(f"{name} must be an integer") from None
+    if value < minimum:
+        raise _bad_request(f"{name} must be at least {minimum}")
+    return value
