@@ -223,6 +223,9 @@ def plan_provider(provider: Provider, org: Org, live: list[Resource]) -> tuple[
     ignored = [r for r in live if _ignored(r, ignore)]
     live = [r for r in live if not _ignored(r, ignore)]
     existing = dict(Counter(r.kind for r in live))
+    if provider.READ_ONLY:
+        # Nothing is ever written to an audit source: its whole contribution is findings.
+        return [], provider.findings(org, live), existing, {}
     predict = getattr(provider, "predict_removal", None)
 
     def removal(r: Resource) -> tuple[Action | None, str]:

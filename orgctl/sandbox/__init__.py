@@ -40,7 +40,7 @@ class Sandbox:
                  host: str = "127.0.0.1", ports: dict[str, int] | None = None):
         seed = seed or {}
         self.emulators: dict[str, Emulator] = {
-            name: emulator_class(name)(seed.get(name), faults or Faults(),
+            name: emulator_class(name)(seed.get(name), faults=faults or Faults(),
                                        **(options or {}).get(name, {}))
             for name in systems
         }
