@@ -213,6 +213,26 @@ def show(ctx: click.Context, planfile: Path, fmt: str) -> None:
         click.echo(render(Plan.read(planfile), fmt, color=_color(ctx)), nl=False)
 
 
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path), default=".")
+@click.option("--plan", "planfile", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="Graph a saved plan's change dependencies instead of the org.")
+def graph(path: Path, planfile: Path | None) -> None:
+    """Print the org structure (or a plan's dependencies) as Graphviz DOT.
+
+    Render it with: orgctl graph examples/acme | dot -Tsvg > org.svg
+    """
+    from orgctl.engine.graph import org_dot, plan_dot
+    from orgctl.engine.plan import Plan
+    from orgctl.engine.workflow import load_org
+
+    with _errors():
+        if planfile:
+            click.echo(plan_dot(Plan.read(planfile)), nl=False)
+        else:
+            click.echo(org_dot(load_org(path, resolve_env=False)), nl=False)
+
+
 # -- apply ----------------------------------------------------------------------------------
 
 @cli.command()
