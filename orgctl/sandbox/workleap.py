@@ -367,10 +367,10 @@ class WorkleapEmulator(Emulator):
             next_ids[counter] = n + 1
             return f"{prefix}-{n}"
 
-        members, removed_members, base_members = self._sync_members(
+        members, listed, removed_members, base_members = self._sync_members(
             member_rows, custom_columns, report, summary, new_id)
         teams, removed_teams = self._sync_teams(team_rows, report, summary, new_id)
-        self._sync_mappings(mapping_rows, members, teams, report)
+        self._sync_mappings(mapping_rows, [members[mid] for mid in listed], teams, report)
         risk = max(
             100.0 * len(removed_members) / base_members if base_members else 0.0,
             100.0 * len(removed_teams) / len(self.state["teams"]) if self.state["teams"] else 0.0,
@@ -381,7 +381,10 @@ class WorkleapEmulator(Emulator):
 
     def _sync_members(self, rows: list[Row], custom_columns: list[str],
                       report: list[dict[str, Any]], summary: dict[str, int],
-                      new_id: NewId) -> tuple[dict[str, dict[str, Any]], list[str], int]:
+                      new_id: NewId
+                      ) -> tuple[dict[str, dict[str, Any]], list[str], list[str], int]:
+        """The members after the sync, the ids of those listed in the file, the ids it
+        removes, and how many were not deactivated before (the base of the risk measure)."""
         existing: dict[str, dict[str, Any]] = self.state["members"]
         by_ext = {m["externalMemberId"]: mid for mid, m in existing.items()
                   if m["externalMemberId"]}
@@ -469,6 +472,7 @@ class WorkleapEmulator(Emulator):
                 summary["membersReactivated"] += 1
             elif member != before:
                 summary["membersUpdated"] += 1
+        listed = list(matched)
         status = "invited" if self.state["integration"].get("auto_invite", True) else "created"
         for row_no, row in new_rows:
             if row["email"].lower() in taken:
@@ -483,8 +487,9 @@ class WorkleapEmulator(Emulator):
             _fill(member, row, custom_columns, report, row_no)
             taken[row["email"].lower()] = mid
             result[mid] = member
+            listed.append(mid)
             summary["membersCreated"] += 1
-        return result, removed, base
+        return result, listed, removed, base
 
     def _sync_teams(self, rows: list[Row], report: list[dict[str, Any]],
                     summary: dict[str, int], new_id: NewId
@@ -515,11 +520,12 @@ class WorkleapEmulator(Emulator):
         summary["teamsDeleted"] = len(removed)
         return result, removed
 
-    def _sync_mappings(self, rows: list[Row], members: dict[str, dict[str, Any]],
+    def _sync_mappings(self, rows: list[Row], listed: list[dict[str, Any]],
                        teams: dict[str, dict[str, Any]], report: list[dict[str, Any]]) -> None:
+        # Seed: map externalTeamId "(from teams.csv)" to externalMemberId "(from members.csv)":
+        # a member kept without a row (an admin, a deactivated member) cannot be mapped.
         team_by_ext = {t["externalTeamId"]: t for t in teams.values()}
-        member_by_ext = {m["externalMemberId"]: m for m in members.values()
-                         if m["externalMemberId"]}
+        member_by_ext = {m["externalMemberId"]: m for m in listed if m["externalMemberId"]}
         assigned: set[tuple[str, str]] = set()
         for row_no, row in rows:
             team = team_by_ext.get(row.get("externalTeamId", ""))
@@ -550,7 +556,7 @@ class WorkleapEmulator(Emulator):
             role = row.get("role") or "member"
             if member is None:
                 _issue(report, "teams-mappings.csv", row_no,
-                       f"externalMemberId {member_ext!r} is not a member")
+                       f"externalMemberId {member_ext!r} is not in members.csv")
             elif role not in ROLES:
                 _issue(report, "teams-mappings.csv", row_no,
                        f"role {role!r} is not member or manager")

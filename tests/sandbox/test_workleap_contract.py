@@ -375,3 +375,15 @@ def test_reads_are_paginated_with_a_cap() -> None:
         assert len(first["items"]) == PAGE_CAP and len(second["items"]) == 20
         emails = {m["email"] for m in first["items"] + second["items"]}
         assert len(emails) == PAGE_CAP + 20
+
+
+def test_mappings_only_reach_members_listed_in_members_csv(
+        env: tuple[WorkleapEmulator, httpx.Client]) -> None:
+    """teams-mappings.csv: "Map externalTeamId (from teams.csv) to externalMemberId (from
+    members.csv)": the admin kept without a row cannot be mapped."""
+    _, client = env
+    done = sync(client, csv(MEMBERS_HEADER, "E1,ana@acme.io,Ana,Silva,,"), None,
+                csv(MAPPINGS_HEADER, "eng,E1,,member", "eng,E4,,manager"))
+    assert done["status"] == "Warning"
+    assert [(r["file"], r["row"]) for r in done["report"]] == [("teams-mappings.csv", 2)]
+    assert teams_by_ext(client)["eng"]["managerIds"] == []

@@ -1,0 +1,345 @@
+"""The Workleap provider against the Workleap emulator over real loopback HTTP: reading,
+planning with the engine's diff, and applying the plan as one full-replacement sync."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from orgctl.engine.plan import plan_provider
+from orgctl.errors import ProviderError
+from orgctl.model import Employee, Org, ProviderConfig, Team
+from orgctl.providers.base import BatchResult
+from orgctl.providers.workleap import PAGE_SIZE, WorkleapProvider, render_sync
+from orgctl.resources import Change, Resource
+from orgctl.sandbox.core import ServerThread
+from orgctl.sandbox.workleap import DEFAULT_API_KEY, WorkleapEmulator
+
+
+def seed(**integration: Any) -> dict[str, Any]:
+    """Live Workleap: three managed members (E1, E2 active, E3 invited), an admin without
+    an externalMemberId, an unmanaged member in an unmanaged team."""
+    return {
+        "integration": {"processing_delay": 0.01, "risk_threshold": None, **integration},
+        "members": [
+            {"externalMemberId": "E1", "email": "ana@acme.io", "firstName": "Ana",
+             "lastName": "Silva", "languagePreferences": "fr",
+             "productAssignations": ["Skills", "Officevibe"], "status": "active"},
+            {"externalMemberId": "E2", "email": "bob@acme.io", "firstName": "Bob",
+             "lastName": "Stone", "status": "active"},
+            {"externalMemberId": "E3", "email": "cy@acme.io", "firstName": "Cy",
+             "lastName": "Roy", "status": "invited"},
+            {"email": "root@acme.io", "firstName": "Root", "lastName": "Admin",
+             "status": "active", "isAdmin": True},
+            {"externalMemberId": "U1", "email": "una@acme.io", "firstName": "Una",
+             "lastName": "Known", "status": "active", "customProperties": {"Site": "Lyon"}},
+        ],
+        "teams": [
+            {"externalTeamId": "eng", "teamName": "Engineering"},
+            {"externalTeamId": "platform", "teamName": "Platform"},
+            {"externalTeamId": "sales", "teamName": "Sales"},
+        ],
+        "mappings": [
+            {"externalTeamId": "eng", "externalSubteamId": "platform"},
+            {"externalTeamId": "eng", "externalMemberId": "E1", "role": "manager"},
+            {"externalTeamId": "platform", "externalMemberId": "E2", "role": "member"},
+            {"externalTeamId": "sales", "externalMemberId": "U1", "role": "member"},
+        ],
+    }
+
+
+def org(without: tuple[str, ...] = (), **extra: Employee) -> Org:
+    """The config matching `seed()` for E1-E3, eng and platform; minus `without`."""
+    people = {
+        "E1": Employee("E1", "Ana", "Silva", "Ana@Acme.io", workleap_language="fr",
+                       workleap_products=("Officevibe", "Skills")),
+        "E2": Employee("E2", "Bob", "Stone", "bob@acme.io"),
+        "E3": Employee("E3", "Cy", "Roy", "cy@acme.io"),
+        **extra,
+    }
+    people = {k: e for k, e in people.items() if k not in without}
+    teams = {
+        "eng": Team("eng", "Engineering", managers=("E1",)),
+        "platform": Team("platform", "Platform", parent="eng",
+                         members=tuple(m for m in ("E2",) if m in people)),
+    }
+    return Org(teams=teams, employees=people)
+
+
+class Sandbox:
+    def __init__(self, emu: WorkleapEmulator, url: str):
+        self.emu = emu
+        self.url = url
+
+    def provider(self, **settings: Any) -> WorkleapProvider:
+        config = ProviderConfig(name="workleap", type="workleap", url=self.url, settings={
+            "api_key": DEFAULT_API_KEY, "poll_interval": 0.01, "poll_timeout": 10,
+            **settings})
+        return WorkleapProvider(config)
+
+    def member(self, email: str) -> dict[str, Any] | None:
+        return next((m for m in self.emu.snapshot()["members"].values()
+                     if m["email"].lower() == email), None)
+
+
+def sandbox(data: dict[str, Any]) -> Iterator[Sandbox]:
+    emu = WorkleapEmulator(data)
+    with ServerThread({"workleap": emu.app}) as st:
+        yield Sandbox(emu, st.url("workleap"))
+
+
+@pytest.fixture
+def sb() -> Iterator[Sandbox]:
+    yield from sandbox(seed())
+
+
+def plan(provider: WorkleapProvider, config: Org) -> tuple[list[Change], list[Resource]]:
+    live = asyncio.run(provider.read())
+    changes, _, _, _ = plan_provider(provider, config, live)
+    return changes, live
+
+
+def apply(provider: WorkleapProvider, config: Org) -> tuple[list[Change], BatchResult]:
+    changes, live = plan(provider, config)
+    return changes, asyncio.run(provider.apply_batch(changes, live))
+
+
+def summary(changes: list[Change]) -> set[tuple[str, str]]:
+    return {(c.action, c.address) for c in changes}
+
+
+def test_read_of_matching_state_equals_desired(sb: Sandbox) -> None:
+    provider = sb.provider()
+    live = {(r.kind, r.key): r for r in asyncio.run(provider.read())}
+    desired = provider.desired(org())
+    for d in desired:
+        got = live[(d.kind, d.key)]
+        assert {k: got.attrs.get(k) for k in d.attrs} == d.attrs, d.key
+    assert len(desired) == 3 + 2 + 2  # members, teams, mappings (E1 manages eng, E2 in platform)
+    admin = live[("member", "root@acme.io")]  # no externalMemberId: keyed by email
+    assert (admin.server["status"], admin.server["isAdmin"]) == ("active", True)
+    # Manager access is read back (seed: managers gain access to their subteams).
+    assert live[("member", "E1")].server["accessibleTeams"] == ["eng", "platform"]
+    assert plan_provider(provider, org(), list(live.values()))[0] == []
+
+
+def test_removed_member_converges_and_unmanaged_members_stay(sb: Sandbox) -> None:
+    provider = sb.provider(prune={"member": True})
+    config = org(without=("E2",))
+    changes, result = apply(provider, config)
+    # U1 is not in the config either, but is pruned too; only E2 is wanted gone here.
+    assert summary(changes) >= {("deactivate", "workleap.member.E2"),
+                                ("delete", "workleap.mapping.platform:E2")}
+    assert set(result.outcomes.values()) == {"applied"}, result.detail
+    assert sb.member("bob@acme.io")["status"] == "deactivated"
+    assert plan(provider, config)[0] == []
+
+
+def test_unmanaged_live_members_teams_and_mappings_survive_a_sync(sb: Sandbox) -> None:
+    provider = sb.provider()  # prune defaults: members and teams are left alone
+    config = org(E4=Employee("E4", "Dee", "New", "dee@acme.io"))
+    changes, result = apply(provider, config)
+    assert summary(changes) == {("create", "workleap.member.E4")}
+    assert result.outcomes == {"workleap.member.E4": "applied"}
+    una = sb.member("una@acme.io")
+    assert (una["status"], una["customProperties"]) == ("active", {"Site": "Lyon"})
+    sales = next(t for t in sb.emu.snapshot()["teams"].values() if t["externalTeamId"] == "sales")
+    assert sales["memberIds"] == [una["id"]]
+    assert sb.member("root@acme.io")["status"] == "active"
+    assert sb.member("dee@acme.io")["status"] == "invited"
+    assert plan(provider, config)[0] == []
+
+
+def test_predicted_removals_are_what_workleap_does(sb: Sandbox) -> None:
+    """Seed 003 "Effects of missing data": the plan says deactivate for the active, delete
+    for the invited, and nothing for the admin; the sync then does exactly that."""
+    provider = sb.provider(prune={"member": True})
+    config = org(without=("E2", "E3"))
+    changes, live = plan(provider, config)
+    members = {c.key: c.action for c in changes if c.kind == "member"}
+    assert members == {"E2": "deactivate", "E3": "delete", "U1": "deactivate"}
+    result = asyncio.run(provider.apply_batch(changes, live))
+    assert set(result.outcomes.values()) == {"applied"}, result.detail
+    assert sb.member("bob@acme.io")["status"] == "deactivated"
+    assert sb.member("una@acme.io")["status"] == "deactivated"
+    assert sb.member("cy@acme.io") is None
+    assert sb.member("root@acme.io")["status"] == "active"  # admin: never removed
+    assert plan(provider, config)[0] == []
+
+
+def test_paused_sync_is_reported_as_awaiting_approval() -> None:
+    """Seed 003 "Sync statuses": Paused — risk threshold exceeded; approve or reject."""
+    for sb in sandbox(seed(risk_threshold=10)):
+        provider = sb.provider(prune={"member": True}, ignore=[{"key": "U1"}])
+        config = org(without=("E2",))  # removes 1 of 5 members: 20 % over 10 %
+        changes, result = apply(provider, config)
+        assert changes
+        assert all(v.startswith("pending: awaiting approval in Workleap (risk threshold)")
+                   for v in result.outcomes.values()), result.outcomes
+        assert "Paused" in result.detail
+        assert sb.member("bob@acme.io")["status"] == "active"  # nothing applied yet
+        sync_id = next(iter(sb.emu.snapshot()["syncs"]))
+        httpx.post(f"{sb.url}/_sandbox/syncs/{sync_id}/approve").raise_for_status()
+        assert sb.member("bob@acme.io")["status"] == "deactivated"
+        assert plan(provider, config)[0] == []
+
+
+def test_rejected_sync_changes_nothing_and_a_rerun_asks_again() -> None:
+    for sb in sandbox(seed(risk_threshold=10)):
+        provider = sb.provider(prune={"member": True}, ignore=[{"key": "U1"}])
+        apply(provider, org(without=("E2",)))
+        first = next(iter(sb.emu.snapshot()["syncs"]))
+        httpx.post(f"{sb.url}/_sandbox/syncs/{first}/reject").raise_for_status()
+        assert sb.member("bob@acme.io")["status"] == "active"
+        changes, result = apply(provider, org(without=("E2",)))
+        assert ("deactivate", "workleap.member.E2") in summary(changes)
+        assert all(v.startswith("pending:") for v in result.outcomes.values())
+        assert f"sync {first}" not in result.detail  # a new sync, paused in its turn
+
+
+def test_inactive_integration_fails_every_change() -> None:
+    """Seed 003 Step 1: "If deactivated, sync API calls will fail"."""
+    for sb in sandbox({**seed(), "integration": {"active": False, "processing_delay": 0}}):
+        _, result = apply(sb.provider(), org(E4=Employee("E4", "D", "N", "d@acme.io")))
+        assert result.outcomes == {"workleap.member.E4": (
+            "failed: sync s-1 Failed: API provisioning integration is not active")}
+        assert sb.member("d@acme.io") is None
+
+
+def test_warning_report_fails_only_the_rows_it_names(sb: Sandbox) -> None:
+    provider = sb.provider()
+    twins = org(E4=Employee("E4", "Dee", "One", "dee@acme.io"),
+                E5=Employee("E5", "Dee", "Two", "DEE@acme.io"))
+    changes, result = apply(provider, twins)
+    assert result.outcomes["workleap.member.E4"] == "applied"
+    assert result.outcomes["workleap.member.E5"].startswith("failed: duplicate email")
+    assert "Warning" in result.detail and "members.csv row" in result.detail
+
+
+def test_empty_workleap_to_config_in_one_sync_then_no_changes() -> None:
+    for sb in sandbox({"integration": {"processing_delay": 0.01}}):
+        provider = sb.provider()
+        changes, result = apply(provider, org())
+        assert len(changes) == 7 and set(result.outcomes.values()) == {"applied"}
+        assert plan(provider, org())[0] == []
+        teams = {t["externalTeamId"]: t for t in sb.emu.snapshot()["teams"].values()}
+        assert teams["platform"]["parentId"] == teams["eng"]["id"]
+
+
+def admin_in_sales() -> dict[str, Any]:
+    data = seed()
+    data["mappings"].append({"externalTeamId": "sales", "email": "root@acme.io",
+                             "role": "manager"})
+    return data
+
+
+def test_member_without_external_id_is_bound_by_email() -> None:
+    """Seed 003 members.csv: email is the fallback identifier. The plan shows the binding as
+    an update; the sync gives the live member the employee key as externalMemberId, and its
+    team mapping (now nameable in teams-mappings.csv) survives."""
+    for sb in sandbox(admin_in_sales()):
+        provider = sb.provider()
+        config = org(ADM=Employee("ADM", "Root", "Admin", "root@acme.io"))
+        changes, result = apply(provider, config)
+        assert [(c.action, c.key, c.fields) for c in changes] == [
+            ("update", "ADM", {"external_id": [None, "ADM"]})]
+        assert set(result.outcomes.values()) == {"applied"}, result.detail
+        root = sb.member("root@acme.io")
+        assert root["externalMemberId"] == "ADM"
+        sales = next(t for t in sb.emu.snapshot()["teams"].values()
+                     if t["externalTeamId"] == "sales")
+        assert sales["managerIds"] == [root["id"]]
+        assert plan(provider, config)[0] == []
+
+
+def test_plan_warns_about_mappings_a_sync_cannot_write_back() -> None:
+    for sb in sandbox(admin_in_sales()):
+        provider = sb.provider()
+        live = asyncio.run(provider.read())
+        provider.desired(org())
+        findings = provider.findings(org(), live)
+        assert [(f.address, f.level) for f in findings] == [
+            ("workleap.mapping.sales:root@acme.io", "warning")]
+        assert "no externalMemberId" in findings[0].message
+        # Once the config claims the admin by email, the sync binds it: no warning.
+        claimed = org(ADM=Employee("ADM", "Root", "Admin", "root@acme.io"))
+        assert provider.findings(claimed, live) == []
+
+
+def test_deactivated_member_back_in_config_is_reactivated() -> None:
+    data = seed()
+    data["members"][1]["status"] = "deactivated"
+    for sb in sandbox(data):
+        provider = sb.provider()
+        changes, result = apply(provider, org())
+        assert ("update", "workleap.member.E2") in summary(changes)
+        assert set(result.outcomes.values()) == {"applied"}, result.detail
+        assert sb.member("bob@acme.io")["status"] == "active"
+        assert plan(provider, org())[0] == []
+
+
+def test_no_change_read_makes_the_minimum_requests() -> None:
+    n_members, n_teams = 2 * PAGE_SIZE + 7, 30
+    data = {
+        "members": [{"externalMemberId": f"E{i}", "email": f"p{i}@acme.io",
+                     "firstName": "P", "lastName": str(i)} for i in range(n_members)],
+        "teams": [{"externalTeamId": f"t{i}", "teamName": f"Team {i}"} for i in range(n_teams)],
+        "mappings": [{"externalTeamId": f"t{i % n_teams}", "externalMemberId": f"E{i}"}
+                     for i in range(n_members)],
+    }
+    config = Org(
+        employees={f"E{i}": Employee(f"E{i}", "P", str(i), f"p{i}@acme.io")
+                   for i in range(n_members)},
+        teams={f"t{t}": Team(f"t{t}", f"Team {t}", members=tuple(
+            f"E{i}" for i in range(t, n_members, n_teams))) for t in range(n_teams)})
+    for sb in sandbox(data):
+        changes, _ = plan(sb.provider(), config)
+        assert changes == []
+        assert sb.emu.log.count("GET", "/provisioning/members") == math.ceil(
+            n_members / PAGE_SIZE)
+        assert sb.emu.log.count("GET", "/provisioning/teams") == math.ceil(n_teams / PAGE_SIZE)
+        assert sb.emu.log.count() == 4
+
+
+def test_refused_key_fails_the_read_without_showing_the_key(sb: Sandbox) -> None:
+    provider = sb.provider(api_key="not-the-right-key-123")
+    with pytest.raises(ProviderError) as caught:
+        asyncio.run(provider.read())
+    assert "401" in str(caught.value) and "API key" in str(caught.value)
+    assert "not-the-right-key-123" not in str(caught.value)
+
+
+def test_formula_like_names_are_neutralised_and_converge(sb: Sandbox) -> None:
+    provider = sb.provider()
+    config = org(E4=Employee("E4", "=HYPERLINK(1)", "-Dash", "dee@acme.io"))
+    changes, result = apply(provider, config)
+    assert set(result.outcomes.values()) == {"applied"}
+    assert sb.member("dee@acme.io")["firstName"] == "'=HYPERLINK(1)"
+    assert plan(provider, config)[0] == []
+
+
+def test_render_writes_subteams_bottom_up_and_keeps_live_rows() -> None:
+    live = [
+        Resource("member", "U1", {"external_id": "U1", "email": "u@x.io", "first_name": "U",
+                                  "last_name": "One", "language": None, "products": [],
+                                  "deactivated": False},
+                 remote_id="m-1", server={"customProperties": {"Site": "Lyon"}}),
+        Resource("member", "gone@x.io", {"external_id": None, "email": "gone@x.io",
+                                         "deactivated": True}, remote_id="m-2"),
+        Resource("team", "a", {"name": "A", "parent": None}),
+    ]
+    changes = [
+        Change("create", "workleap", "team", "b", after={"name": "B", "parent": "a"}),
+        Change("create", "workleap", "team", "c", after={"name": "C", "parent": "b"}),
+    ]
+    rendered = render_sync("workleap", changes, live)
+    assert rendered.files["members.csv"].splitlines() == [
+        "externalMemberId,email,firstName,lastName,languagePreferences,productAssignations,"
+        "Site", "U1,u@x.io,U,One,,,Lyon"]  # the deactivated member stays unlisted
+    assert rendered.files["teams-mappings.csv"].splitlines()[1:] == ["b,,c,", "a,,b,"]
+    assert rendered.rows[("teams-mappings.csv", 1)] == "workleap.team.c"
