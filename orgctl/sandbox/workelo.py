@@ -270,27 +270,27 @@ class WorkeloEmulator(Emulator):
             r("/level_organizations", self.list_level_organizations, "GET"),
             r("/unit_organizations", self.list_units, "GET"),
             r("/unit_organizations", self.create_unit, "POST"),
-            r("/unit_organizations/{id:int}", self.update_unit, "PUT"),
-            r("/unit_organizations/{id:int}", self.delete_unit, "DELETE"),
+            r("/unit_organizations/{id}", self.update_unit, "PUT"),
+            r("/unit_organizations/{id}", self.delete_unit, "DELETE"),
             r("/employees", self.list_employees, "GET"),
             r("/employees", self.create_employee, "POST"),
-            r("/employees/{id:int}", self.get_employee, "GET"),
-            r("/employees/{id:int}", self.update_employee, "PUT"),
-            r("/employees/{id:int}/identifications", self.add_identification, "POST"),
-            r("/employees/{id:int}/unit_organization_managements", self.list_employee_scopes,
+            r("/employees/{id}", self.get_employee, "GET"),
+            r("/employees/{id}", self.update_employee, "PUT"),
+            r("/employees/{id}/identifications", self.add_identification, "POST"),
+            r("/employees/{id}/unit_organization_managements", self.list_employee_scopes,
               "GET"),
-            r("/employees/{id:int}/unit_organization_managements", self.create_scope, "POST"),
+            r("/employees/{id}/unit_organization_managements", self.create_scope, "POST"),
             r("/unit_organization_managements", self.list_scopes, "GET"),
-            r("/unit_organization_managements/{id:int}", self.delete_scope, "DELETE"),
+            r("/unit_organization_managements/{id}", self.delete_scope, "DELETE"),
             r("/templates", self.list_templates, "GET"),
             r("/tracks", self.list_tracks, "GET"),
             r("/tracks", self.create_track, "POST"),
-            r("/tracks/{id:int}", self.get_track, "GET"),
-            r("/tracks/{id:int}", self.update_track, "PUT"),
-            r("/tracks/{id:int}/start", self.start_track, "PUT"),
-            r("/tracks/{id:int}/forms", self.list_forms, "GET"),
-            r("/forms/{id:int}", self.get_form, "GET"),
-            r("/paperworks/{id:int}", self.update_paperwork, "PUT"),
+            r("/tracks/{id}", self.get_track, "GET"),
+            r("/tracks/{id}", self.update_track, "PUT"),
+            r("/tracks/{id}/start", self.start_track, "PUT"),
+            r("/tracks/{id}/forms", self.list_forms, "GET"),
+            r("/forms/{id}", self.get_form, "GET"),
+            r("/paperworks/{id}", self.update_paperwork, "PUT"),
             r("/logs", self.list_logs, "GET"),
             r("/logs/{uuid}", self.get_log, "GET"),
         ]
@@ -340,6 +340,15 @@ class WorkeloEmulator(Emulator):
         if not isinstance(body, dict):
             raise invalid(["Request body must be a JSON object"])
         return body
+
+    @staticmethod
+    def _pid(request: Request) -> int:
+        """The {id} of the path. Routes take it as a plain segment (not `{id:int}`) so the
+        request log names them as the seeds do; a non-numeric id is simply not found."""
+        try:
+            return int(request.path_params["id"])
+        except ValueError:
+            raise not_found("Resource") from None
 
     @staticmethod
     def _int(request: Request, name: str, default: int | None = None,
@@ -487,7 +496,7 @@ class WorkeloEmulator(Emulator):
         with any create field; absent fields keep their value."""
         body = await self._json(request)
         with self.lock:
-            unit = self._get("unit_organizations", request.path_params["id"],
+            unit = self._get("unit_organizations", self._pid(request),
                              "Unit organization")
             unit.update(self._validate_unit(body, unit))
             return JSONResponse(self._render_unit(unit))
@@ -496,7 +505,7 @@ class WorkeloEmulator(Emulator):
         """Assumed endpoint (the seeds show no unit delete): DELETE
         /unit_organizations/{id} → 204; 422 while child units or employees remain; its
         scopes go with it and templates stop referring to it."""
-        unit_id = request.path_params["id"]
+        unit_id = self._pid(request)
         with self.lock:
             self._get("unit_organizations", unit_id, "Unit organization")
             errors = []
@@ -616,7 +625,7 @@ class WorkeloEmulator(Emulator):
     async def get_employee(self, request: Request) -> Response:
         """seed 001 §1 "View / Update the employee": GET /employees/{id}."""
         with self.lock:
-            row = self._get("employees", request.path_params["id"], "Employee")
+            row = self._get("employees", self._pid(request), "Employee")
             return JSONResponse(self._render_employee(row))
 
     async def update_employee(self, request: Request) -> Response:
@@ -624,7 +633,7 @@ class WorkeloEmulator(Emulator):
         assumed to take the create fields; absent fields keep their value."""
         body = await self._json(request)
         with self.lock:
-            row = self._get("employees", request.path_params["id"], "Employee")
+            row = self._get("employees", self._pid(request), "Employee")
             merged = self._validate_employee(body, row)
             self._emp_by_email.pop(row["email"].lower(), None)
             if row["external_id"]:
@@ -639,7 +648,7 @@ class WorkeloEmulator(Emulator):
         replaces the first (assumed: one value per resource and employee)."""
         body = await self._json(request)
         with self.lock:
-            row = self._get("employees", request.path_params["id"], "Employee")
+            row = self._get("employees", self._pid(request), "Employee")
             errors = []
             resource_id = body.get("identification_resource_id")
             if resource_id not in self.state["identification_resources"]:
@@ -663,7 +672,7 @@ class WorkeloEmulator(Emulator):
     async def list_employee_scopes(self, request: Request) -> Response:
         """seed 001 §2 "Manage an employee's scopes": GET
         /employees/{id}/unit_organization_managements."""
-        employee_id = request.path_params["id"]
+        employee_id = self._pid(request)
         with self.lock:
             self._get("employees", employee_id, "Employee")
         rows = [s for s in self._rows("unit_organization_managements")
@@ -685,7 +694,7 @@ class WorkeloEmulator(Emulator):
         """seed 000 "Grant access to a unit": POST
         /employees/{id}/unit_organization_managements {unit_organization_id} → 201. Granting
         the same unit twice is a 422 (assumed)."""
-        employee_id = request.path_params["id"]
+        employee_id = self._pid(request)
         body = await self._json(request)
         with self.lock:
             self._get("employees", employee_id, "Employee")
@@ -703,9 +712,9 @@ class WorkeloEmulator(Emulator):
         """seed 000 "Revoke access": DELETE /unit_organization_managements/{id} (204 and
         404 for an unknown id are assumed)."""
         with self.lock:
-            self._get("unit_organization_managements", request.path_params["id"],
+            self._get("unit_organization_managements", self._pid(request),
                       "Unit organization management")
-            del self.state["unit_organization_managements"][request.path_params["id"]]
+            del self.state["unit_organization_managements"][self._pid(request)]
         return Response(status_code=204)
 
     # -- templates ----------------------------------------------------------------------
@@ -776,7 +785,7 @@ class WorkeloEmulator(Emulator):
         """seed 001 §4 "View journey details (with live metrics)": health, progression,
         action availability rate, number of completed actions."""
         with self.lock:
-            row = self._get("tracks", request.path_params["id"], "Track")
+            row = self._get("tracks", self._pid(request), "Track")
             return JSONResponse(self._render_track(row, detail=True))
 
     def _check_implications(self, value: Any, errors: list[str]) -> dict[str, int | None]:
@@ -892,7 +901,7 @@ class WorkeloEmulator(Emulator):
         refuse with 422 (both assumed)."""
         body = await self._json(request)
         with self.lock:
-            row = self._get("tracks", request.path_params["id"], "Track")
+            row = self._get("tracks", self._pid(request), "Track")
             if row["status"] not in OPEN_STATUSES:
                 raise invalid([f"Track is {row['status']}"])
             errors: list[str] = []
@@ -926,7 +935,7 @@ class WorkeloEmulator(Emulator):
         seed's statuses); logs track_start. Starting a non-draft track is a 422 (assumed)."""
         body = await self._json(request) if await request.body() else {}
         with self.lock:
-            row = self._get("tracks", request.path_params["id"], "Track")
+            row = self._get("tracks", self._pid(request), "Track")
             errors: list[str] = []
             invite_at = _parse_date(body.get("invite_at"), "invite_at", errors)
             if row["status"] != "draft":
@@ -951,7 +960,7 @@ class WorkeloEmulator(Emulator):
 
     async def list_forms(self, request: Request) -> Response:
         """seed 000 "List a journey's forms", seed 001 §5 (status filter)."""
-        track_id = request.path_params["id"]
+        track_id = self._pid(request)
         status = request.query_params.get("status")
         if status is not None and status not in FORM_STATUSES:
             raise invalid([f"status must be one of {', '.join(FORM_STATUSES)}"])  # assumed
@@ -964,7 +973,7 @@ class WorkeloEmulator(Emulator):
     async def get_form(self, request: Request) -> Response:
         """seed 000 "View details and submitted data": GET /forms/{id} with paperworks."""
         with self.lock:
-            row = self._get("forms", request.path_params["id"], "Form")
+            row = self._get("forms", self._pid(request), "Form")
             return JSONResponse(self._render_form(row, detail=True))
 
     async def update_paperwork(self, request: Request) -> Response:
@@ -973,7 +982,7 @@ class WorkeloEmulator(Emulator):
         (assumed: the emulator has no HR validation step, so never missing_validation)."""
         body = await self._json(request)
         with self.lock:
-            row = self._get("paperworks", request.path_params["id"], "Paperwork")
+            row = self._get("paperworks", self._pid(request), "Paperwork")
             if "value" not in body:
                 raise invalid(["Value can't be blank"])
             row["value"] = body["value"]

@@ -1,0 +1,692 @@
+"""Workelo (REST API v1.6, seeds 000 and 001) as a provider: unit organisations, employees
+with their role and custom identifications, unit scopes, and journeys (tracks).
+
+Identity: a unit's and an employee's key is their Workelo `external_id`; a live object
+without one is keyed "id:<remote id>" and matched by fallback identities (a unit by name
+within its parent, an employee by email); `external_id` is also an attribute, so the plan
+shows the update that stamps the key onto such an object and the next plan matches by key.
+A scope is "<employee key>:<unit key>"; a journey "<employee key>.<journey key>" and, since
+Workelo stores no journey key, also the identity "journey:<employee key>/<mobility>".
+
+Reads use the list endpoints at their largest page (100), pages concurrently: a no-change
+plan costs one token plus ceil(n/100) requests per collection. Writes follow the seeds'
+user stories; where a seed is silent the capability table says "assumed".
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, ClassVar
+
+from orgctl.errors import ProviderError
+from orgctl.model import IMPLICATIONS, Employee, Journey, Org, ProviderConfig
+from orgctl.providers.base import Capability, Progress, Provider
+from orgctl.providers.http import (
+    DEFAULT_TIMEOUT,
+    ApiError,
+    ClientCredentials,
+    Http,
+    Pacer,
+    UnknownOutcome,
+)
+from orgctl.resources import Action, Change, Resource
+
+PAGE_SIZE = 100  # the page cap (issue #3); larger limits are clamped by the API
+DEFAULT_RATE_LIMIT = "1000/h"  # seed 000 "API architecture": 1000 requests per hour per token
+CLOSED_STATUSES = ("closed", "cancelled")  # seed 000 "Statuses": journeys orgctl never changes
+FOLLOW_UP_ATTEMPTS = 3  # a follow-up write (identification, start) whose outcome is unknown
+NO_KEY = "id:"  # key prefix of a live object without external_id
+
+
+def _implication_field(role: str) -> str:
+    # seed 000 "Create a journey": implications {hr_id, second_hr_id, manager_id, ...}
+    return f"{role}_id"
+
+
+class WorkeloProvider(Provider):
+    """Workelo. Settings: client_id, client_secret (write them as ${ENV}), optional timeout
+    (seconds, default 30: seed 000 "Timeout: minimum 30 seconds recommended"),
+    max_concurrency (default 8), rate_limit ("1000/h" default, or an int per hour)."""
+
+    type: ClassVar[str] = "workelo"
+    KINDS: ClassVar[tuple[str, ...]] = ("unit", "employee", "scope", "journey")
+    # A scope exists only as part of a managed employee: one absent from the config goes.
+    PRUNE_DEFAULTS: ClassVar[dict[str, bool]] = {"scope": True}
+    CAPABILITIES: ClassVar[tuple[Capability, ...]] = (
+        Capability("get a token", "POST", "/tokens", "documented",
+                   "000 \"Authentication / Get a token\" (multipart, expires_in 3600)"),
+        Capability("list user roles", "GET", "/user_roles", "documented", "001 §1"),
+        Capability("list identification resources", "GET", "/identification_resources",
+                   "documented", "001 §1"),
+        Capability("list level organisations", "GET", "/level_organizations", "documented",
+                   "000 \"Understand the hierarchy\""),
+        Capability("list templates", "GET", "/templates", "documented",
+                   "000 \"Templates and models\""),
+        Capability("list unit organisations", "GET", "/unit_organizations", "documented",
+                   "000 \"Understand the hierarchy\"; external_id, parent_id, language in "
+                   "answers assumed (the seed shows them in the create body only)"),
+        Capability("create a unit", "POST", "/unit_organizations", "documented",
+                   "000 \"Create an organization\""),
+        Capability("rename or move a unit", "PUT", "/unit_organizations/{id}", "assumed",
+                   "no unit update in the seeds"),
+        Capability("delete a unit", "DELETE", "/unit_organizations/{id}", "assumed",
+                   "no unit delete in the seeds"),
+        Capability("list employees", "GET", "/employees", "documented",
+                   "000 \"List employees\"; external_id, job_position and identifications "
+                   "in list answers assumed (so a plan needs no request per employee)"),
+        Capability("find an employee by external_id", "GET", "/employees?external_id=",
+                   "documented", "000 \"Search an employee by external_id\""),
+        Capability("get an employee (to confirm an identification after an unknown "
+                   "outcome)", "GET", "/employees/{id}", "documented",
+                   "001 §1 \"View / Update the employee\""),
+        Capability("create an employee", "POST", "/employees", "documented",
+                   "000 \"Create an employee\""),
+        Capability("update an employee", "PUT", "/employees/{id}", "documented",
+                   "001 §1 \"View / Update the employee\"; body = create fields (assumed)"),
+        Capability("set an identification", "POST", "/employees/{id}/identifications",
+                   "documented", "000 \"Add custom identifications\"; a second POST for the "
+                   "same resource replaces the value (assumed)"),
+        Capability("remove an identification", "-", "-", "assumed",
+                   "not documented: planned as manual"),
+        Capability("deactivate or delete an employee", "-", "-", "assumed",
+                   "not documented: planned as manual; offboard with an offboarding journey"),
+        Capability("list all unit scopes", "GET", "/unit_organization_managements", "assumed",
+                   "the seeds list scopes per employee only (001 §2); one paged list keeps a "
+                   "plan at ceil(n/100) requests"),
+        Capability("list an employee's scopes", "GET",
+                   "/employees/{id}/unit_organization_managements", "documented",
+                   "001 §2 \"Manage an employee's scopes\""),
+        Capability("grant a unit scope", "POST", "/employees/{id}/unit_organization_managements",
+                   "documented", "000 \"Grant access to a unit\""),
+        Capability("revoke a unit scope", "DELETE", "/unit_organization_managements/{id}",
+                   "documented", "000 \"Revoke access\""),
+        Capability("list journeys", "GET", "/tracks", "documented",
+                   "001 §4 \"List and filter journeys\"; employee, implications and "
+                   "template_ids in list answers assumed"),
+        Capability("create a journey (draft)", "POST", "/tracks", "documented",
+                   "000 \"Create a journey\", 001 §3; an employee block naming an existing "
+                   "external_id attaches the journey to that employee (assumed)"),
+        Capability("get a journey (to confirm a start after an unknown outcome)", "GET",
+                   "/tracks/{id}", "documented", "001 §4 \"View journey details\""),
+        Capability("start a journey / send the invitation", "PUT", "/tracks/{id}/start",
+                   "documented", "000 \"Send the journey invitation\", 001 §3 (invite_at)"),
+        Capability("move dates, change implications", "PUT", "/tracks/{id}", "documented",
+                   "001 §4 \"Update a journey\" (apply_on_actions); a null implication "
+                   "clears the role (assumed)"),
+        Capability("change a journey's templates or mobility", "-", "-", "assumed",
+                   "not documented (001 §4 updates dates and stakeholders only): manual"),
+        Capability("cancel a journey", "-", "-", "assumed", "not documented: manual"),
+    )
+
+    def __init__(self, config: ProviderConfig):
+        super().__init__(config)
+        self.client_id = str(self.option("client_id") or "")
+        self.client_secret = str(self.option("client_secret") or "")
+        for name, value in (("client_id", self.client_id),
+                            ("client_secret", self.client_secret)):
+            if not value:
+                raise ProviderError(self.name, f"setting `{name}` is required (create it in "
+                                               f"Workelo under Account > Advanced > API and "
+                                               f"write it as ${{ENV_VAR}})")
+        self.timeout = float(self.option("timeout", DEFAULT_TIMEOUT))
+        self.max_concurrency = int(self.option("max_concurrency", 8))
+        try:
+            self.rate_limit = self.option("rate_limit", DEFAULT_RATE_LIMIT)
+            Pacer.parse(self.rate_limit, DEFAULT_RATE_LIMIT)
+        except ValueError as exc:
+            raise ProviderError(self.name, str(exc)) from None
+        self._http_client: Http | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # Reference data (names <-> ids), filled by read() or on first need by apply().
+        self._catalog: dict[str, dict[int, str]] | None = None
+        self._people: dict[str, Employee] = {}  # desired employees, for journey blocks
+        self._closed_tracks: dict[str, str] = {}  # remote id -> status, from read()
+
+    # -- plumbing -----------------------------------------------------------------------
+    def _http(self) -> Http:
+        """One client (and so one token) per event loop: a CLI run reads and applies on
+        one loop; a client bound to a finished loop cannot be reused."""
+        loop = asyncio.get_running_loop()
+        if self._http_client is None or self._loop is not loop:
+            self._http_client = Http(
+                provider=self.name, base_url=self.config.url,
+                auth=ClientCredentials("/tokens", self.client_id, self.client_secret),
+                timeout=self.timeout, max_concurrency=self.max_concurrency,
+                pacer=Pacer.parse(self.rate_limit, DEFAULT_RATE_LIMIT))
+            self._loop = loop
+        return self._http_client
+
+    async def aclose(self) -> None:
+        if self._http_client is not None and self._loop is asyncio.get_running_loop():
+            await self._http_client.aclose()
+        self._http_client = None
+
+    async def _list(self, path: str, params: dict[str, Any] | None = None) -> list[Any]:
+        try:
+            return await self._http().paginate_offset(
+                path, params=params, limit=PAGE_SIZE, items=lambda b: b["data"],
+                total=lambda b: b["pagination"]["total"])
+        except ApiError as err:
+            raise self._explain(err, "GET", path) from None
+
+    def _explain(self, err: ApiError, method: str, path: str) -> ProviderError:
+        """A refusal in words that say what to fix; never a credential."""
+        body = err.body if isinstance(err.body, dict) else {}
+        said = "; ".join(str(e) for e in body.get("errors") or []) or str(err.body)[:200]
+        if err.status == 401:
+            return ProviderError(self.name, f"{method} {path} answered 401 ({said}): the "
+                                            f"client_id/client_secret were refused or the "
+                                            f"token expired; check the credentials")
+        if err.status == 404 and path.startswith("/tokens"):
+            return ProviderError(self.name, f"POST /tokens answered 404: is {self.config.url} "
+                                            f"the API base URL (it ends in /v1)?")
+        return ProviderError(self.name, f"{method} {path} answered {err.status}: {said}")
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            return await getattr(self._http(), method.lower())(path, **kwargs)
+        except ApiError as err:
+            raise self._explain(err, method, path) from err
+
+    # -- capabilities -------------------------------------------------------------------
+    def removal(self, kind: str) -> Action | None:
+        # Employees: no documented delete or deactivation. Journeys: no documented cancel.
+        return {"unit": "delete", "scope": "delete"}.get(kind)
+
+    def unsupported(self, change: Change) -> str | None:
+        fields = {name.split(".", 1)[0] for name in change.fields}
+        after = change.after or {}
+        if change.kind == "employee":
+            if change.action in ("deactivate", "delete") or "status" in fields:
+                return ("Workelo documents no way to deactivate or delete an employee (seed "
+                        "000 \"Employee management\"): offboard them with an offboarding "
+                        "journey and deactivate them in Workelo by hand")
+            before = (change.before or {}).get("identifications") or {}
+            dropped = sorted(set(before) - set(after.get("identifications") or {}))
+            if "identifications" in fields and dropped:
+                return (f"Workelo documents no way to remove an identification "
+                        f"({', '.join(dropped)}): remove it in Workelo or add it to the config")
+        if change.kind == "scope" and change.action == "update":
+            return "a scope has no fields to update"
+        if change.kind == "journey":
+            reason = self._journey_unsupported(change, fields)
+            if reason:
+                return reason
+        return self._unknown_names(change)
+
+    def _journey_unsupported(self, change: Change, fields: set[str]) -> str | None:
+        if change.action in ("delete", "deactivate"):
+            return "Workelo documents no way to cancel a journey: cancel it in Workelo"
+        if change.action != "update":
+            return None
+        status = self._closed_tracks.get(change.remote_id or "")
+        if status:
+            return f"the journey is {status} in Workelo; a {status} journey is not changed"
+        before = change.before or {}
+        if "mobility" in fields or "templates" in fields:
+            return ("Workelo documents no way to change a journey's mobility or templates "
+                    "after creation (seed 001 §4 updates dates and stakeholders only)")
+        if "started" in fields and not (change.after or {}).get("started"):
+            return "a started journey cannot be put back to draft"
+        if "invite_at" in fields and before.get("started"):
+            return ("the invitation date of a started journey cannot be changed (seed 001 "
+                    "§3 sets it at start only)")
+        return None
+
+    def _unknown_names(self, change: Change) -> str | None:
+        """Names the config uses that Workelo does not know: orgctl does not create levels,
+        roles, identification resources or templates, so the API would answer 422."""
+        catalog = self._catalog
+        after = change.after or {}
+        if catalog is None or change.action not in ("create", "update"):
+            return None
+        missing = []
+        if change.kind == "unit" and "level" in after and \
+                after["level"] not in catalog["levels"].values():
+            missing.append(f"level {after['level']!r}")
+        if change.kind == "employee":
+            if "role" in after and after["role"] not in catalog["roles"].values():
+                missing.append(f"role {after['role']!r}")
+            missing += [f"identification {name!r}" for name in after.get("identifications") or {}
+                        if name not in catalog["identifications"].values()]
+        if change.kind == "journey":
+            missing += [f"template {name!r}" for name in after.get("templates") or []
+                        if name not in catalog["templates"].values()]
+        if missing:
+            return (f"Workelo has no {', '.join(missing)}: create it in Workelo first "
+                    f"(orgctl does not manage them)")
+        return None
+
+    # -- desired ------------------------------------------------------------------------
+    def desired(self, org: Org) -> list[Resource]:
+        self._people = dict(org.employees)
+        out: list[Resource] = []
+        for unit in org.units.values():
+            # external_id is the key, repeated as an attribute so that a live unit matched
+            # by name (it has none) gets it stamped by an update the plan shows.
+            attrs: dict[str, Any] = {"external_id": unit.key, "name": unit.name,
+                                     "level": unit.level.lower(), "parent": unit.parent}
+            if unit.language:
+                attrs["language"] = unit.language
+            parent = unit.parent or ""
+            out.append(Resource(
+                kind="unit", key=unit.key, attrs=attrs,
+                identities=tuple(f"name:{parent}/{n}" for n in (unit.name, *unit.previously)),
+                refs={"parent": self.address("unit", unit.parent)} if unit.parent else {},
+                protected=unit.protected))
+        for emp in org.employees.values():
+            out.append(self._desired_employee(emp))
+            for unit_key in emp.unit_scopes:
+                out.append(Resource(
+                    kind="scope", key=f"{emp.key}:{unit_key}",
+                    attrs={"employee": emp.key, "unit": unit_key},
+                    refs={"employee": self.address("employee", emp.key),
+                          "unit": self.address("unit", unit_key)}))
+            for journey in emp.journeys:
+                out.append(self._desired_journey(emp, journey))
+        return out
+
+    def _desired_employee(self, emp: Employee) -> Resource:
+        attrs: dict[str, Any] = {"external_id": emp.key, "first_name": emp.first_name,
+                                 "last_name": emp.last_name, "email": emp.email,
+                                 "role": emp.role.lower()}
+        if emp.job_position:
+            attrs["job_position"] = emp.job_position
+        if emp.unit:
+            attrs["unit"] = emp.unit
+        if emp.identifications:
+            attrs["identifications"] = dict(emp.identifications)
+        if not emp.active:
+            # Workelo cannot deactivate: the plan shows this as manual (see unsupported()).
+            attrs["status"] = emp.status
+        return Resource(
+            kind="employee", key=emp.key, attrs=attrs,
+            identities=tuple(f"email:{e.lower()}" for e in (emp.email, *emp.previously)),
+            refs={"unit": self.address("unit", emp.unit)} if emp.unit else {},
+            protected=emp.protected)
+
+    def _desired_journey(self, emp: Employee, journey: Journey) -> Resource:
+        implications = {}
+        for role in IMPLICATIONS:
+            who = journey.implications.get(role) or emp.relation(role)
+            if who:
+                implications[role] = who
+        attrs: dict[str, Any] = {
+            "mobility": journey.mobility, "start_date": journey.start_date.isoformat(),
+            "templates": sorted(journey.templates), "implications": implications}
+        if journey.end_date:
+            attrs["end_date"] = journey.end_date.isoformat()
+        if journey.start:
+            attrs["started"] = True
+            if journey.invite_at:
+                attrs["invite_at"] = journey.invite_at.isoformat()
+        refs = {"employee": self.address("employee", emp.key)}
+        refs.update({role: self.address("employee", who) for role, who in implications.items()})
+        return Resource(kind="journey", key=journey.address_key, attrs=attrs,
+                        identities=(f"journey:{emp.key}/{journey.mobility}",), refs=refs)
+
+    # -- live ---------------------------------------------------------------------------
+    async def read(self, progress: Progress | None = None) -> list[Resource]:
+        """Every collection through its list endpoint at 100 per page, all collections and
+        their pages concurrently; normalised into the shapes desired() produces."""
+        done = 0
+
+        async def counted(path: str) -> list[Any]:
+            nonlocal done
+            rows = await self._list(path)
+            done += len(rows)
+            if progress:
+                progress(done, None)
+            return rows
+
+        paths = ("/user_roles", "/identification_resources", "/level_organizations",
+                 "/templates", "/unit_organizations", "/employees",
+                 "/unit_organization_managements", "/tracks")
+        results = await asyncio.gather(*(counted(p) for p in paths), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        roles, idents, levels, templates, units, employees, scopes, tracks = results
+        self._catalog = _catalog(roles, idents, levels, templates)
+        resources = self._normalise(units, employees, scopes, tracks)
+        if progress:
+            progress(len(resources), len(resources))
+        return resources
+
+    def _normalise(self, units: list[dict[str, Any]], employees: list[dict[str, Any]],
+                   scopes: list[dict[str, Any]], tracks: list[dict[str, Any]]) -> list[Resource]:
+        catalog = self._catalog
+        assert catalog is not None
+        unit_key = {u["id"]: u.get("external_id") or f"{NO_KEY}{u['id']}" for u in units}
+        emp_key = {e["id"]: e.get("external_id") or f"{NO_KEY}{e['id']}" for e in employees}
+        out: list[Resource] = []
+        for u in units:
+            parent = unit_key.get(u.get("parent_id")) if u.get("parent_id") else None
+            attrs: dict[str, Any] = {"external_id": u.get("external_id"), "name": u["name"],
+                                     "level": catalog["levels"].get(u["level_organization_id"],
+                                                                    "").lower(),
+                                     "parent": parent}
+            if u.get("language"):
+                attrs["language"] = u["language"]
+            out.append(Resource(kind="unit", key=unit_key[u["id"]], attrs=attrs,
+                                identities=(f"name:{parent or ''}/{u['name']}",),
+                                remote_id=str(u["id"])))
+        for e in employees:
+            unit = e.get("unit_organization") or {}
+            attrs = {"external_id": e.get("external_id"),
+                     "first_name": e["first_name"], "last_name": e["last_name"],
+                     "email": e["email"], "role": str(e.get("role") or "").lower(),
+                     "unit": unit_key.get(unit.get("id")) if unit else None,
+                     "identifications": {
+                         catalog["identifications"].get(i["identification_resource_id"],
+                                                        str(i["identification_resource_id"])):
+                         i["value"] for i in e.get("identifications") or []},
+                     # Workelo has no inactive employees (none documented): all are active.
+                     "status": "active"}
+            if e.get("job_position"):
+                attrs["job_position"] = e["job_position"]
+            out.append(Resource(kind="employee", key=emp_key[e["id"]], attrs=attrs,
+                                identities=(f"email:{e['email'].lower()}",),
+                                remote_id=str(e["id"])))
+        for s in scopes:
+            employee = emp_key.get(s["employee_id"])
+            unit = unit_key.get(s["unit_organization_id"])
+            if employee is None or unit is None:
+                continue  # refers to an object the lists did not show (changed mid-read)
+            out.append(Resource(kind="scope", key=f"{employee}:{unit}",
+                                attrs={"employee": employee, "unit": unit},
+                                remote_id=str(s["id"])))
+        out += self._normalise_tracks(tracks, emp_key)
+        return out
+
+    def _normalise_tracks(self, tracks: list[dict[str, Any]],
+                          emp_key: dict[int, str]) -> list[Resource]:
+        """Open journeys first, so that the key "<employee>.<mobility>" goes to the open
+        one; a closed or cancelled journey is read (so the config's journey is not created
+        again once Workelo closed it) but never changed."""
+        catalog = self._catalog
+        assert catalog is not None
+        self._closed_tracks = {}
+        taken: set[str] = set()
+        out = []
+        ordered = sorted(tracks, key=lambda t: (t["status"] in CLOSED_STATUSES, -t["id"]))
+        for t in ordered:
+            emp_id = t.get("employee_id") or (t.get("employee") or {}).get("id")
+            employee = emp_key.get(emp_id, f"{NO_KEY}{emp_id}")
+            key = f"{employee}.{t['mobility']}"
+            if key in taken:
+                key = f"{NO_KEY}{t['id']}"
+            taken.add(key)
+            implications = {}
+            for role in IMPLICATIONS:
+                who = (t.get("implications") or {}).get(_implication_field(role))
+                if who is not None:
+                    implications[role] = emp_key.get(who, f"{NO_KEY}{who}")
+            attrs: dict[str, Any] = {
+                "mobility": t["mobility"], "start_date": t["start_date"],
+                "templates": sorted(catalog["templates"].get(i, str(i))
+                                    for i in t.get("template_ids") or []),
+                "implications": implications, "started": t["status"] != "draft"}
+            if t.get("end_date"):
+                attrs["end_date"] = t["end_date"]
+            if t.get("invite_at"):
+                attrs["invite_at"] = t["invite_at"]
+            if t["status"] in CLOSED_STATUSES:
+                self._closed_tracks[str(t["id"])] = t["status"]
+            out.append(Resource(kind="journey", key=key, attrs=attrs,
+                                identities=(f"journey:{employee}/{t['mobility']}",),
+                                remote_id=str(t["id"]), server={"status": t["status"]}))
+        return out
+
+    async def _ensure_catalog(self) -> dict[str, dict[int, str]]:
+        if self._catalog is None:
+            roles, idents, levels, templates = await asyncio.gather(
+                self._list("/user_roles"), self._list("/identification_resources"),
+                self._list("/level_organizations"), self._list("/templates"))
+            self._catalog = _catalog(roles, idents, levels, templates)
+        return self._catalog
+
+    async def _id_of(self, table: str, name: str) -> int:
+        catalog = await self._ensure_catalog()
+        for rid, known in catalog[table].items():
+            if known == name:
+                return rid
+        raise ProviderError(self.name, f"Workelo has no {table[:-1]} {name!r}; create it in "
+                                       f"Workelo first")
+
+    # -- apply --------------------------------------------------------------------------
+    async def apply(self, change: Change, ids: Mapping[str, str]) -> str | None:
+        reason = self.unsupported(change)
+        if reason:
+            raise ProviderError(self.name, f"{change.address}: {reason}")
+        handler: Callable[[Change, Mapping[str, str]], Awaitable[str | None]] | None = getattr(
+            self, f"_{change.action}_{change.kind}", None)
+        if handler is None:
+            raise ProviderError(self.name, f"{change.address}: cannot {change.action} a "
+                                           f"{change.kind}")
+        return await handler(change, ids)
+
+    def _ref(self, change: Change, name: str, ids: Mapping[str, str]) -> int:
+        address = change.refs.get(name)
+        if address is None or address not in ids:
+            raise ProviderError(self.name, f"{change.address}: {address or name} has no "
+                                           f"Workelo id yet; it must be applied first")
+        return int(ids[address])
+
+    async def _create(self, change: Change, ids: Mapping[str, str], path: str,
+                      body: dict[str, Any]) -> int:
+        """POST a create; when its outcome is unknown, look the object up before anything
+        else, so the follow-up writes go to the object that was made, never a second one."""
+        try:
+            created = await self._call("POST", path, json=body)
+        except UnknownOutcome:
+            found = await self.lookup(change, ids)
+            if found is None:
+                raise  # not made: the engine tries again
+            return int(found)
+        return int(created["id"])
+
+    # units: seed 000 "Create an organization"; update and delete assumed
+    def _unit_body(self, change: Change, ids: Mapping[str, str],
+                   level_id: int) -> dict[str, Any]:
+        after = change.after or {}
+        body: dict[str, Any] = {"external_id": change.key, "name": after["name"],
+                                "level_organization_id": level_id,
+                                "parent_id": self._ref(change, "parent", ids)
+                                if after.get("parent") else None}
+        if "language" in after:
+            body["language"] = after["language"]
+        return body
+
+    async def _create_unit(self, change: Change, ids: Mapping[str, str]) -> str:
+        level = await self._id_of("levels", (change.after or {})["level"])
+        return str(await self._create(change, ids, "/unit_organizations",
+                                      self._unit_body(change, ids, level)))
+
+    async def _update_unit(self, change: Change, ids: Mapping[str, str]) -> str | None:
+        level = await self._id_of("levels", (change.after or {})["level"])
+        await self._call("PUT", f"/unit_organizations/{change.remote_id}",
+                         json=self._unit_body(change, ids, level))
+        return change.remote_id
+
+    async def _delete_unit(self, change: Change, ids: Mapping[str, str]) -> None:
+        await self._delete(f"/unit_organizations/{change.remote_id}")
+
+    async def _delete(self, path: str) -> None:
+        # Already gone (a retried DELETE that had committed) is what we wanted.
+        try:
+            await self._http().request("DELETE", path, allow=(404,))
+        except ApiError as err:
+            raise self._explain(err, "DELETE", path) from err
+
+    # employees: seed 000 "Create an employee", "Add custom identifications"; 001 §1
+    async def _employee_body(self, change: Change, ids: Mapping[str, str]) -> dict[str, Any]:
+        after = change.after or {}
+        body: dict[str, Any] = {"external_id": change.key, "first_name": after["first_name"],
+                                "last_name": after["last_name"], "email": after["email"],
+                                "user_role_id": await self._id_of("roles", after["role"])}
+        if "job_position" in after:
+            body["job_position"] = after["job_position"]
+        if after.get("unit"):
+            body["unit_organization_id"] = self._ref(change, "unit", ids)
+        return body
+
+    async def _create_employee(self, change: Change, ids: Mapping[str, str]) -> str:
+        emp_id = await self._create(change, ids, "/employees",
+                                    await self._employee_body(change, ids))
+        await self._set_identifications(emp_id, (change.after or {}).get("identifications")
+                                        or {}, {})
+        return str(emp_id)
+
+    async def _update_employee(self, change: Change, ids: Mapping[str, str]) -> str | None:
+        fields = {name.split(".", 1)[0] for name in change.fields}
+        emp_id = int(change.remote_id or 0)
+        if fields - {"identifications"}:
+            await self._call("PUT", f"/employees/{emp_id}",
+                             json=await self._employee_body(change, ids))
+        await self._set_identifications(
+            emp_id, (change.after or {}).get("identifications") or {},
+            (change.before or {}).get("identifications") or {})
+        return change.remote_id
+
+    async def _set_identifications(self, emp_id: int, wanted: dict[str, str],
+                                   have: dict[str, str]) -> None:
+        """POST each new or changed identification. The POST is not idempotent by the
+        book, so an unknown outcome is checked against the employee before a retry."""
+        for name, value in sorted(wanted.items()):
+            if have.get(name) == value:
+                continue
+            resource_id = await self._id_of("identifications", name)
+            body = {"identification_resource_id": resource_id, "value": value}
+            for attempt in range(1, FOLLOW_UP_ATTEMPTS + 1):
+                try:
+                    await self._call("POST", f"/employees/{emp_id}/identifications", json=body)
+                    break
+                except UnknownOutcome:
+                    current = await self._call("GET", f"/employees/{emp_id}")
+                    if any(i["identification_resource_id"] == resource_id
+                           and i["value"] == value for i in current.get("identifications") or []):
+                        break
+                    if attempt == FOLLOW_UP_ATTEMPTS:
+                        raise
+
+    # scopes: seed 000 "Grant access to a unit" / "Revoke access"
+    async def _create_scope(self, change: Change, ids: Mapping[str, str]) -> str:
+        emp_id = self._ref(change, "employee", ids)
+        body = {"unit_organization_id": self._ref(change, "unit", ids)}
+        return str(await self._create(
+            change, ids, f"/employees/{emp_id}/unit_organization_managements", body))
+
+    async def _delete_scope(self, change: Change, ids: Mapping[str, str]) -> None:
+        await self._delete(f"/unit_organization_managements/{change.remote_id}")
+
+    # journeys: seed 000 "Create a journey", "Send the journey invitation"; 001 §3, §4
+    async def _create_journey(self, change: Change, ids: Mapping[str, str]) -> str:
+        after = change.after or {}
+        employee_key = change.refs["employee"].rsplit(".", 1)[-1]
+        body: dict[str, Any] = {
+            "mobility": after["mobility"], "start_date": after["start_date"],
+            "employee": self._employee_block(employee_key, ids),
+            "implications": self._implications(change, ids),
+            "template_ids": [await self._id_of("templates", n) for n in after["templates"]],
+        }
+        if after.get("end_date"):
+            body["end_date"] = after["end_date"]
+        track_id = await self._create(change, ids, "/tracks", body)
+        if after.get("started"):
+            await self._start(track_id, after.get("invite_at"))
+        return str(track_id)
+
+    def _employee_block(self, key: str, ids: Mapping[str, str]) -> dict[str, Any]:
+        """The journey's employee block (seed 000 "Create a journey"): the external_id of
+        the employee created or matched before, which Workelo resolves to that employee
+        (assumed), with the config's details in case it needs them."""
+        block: dict[str, Any] = {"external_id": key}
+        emp = self._people.get(key)
+        if emp is not None:
+            block.update(first_name=emp.first_name, last_name=emp.last_name, email=emp.email)
+            if emp.job_position:
+                block["job_position"] = emp.job_position
+            unit_id = ids.get(self.address("unit", emp.unit)) if emp.unit else None
+            if unit_id:
+                block["unit_organization_id"] = int(unit_id)
+        return block
+
+    def _implications(self, change: Change, ids: Mapping[str, str]) -> dict[str, int | None]:
+        """All five roles; an unset role is sent as null so an update clears it (assumed)."""
+        wanted = (change.after or {}).get("implications") or {}
+        return {_implication_field(role): self._ref(change, role, ids) if role in wanted
+                else None for role in IMPLICATIONS}
+
+    async def _start(self, track_id: int, invite_at: str | None) -> None:
+        """PUT /tracks/{id}/start. A PUT is retried after an unknown outcome; if the first
+        try had started the journey, the retry's refusal only confirms it."""
+        body = {"invite_at": invite_at} if invite_at else {}
+        try:
+            await self._http().put(f"/tracks/{track_id}/start", json=body)
+        except ApiError as err:
+            track = await self._call("GET", f"/tracks/{track_id}")
+            if err.status != 422 or track.get("status") == "draft":
+                raise self._explain(err, "PUT", f"/tracks/{track_id}/start") from err
+
+    async def _update_journey(self, change: Change, ids: Mapping[str, str]) -> str | None:
+        fields = {name.split(".", 1)[0] for name in change.fields}
+        after = change.after or {}
+        track_id = int(change.remote_id or 0)
+        body: dict[str, Any] = {}
+        if fields & {"start_date", "end_date"}:
+            body.update(start_date=after["start_date"], apply_on_actions=True)
+            if "end_date" in after:
+                body["end_date"] = after["end_date"]
+        if "implications" in fields:
+            body["implications"] = self._implications(change, ids)
+        if body:
+            await self._call("PUT", f"/tracks/{track_id}", json=body)
+        if "started" in fields and after.get("started"):
+            await self._start(track_id, after.get("invite_at"))
+        return change.remote_id
+
+    # -- lookup -------------------------------------------------------------------------
+    async def lookup(self, change: Change, ids: Mapping[str, str]) -> str | None:
+        """The remote id of what `change` creates, if it exists: by external_id for units
+        and employees, by unit within the employee's scopes, by employee, mobility and start
+        date among open journeys."""
+        after = change.after or {}
+        if change.kind == "employee":
+            found = await self._call("GET", "/employees", params={"external_id": change.key})
+            rows = found.get("data") or []
+            return str(rows[0]["id"]) if rows else None
+        if change.kind == "unit":
+            # Filtered by level (documented) and scanned: the seeds show no external_id filter.
+            level = await self._id_of("levels", after["level"])
+            rows = await self._list("/unit_organizations", {"level_organization_id": level})
+            return next((str(u["id"]) for u in rows if u.get("external_id") == change.key),
+                        None)
+        if change.kind == "scope":
+            emp_id = self._ref(change, "employee", ids)
+            unit_id = self._ref(change, "unit", ids)
+            rows = await self._list(f"/employees/{emp_id}/unit_organization_managements")
+            return next((str(s["id"]) for s in rows if s["unit_organization_id"] == unit_id),
+                        None)
+        if change.kind == "journey":
+            emp_id = self._ref(change, "employee", ids)
+            rows = await self._list("/tracks")
+            return next((str(t["id"]) for t in rows
+                         if (t.get("employee_id") or (t.get("employee") or {}).get("id"))
+                         == emp_id and t["mobility"] == after["mobility"]
+                         and t["start_date"] == after["start_date"]
+                         and t["status"] not in CLOSED_STATUSES), None)
+        return None
+
+
+def _catalog(roles: list[Any], idents: list[Any], levels: list[Any],
+             templates: list[Any]) -> dict[str, dict[int, str]]:
+    """Reference data by id. Roles and levels are compared lower-cased: the config writes
+    `division`, Workelo shows `Division`."""
+    return {
+        "roles": {r["id"]: str(r["name"]).lower() for r in roles},
+        "identifications": {i["id"]: str(i["name"]) for i in idents},
+        "levels": {lv["id"]: str(lv["name"]).lower() for lv in levels},
+        "templates": {t["id"]: str(t["name"]) for t in templates},
+    }
