@@ -226,6 +226,11 @@ def plan_provider(provider: Provider, org: Org, live: list[Resource]) -> tuple[
     if provider.READ_ONLY:
         # Nothing is ever written to an audit source: its whole contribution is findings.
         return [], provider.findings(org, live), existing, {}
+    match_live = getattr(provider, "match_live", None)
+    if match_live is not None:
+        # A system without external ids (Worklete teams) can write a live object's relations
+        # in config keys only once it sees the desired side, which is built after the read.
+        live = match_live(desired, live)
     predict = getattr(provider, "predict_removal", None)
 
     def removal(r: Resource) -> tuple[Action | None, str]:
