@@ -1,0 +1,146 @@
+"""Schema-valid config data -> the desired-state model (`orgctl.model`).
+
+Objects the schema found invalid are left out (their errors are reported already), so the
+semantic checks can still run on the rest. Provider blocks get their `${ENV_VAR}`s
+resolved here and their URL checked, the one rule the schema cannot express.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+from urllib.parse import urlsplit
+
+from orgctl import redact
+from orgctl.config.secrets import SECRET_KEYS, expand, has_placeholder
+from orgctl.config.sources import SourceMap
+from orgctl.config.yamlload import Path, dotted
+from orgctl.errors import ConfigIssue
+from orgctl.model import Employee, Journey, Org, ProviderConfig, Team, Unit
+
+
+def build(data: dict[str, Any], sources: SourceMap, invalid: set[Path],
+          environ: Mapping[str, str] | None) -> tuple[Org, list[ConfigIssue]]:
+    """The model of every valid object, and the provider problems found on the way.
+    `environ` None leaves placeholders unresolved (their syntax is still checked)."""
+    org = Org()
+    issues: list[ConfigIssue] = []
+    for key, raw in _valid(data, "units", invalid):
+        org.units[key] = Unit(
+            key=key, name=raw["name"], level=raw["level"], parent=raw.get("parent"),
+            language=raw.get("language"), previously=tuple(raw.get("previously", ())),
+            protected=raw.get("protected", False), location=sources.key(("units", key)))
+    for key, raw in _valid(data, "teams", invalid):
+        org.teams[key] = Team(
+            key=key, name=raw["name"], unit=raw.get("unit"), parent=raw.get("parent"),
+            managers=tuple(raw.get("managers", ())), members=tuple(raw.get("members", ())),
+            previously=tuple(raw.get("previously", ())), protected=raw.get("protected", False),
+            location=sources.key(("teams", key)))
+    for key, raw in _valid(data, "employees", invalid):
+        org.employees[key] = _employee(key, raw, sources)
+    for name, raw in _valid(data, "providers", invalid):
+        provider = _provider(name, raw, sources, environ, issues)
+        if provider is not None:
+            org.providers[name] = provider
+    return org, issues
+
+
+def _valid(data: dict[str, Any], section: str, invalid: set[Path]):
+    for key, raw in (data.get(section) or {}).items():
+        if (section, key) not in invalid:
+            yield key, raw
+
+
+def _employee(key: str, raw: dict[str, Any], sources: SourceMap) -> Employee:
+    workleap = raw.get("workleap", {})
+    journeys = tuple(
+        Journey(
+            key=j.get("key", j["mobility"]), employee=key, mobility=j["mobility"],
+            start_date=date.fromisoformat(j["start_date"]),
+            end_date=_date(j.get("end_date")), templates=tuple(j.get("templates", ())),
+            invite_at=_date(j.get("invite_at")), start=j.get("start", False),
+            implications=dict(j.get("implications", {})),
+            location=sources.key(("employees", key, "journeys", i)))
+        for i, j in enumerate(raw.get("journeys", ())))
+    return Employee(
+        key=key, first_name=raw["first_name"], last_name=raw["last_name"],
+        email=raw["email"], unit=raw.get("unit"), job_position=raw.get("job_position"),
+        role=raw.get("role", "colleague"), status=raw.get("status", "active"),
+        manager=raw.get("manager"), hr=raw.get("hr"), second_hr=raw.get("second_hr"),
+        buddy=raw.get("buddy"), second_manager=raw.get("second_manager"),
+        identifications=dict(raw.get("identifications", {})),
+        unit_scopes=tuple(raw.get("unit_scopes", ())),
+        workleap_language=workleap.get("language"),
+        workleap_products=tuple(workleap.get("products", ())),
+        worklete_org_admin=raw.get("worklete", {}).get("org_admin", False),
+        previously=tuple(raw.get("previously", ())), protected=raw.get("protected", False),
+        journeys=journeys, location=sources.key(("employees", key)))
+
+
+def _date(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text is not None else None
+
+
+def _provider(name: str, raw: dict[str, Any], sources: SourceMap,
+              environ: Mapping[str, str] | None,
+              issues: list[ConfigIssue]) -> ProviderConfig | None:
+    before = len(issues)
+    path = ("providers", name)
+    settings = {key: _resolve(value, path + (key,), sources, environ, issues)
+                for key, value in raw.items() if key != "url"}
+    kind = settings.pop("type", name)
+    url_issues = len(issues)
+    url = _resolve(raw["url"], path + ("url",), sources, environ, issues)
+    checkable = environ is not None or not has_placeholder(raw["url"])
+    if checkable and len(issues) == url_issues:
+        problem = _url_problem(url)
+        if problem:
+            shown = "the url from the environment" if has_placeholder(raw["url"]) else repr(url)
+            issues.append(ConfigIssue(sources.value(path + ("url",)), dotted(path + ("url",)),
+                                      f"{shown} {problem}"))
+    if len(issues) > before:
+        return None
+    return ProviderConfig(name=name, type=kind, url=url, settings=settings,
+                          location=sources.key(path))
+
+
+def _resolve(value: Any, path: Path, sources: SourceMap, environ: Mapping[str, str] | None,
+             issues: list[ConfigIssue]) -> Any:
+    if isinstance(value, str):
+        text, problems = expand(value, environ)
+        issues.extend(ConfigIssue(sources.value(path), dotted(path), p) for p in problems)
+        if path[2] in SECRET_KEYS and environ is not None:
+            redact.register(text)
+        return text
+    if isinstance(value, dict):
+        return {k: _resolve(v, path + (k,), sources, environ, issues) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v, path + (i,), sources, environ, issues) for i, v in enumerate(value)]
+    return value
+
+
+def _url_problem(url: str) -> str | None:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return "is not a valid URL"
+    if not host:
+        return "is not a valid URL: write https://host/path"
+    if parts.scheme == "https":
+        return None
+    if parts.scheme == "http" and _loopback(host):
+        return None
+    return ("must use https:// (http:// is allowed only for localhost, 127.0.0.0/8 and "
+            "[::1])")
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

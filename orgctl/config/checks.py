@@ -1,0 +1,148 @@
+"""Semantic checks: what the schema cannot see because it needs the whole organisation.
+
+Dangling references, self-references, cycles (with the whole cycle path), duplicate
+emails, and journey rules. Each check points at the value at fault. References are
+checked against every declared key, including objects the schema rejected, so one
+mistake is reported once, where it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from orgctl.config.sources import SourceMap
+from orgctl.config.yamlload import Path, dotted
+from orgctl.errors import ConfigIssue
+from orgctl.model import IMPLICATIONS, Org
+
+Declared = Mapping[str, set[str]]
+"""Section name -> every key written in it."""
+
+
+def check(org: Org, sources: SourceMap, declared: Declared) -> list[ConfigIssue]:
+    """Every semantic problem of `org`, in no particular order."""
+    checker = _Checker(sources, declared)
+    checker.references(org)
+    checker.cycles(org)
+    checker.emails(org)
+    checker.journeys(org)
+    return checker.issues
+
+
+class _Checker:
+    def __init__(self, sources: SourceMap, declared: Declared):
+        self.sources = sources
+        self.declared = declared
+        self.issues: list[ConfigIssue] = []
+
+    def add(self, path: Path, message: str) -> None:
+        self.issues.append(ConfigIssue(self.sources.value(path), dotted(path), message))
+
+    def ref(self, path: Path, section: str, key: str | None, owner: str) -> None:
+        """`key` (written at `path` by object `owner` of `section`) must name an object
+        of `section`, and not `owner` itself."""
+        if key is None:
+            return
+        noun = section[:-1]
+        if key not in self.declared.get(section, ()):
+            self.add(path, f"unknown {noun} '{key}'")
+        elif key == owner and path[0] == section:
+            self.add(path, f"{owner} cannot be its own {path[-1]}")
+
+    # -- references ---------------------------------------------------------------------
+    def references(self, org: Org) -> None:
+        for key, unit in org.units.items():
+            self.ref(("units", key, "parent"), "units", unit.parent, key)
+        for key, team in org.teams.items():
+            base = ("teams", key)
+            self.ref(base + ("unit",), "units", team.unit, key)
+            self.ref(base + ("parent",), "teams", team.parent, key)
+            for field in ("managers", "members"):
+                for i, member in enumerate(getattr(team, field)):
+                    self.ref(base + (field, i), "employees", member, key)
+        for key, employee in org.employees.items():
+            base = ("employees", key)
+            self.ref(base + ("unit",), "units", employee.unit, key)
+            for role in IMPLICATIONS:
+                self.ref(base + (role,), "employees", employee.relation(role), key)
+            for i, scope in enumerate(employee.unit_scopes):
+                self.ref(base + ("unit_scopes", i), "units", scope, key)
+            for j, journey in enumerate(employee.journeys):
+                for role, who in journey.implications.items():
+                    self.ref(base + ("journeys", j, "implications", role), "employees", who,
+                             key)
+
+    # -- cycles -------------------------------------------------------------------------
+    def cycles(self, org: Org) -> None:
+        self._cycles("units", "parent", "unit parent cycle",
+                     {k: u.parent for k, u in org.units.items()})
+        self._cycles("teams", "parent", "team parent cycle",
+                     {k: t.parent for k, t in org.teams.items()})
+        self._cycles("employees", "manager", "manager cycle",
+                     {k: e.manager for k, e in org.employees.items()})
+
+    def _cycles(self, section: str, field: str, what: str,
+                parent: Mapping[str, str | None]) -> None:
+        """Report each cycle of the `parent` function once (self-loops are reported as
+        self-references), at the member written first, the path starting there."""
+        state: dict[str, int] = {}  # 1: on the current walk, 2: done
+        for start in parent:
+            walk: list[str] = []
+            node: str | None = start
+            while node is not None and node in parent and node not in state:
+                state[node] = 1
+                walk.append(node)
+                node = parent[node]
+            if node is not None and state.get(node) == 1:
+                cycle = walk[walk.index(node):]
+                if len(cycle) > 1:
+                    self._report_cycle(section, field, what, cycle)
+            for seen in walk:
+                state[seen] = 2
+
+    def _report_cycle(self, section: str, field: str, what: str, cycle: list[str]) -> None:
+        def where(key: str) -> object:
+            return self.sources.value((section, key, field))
+        first = min(range(len(cycle)), key=lambda i: where(cycle[i]))  # type: ignore[arg-type]
+        ordered = cycle[first:] + cycle[:first]
+        self.add((section, ordered[0], field), f"{what}: {' -> '.join(ordered + ordered[:1])}")
+
+    # -- emails -------------------------------------------------------------------------
+    def emails(self, org: Org) -> None:
+        first_by_email: dict[str, str] = {}
+        ordered = sorted(org.employees, key=self._location_of("employees", "email"))
+        for key in ordered:
+            email = org.employees[key].email.casefold()
+            first = first_by_email.setdefault(email, key)
+            if first != key:
+                where = self.sources.value(("employees", first, "email"))
+                self.add(("employees", key, "email"),
+                         f"email '{org.employees[key].email}' is also used by {first} "
+                         f"({where})")
+
+    def _location_of(self, section: str, field: str) -> Callable[[str], object]:
+        return lambda key: self.sources.value((section, key, field))
+
+    # -- journeys -----------------------------------------------------------------------
+    def journeys(self, org: Org) -> None:
+        for key, employee in org.employees.items():
+            first_at: dict[str, int] = {}
+            for j, journey in enumerate(employee.journeys):
+                base = ("employees", key, "journeys", j)
+                if journey.end_date is not None and journey.end_date < journey.start_date:
+                    self.add(base + ("end_date",),
+                             f"end date {journey.end_date} is before start date "
+                             f"{journey.start_date}")
+                if not employee.active and journey.mobility != "offboarding":
+                    self.add(base + ("mobility",),
+                             f"{journey.mobility} journey for an inactive employee (only "
+                             "offboarding is allowed; set status: active or remove it)")
+                if journey.key in first_at:
+                    first = self.sources.key(("employees", key, "journeys",
+                                              first_at[journey.key]))
+                    written = self.sources.written(base + ("key",))
+                    self.add(base + ("key",) if written else base,
+                             f"journey key '{journey.key}' is used twice (first at {first}): "
+                             "give each journey its own `key:`")
+                else:
+                    first_at[journey.key] = j

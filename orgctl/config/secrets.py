@@ -1,0 +1,73 @@
+"""`${ENV_VAR}` placeholders in provider blocks, and the rule that secrets stay secret.
+
+Placeholders are resolved from the environment when the config is loaded. A missing or
+empty variable is a config error that names the variable, never a value; resolved values
+go only into `ProviderConfig.settings`, and those of secret keys are registered for
+redaction (`orgctl.redact`). `$$` writes a literal `$`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+SECRET_KEYS = frozenset({"client_secret", "token", "api_key", "password"})
+"""Provider keys holding secrets: the schema requires them as `${ENV_VAR}` and their
+resolved values are registered with `orgctl.redact`, so no output ever shows them."""
+
+PRIVATE_KEYS = SECRET_KEYS | {"client_id", "username"}
+"""Provider keys whose values no config error message prints."""
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def has_placeholder(text: str) -> bool:
+    return "${" in text
+
+
+def expand(text: str, environ: Mapping[str, str] | None) -> tuple[str, list[str]]:
+    """`text` with every `${NAME}` replaced from `environ`, and the problems found.
+
+    With `environ` None only the placeholder syntax is checked and `text` comes back as it
+    is (validation without secrets, `validate --no-env`). Problems never contain values.
+    """
+    out: list[str] = []
+    problems: list[str] = []
+    i = 0
+    while True:
+        j = text.find("$", i)
+        if j < 0:
+            out.append(text[i:])
+            break
+        out.append(text[i:j])
+        nxt = text[j + 1:j + 2]
+        if nxt == "$":
+            out.append("$")
+            i = j + 2
+            continue
+        if nxt != "{":
+            out.append("$")
+            i = j + 1
+            continue
+        end = text.find("}", j + 2)
+        if end < 0:
+            problems.append(f"unterminated placeholder '{text[j:j + 40]}': close it with '}}'")
+            break
+        name = text[j + 2:end]
+        i = end + 1
+        if not _NAME.match(name):
+            problems.append(f"malformed placeholder '${{{name}}}': a variable name is "
+                            "letters, digits and '_', not starting with a digit")
+            continue
+        if environ is None:
+            continue
+        value = environ.get(name)
+        if value is None:
+            problems.append(f"environment variable {name} is not set")
+        elif value == "":
+            problems.append(f"environment variable {name} is empty")
+        else:
+            out.append(value)
+    if environ is None:
+        return text, problems
+    return "".join(out), problems
