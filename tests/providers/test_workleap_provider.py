@@ -15,9 +15,10 @@ from orgctl.engine.plan import plan_provider
 from orgctl.errors import ProviderError
 from orgctl.model import Employee, Org, ProviderConfig, Team
 from orgctl.providers.base import BatchResult
+from orgctl.providers.http import Http
 from orgctl.providers.workleap import PAGE_SIZE, WorkleapProvider, render_sync
 from orgctl.resources import Change, Resource
-from orgctl.sandbox.core import ServerThread
+from orgctl.sandbox.core import Faults, ServerThread
 from orgctl.sandbox.workleap import DEFAULT_API_KEY, WorkleapEmulator
 
 
@@ -343,3 +344,53 @@ def test_render_writes_subteams_bottom_up_and_keeps_live_rows() -> None:
         "Site", "U1,u@x.io,U,One,,,Lyon"]  # the deactivated member stays unlisted
     assert rendered.files["teams-mappings.csv"].splitlines()[1:] == ["b,,c,", "a,,b,"]
     assert rendered.rows[("teams-mappings.csv", 1)] == "workleap.team.c"
+
+
+def test_apply_under_injected_faults_converges_without_duplicates() -> None:
+    """Issue 5: with 5xx, 429, dropped connections and commit-then-fail injected, one apply
+    from empty converges with nobody created twice."""
+    emu = WorkleapEmulator({"integration": {"processing_delay": 0.01}},
+                           faults=Faults.parse("5xx=0.1,429=0.05,drop=0.02,commit_fail=0.02,"
+                                               "retry_after=0.01,seed=7"))
+    with ServerThread({"workleap": emu.app}) as st:
+        sb = Sandbox(emu, st.url("workleap"))
+        provider = sb.provider()
+        changes, result = apply(provider, org())
+        assert len(changes) == 7 and set(result.outcomes.values()) == {"applied"}, result.detail
+        state = emu.snapshot()
+        assert sorted(m["email"] for m in state["members"].values()) == [
+            "ana@acme.io", "bob@acme.io", "cy@acme.io"]
+        assert plan(provider, org())[0] == []
+
+
+class LoseFirstSubmitAnswer(httpx.AsyncHTTPTransport):
+    """The sync is accepted, then the answer is lost: the commit-then-fail case."""
+
+    lost = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await super().handle_async_request(request)
+        if request.method == "POST" and not self.lost:
+            self.lost += 1
+            await response.aclose()
+            raise httpx.ReadError("connection reset after the server committed")
+        return response
+
+
+def test_a_lost_submit_answer_is_retried_into_the_same_sync(
+        sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    provider = sb.provider()
+    transport = LoseFirstSubmitAnswer()
+    make = provider._http
+
+    def with_transport() -> Http:
+        http = make()
+        http._client = httpx.AsyncClient(transport=transport, timeout=10)
+        return http
+
+    monkeypatch.setattr(provider, "_http", with_transport)
+    config = org(E4=Employee("E4", "Dee", "New", "dee@acme.io"))
+    _, result = apply(provider, config)
+    assert transport.lost == 1
+    assert result.outcomes == {"workleap.member.E4": "applied"}
+    assert len(sb.emu.snapshot()["syncs"]) == 1  # the retry found the first sync
