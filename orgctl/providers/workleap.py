@@ -285,8 +285,11 @@ class WorkleapProvider(Provider):
 
     async def _poll(self, http: Http, sync: dict[str, Any]) -> dict[str, Any]:
         deadline = time.monotonic() + self.poll_timeout
+        wait = min(0.1, self.poll_interval)
         while sync.get("status") not in TERMINAL and time.monotonic() < deadline:
-            await asyncio.sleep(self.poll_interval)
+            # Small syncs finish in moments; large ones are polled at poll_interval.
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, self.poll_interval)
             try:
                 sync = await http.get(f"{SYNCS}/{sync['id']}")
             except ApiError as err:
@@ -363,12 +366,15 @@ def live_resources(members: Iterable[dict[str, Any]], teams: Iterable[dict[str, 
         parent = team_key.get(str(t.get("parentId"))) if t.get("parentId") else None
         out.append(Resource(kind="team", key=key, remote_id=str(t["id"]),
                             attrs={"name": t.get("teamName") or "", "parent": parent}))
+        mapped: set[str] = set()
+        # Managers first: someone listed both ways reads as the manager, as desired() says.
         for role, ids in (("manager", t.get("managerIds") or []),
                           ("member", t.get("memberIds") or [])):
             for mid in ids:
                 mid = str(mid)
-                if mid not in key_of:
+                if mid not in key_of or mid in mapped:
                     continue
+                mapped.add(mid)
                 out.append(Resource(
                     kind="mapping", key=f"{key}:{key_of[mid]}",
                     attrs={"team": key, "member": key_of[mid], "role": role},

@@ -16,7 +16,7 @@ from orgctl.errors import ProviderError
 from orgctl.model import Employee, Org, ProviderConfig, Team
 from orgctl.providers.base import BatchResult
 from orgctl.providers.http import Http
-from orgctl.providers.workleap import PAGE_SIZE, WorkleapProvider, render_sync
+from orgctl.providers.workleap import PAGE_SIZE, WorkleapProvider, live_resources, render_sync
 from orgctl.resources import Change, Resource
 from orgctl.sandbox.core import Faults, ServerThread
 from orgctl.sandbox.workleap import DEFAULT_API_KEY, WorkleapEmulator
@@ -394,3 +394,12 @@ def test_a_lost_submit_answer_is_retried_into_the_same_sync(
     assert transport.lost == 1
     assert result.outcomes == {"workleap.member.E4": "applied"}
     assert len(sb.emu.snapshot()["syncs"]) == 1  # the retry found the first sync
+
+
+def test_someone_listed_as_manager_and_member_reads_as_one_manager_mapping() -> None:
+    live = live_resources(
+        [{"id": "m-1", "externalMemberId": "E1", "email": "a@x.io", "status": "active"}],
+        [{"id": "t-1", "externalTeamId": "eng", "teamName": "Eng", "parentId": None,
+          "managerIds": ["m-1"], "memberIds": ["m-1"]}])
+    assert [(r.key, r.attrs) for r in live if r.kind == "mapping"] == [
+        ("eng:E1", {"team": "eng", "member": "E1", "role": "manager"})]
