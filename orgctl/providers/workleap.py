@@ -82,12 +82,16 @@ class WorkleapProvider(Provider):
                    f"{TEAMS}?page=N&pageSize={PAGE_SIZE}", "assumed",
                    "003 is silent on reading; teams.csv / teams-mappings.csv from 003 Step 4"),
         Capability("member removal: deactivate active, delete invited/created, never admins",
-                   "POST", f"{SYNCS} (member absent from members.csv)", "documented",
+                   "-", "effect of a sync: member absent from members.csv", "documented",
                    "003 \"Effects of missing data\""),
-        Capability("team removal", "POST", f"{SYNCS} (team absent from teams.csv)",
+        Capability("team removal", "-", "effect of a sync: team absent from teams.csv",
                    "documented", "003 \"Effects of missing data\""),
-        Capability("email as fallback identity", "POST", f"{SYNCS} (members.csv)",
-                   "documented", "003 Step 4 members.csv"),
+        Capability("email as fallback identity", "-",
+                   "effect of a sync: externalMemberId unknown, email known", "documented",
+                   "003 Step 4 members.csv"),
+        Capability("subteams and manager access", "-",
+                   "effect of a sync: externalSubteamId -> externalTeamId rows", "documented",
+                   "003 Step 4 teams-mappings.csv"),
     )
 
     def __init__(self, config: ProviderConfig):

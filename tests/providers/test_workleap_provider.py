@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,7 +15,7 @@ import pytest
 from orgctl.engine.plan import plan_provider
 from orgctl.errors import ProviderError
 from orgctl.model import Employee, Org, ProviderConfig, Team
-from orgctl.providers.base import BatchResult
+from orgctl.providers.base import BatchResult, capability_table
 from orgctl.providers.http import Http
 from orgctl.providers.workleap import PAGE_SIZE, WorkleapProvider, live_resources, render_sync
 from orgctl.resources import Change, Resource
@@ -403,3 +404,8 @@ def test_someone_listed_as_manager_and_member_reads_as_one_manager_mapping() -> 
           "managerIds": ["m-1"], "memberIds": ["m-1"]}])
     assert [(r.key, r.attrs) for r in live if r.kind == "mapping"] == [
         ("eng:E1", {"team": "eng", "member": "E1", "role": "manager"})]
+
+
+def test_the_docs_publish_the_capability_table_of_the_code() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "providers" / "workleap.md").read_text("utf-8")
+    assert capability_table(WorkleapProvider) in doc
