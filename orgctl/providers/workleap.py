@@ -18,6 +18,7 @@ emulator (`orgctl.sandbox.workleap`) implements the same assumptions.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -279,8 +280,7 @@ class WorkleapProvider(Provider):
                                           headers={"Idempotency-Key": uuid.uuid4().hex})
             except ApiError as err:
                 raise ProviderError(self.name, self._explain(err, f"POST {SYNCS}")) from None
-            sync = resp.json()
-            sync = await self._poll(http, sync)
+            sync = await self._poll(http, self._sync_of(resp.content, f"POST {SYNCS}"))
         finally:
             await http.aclose()
         if progress:
@@ -294,11 +294,23 @@ class WorkleapProvider(Provider):
             # Small syncs finish in moments; large ones are polled at poll_interval.
             await asyncio.sleep(wait)
             wait = min(wait * 2, self.poll_interval)
+            what = f"GET {SYNCS}/{sync['id']}"
             try:
-                sync = await http.get(f"{SYNCS}/{sync['id']}")
+                resp = await http.request("GET", f"{SYNCS}/{sync['id']}")
             except ApiError as err:
-                raise ProviderError(self.name, self._explain(
-                    err, f"GET {SYNCS}/{sync['id']}")) from None
+                raise ProviderError(self.name, self._explain(err, what)) from None
+            sync = self._sync_of(resp.content, what)
+        return sync
+
+    def _sync_of(self, content: bytes, what: str) -> dict[str, Any]:
+        """The sync a response describes; an answer without a sync id is a provider error,
+        not a crash."""
+        try:
+            sync = json.loads(content)
+        except ValueError:
+            sync = None
+        if not isinstance(sync, dict) or not sync.get("id"):
+            raise ProviderError(self.name, f"{what} answered without a sync id")
         return sync
 
     def _result(self, sync: dict[str, Any], todo: list[Change], outcomes: dict[str, str],
@@ -314,7 +326,9 @@ class WorkleapProvider(Provider):
         for issue in sync.get("report") or []:
             where = f"{issue.get('file')} row {issue.get('row')}"
             lines.append(f"  {where}: {issue.get('issue')}")
-            address = batch.rows.get((str(issue.get("file")), int(issue.get("row") or 0)))
+            row = issue.get("row")
+            address = batch.rows.get((str(issue.get("file")), row)) \
+                if isinstance(row, int) else None
             if address:
                 rows_failed.setdefault(address, str(issue.get("issue")))
         lines += [f"  note: {n}" for n in batch.notes]

@@ -409,3 +409,11 @@ def test_someone_listed_as_manager_and_member_reads_as_one_manager_mapping() -> 
 def test_the_docs_publish_the_capability_table_of_the_code() -> None:
     doc = (Path(__file__).parents[2] / "docs" / "providers" / "workleap.md").read_text("utf-8")
     assert capability_table(WorkleapProvider) in doc
+
+
+def test_a_key_the_csv_would_alter_is_planned_manual(sb: Sandbox) -> None:
+    provider = sb.provider()
+    config = org(**{"-E9": Employee("-E9", "Neg", "Key", "neg@acme.io")})
+    changes, _ = plan(provider, config)
+    assert [(c.action, c.key) for c in changes] == [("manual", "-E9")]
+    assert "rename the key" in changes[0].reason
