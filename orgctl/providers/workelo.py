@@ -142,6 +142,7 @@ class WorkeloProvider(Provider):
         self._catalog: dict[str, dict[int, str]] | None = None
         self._people: dict[str, Employee] = {}  # desired employees, for journey blocks
         self._closed_tracks: dict[str, str] = {}  # remote id -> status, from read()
+        self._live_people: set[str] = set()  # keys and "email:" identities, from read()
 
     # -- plumbing -----------------------------------------------------------------------
     def _http(self) -> Http:
@@ -218,6 +219,15 @@ class WorkeloProvider(Provider):
     def _journey_unsupported(self, change: Change, fields: set[str]) -> str | None:
         if change.action in ("delete", "deactivate"):
             return "Workelo documents no way to cancel a journey: cancel it in Workelo"
+        if change.action == "create":
+            # The employee block would create an employee Workelo does not know (seed 001
+            # §3): wrong for someone the config says has left, whom orgctl never creates.
+            key = change.refs.get("employee", "").rsplit(".", 1)[-1]
+            emp = self._people.get(key)
+            if (emp is not None and not emp.active and key not in self._live_people
+                    and f"email:{emp.email.lower()}" not in self._live_people):
+                return (f"{key} is inactive in the config and absent from Workelo, so it is "
+                        f"not created; a journey would create it")
         if change.action != "update":
             return None
         status = self._closed_tracks.get(change.remote_id or "")
@@ -389,6 +399,8 @@ class WorkeloProvider(Provider):
             out.append(Resource(kind="employee", key=emp_key[e["id"]], attrs=attrs,
                                 identities=(f"email:{e['email'].lower()}",),
                                 remote_id=str(e["id"])))
+        self._live_people = {r.key for r in out if r.kind == "employee"} | {
+            r.identities[0] for r in out if r.kind == "employee"}
         for s in scopes:
             employee = emp_key.get(s["employee_id"])
             unit = unit_key.get(s["unit_organization_id"])

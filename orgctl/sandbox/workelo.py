@@ -18,11 +18,11 @@ other by external_id or name, so fixtures are writable by hand; `id` pins a remo
     clients: [{client_id, client_secret}]            [sandbox-client / sandbox-secret]
     level_organizations: [Group, {name: Division}]   [Group, Division, Department, Site]
     user_roles: [colleague, {name: manager}]         [colleague, manager, hr, owner]
-    identification_resources: [badge]               [badge]
-    templates:                                       [Standard onboarding, Manager
-      - {name, mobility, units: [unit ref],          onboarding, Internal mobility,
-         actions: [{name, offset_days}],             Standard offboarding]
-         forms: [{name, paperworks: [name]}]}
+    identification_resources: [badge]               [badge, payroll_id]
+    templates:                                       [Standard onboarding, Engineering
+      - {name, mobility, units: [unit ref],          onboarding, Sales onboarding,
+         actions: [{name, offset_days}],             Internal mobility, Standard
+         forms: [{name, paperworks: [name]}]}        offboarding]
     unit_organizations:                              (parents before children)
       - {external_id, name, level: <level name>, parent: <unit ref>, language}
     employees:
@@ -70,7 +70,8 @@ LANGUAGE = re.compile(r"^[a-z]{2}$")
 DEFAULT_CLIENTS = [{"client_id": "sandbox-client", "client_secret": "sandbox-secret"}]
 DEFAULT_LEVELS = ["Group", "Division", "Department", "Site"]
 DEFAULT_ROLES = ["colleague", "manager", "hr", "owner"]  # seed 000 "List employees" filter
-DEFAULT_IDENTIFICATIONS = ["badge"]  # seed 000 "Add custom identifications": BADGE-001
+# seed 000 "Add custom identifications": BADGE-001; payroll_id as examples/acme uses it.
+DEFAULT_IDENTIFICATIONS = ["badge", "payroll_id"]
 DEFAULT_TEMPLATES: list[dict[str, Any]] = [
     {"name": "Standard onboarding", "mobility": "onboarding",
      "actions": [{"name": "Prepare laptop", "offset_days": -7},
@@ -78,8 +79,10 @@ DEFAULT_TEMPLATES: list[dict[str, Any]] = [
                  {"name": "First month review", "offset_days": 30}],
      "forms": [{"name": "Informations personnelles",
                 "paperworks": ["Adresse personnelle", "IBAN"]}]},
-    {"name": "Manager onboarding", "mobility": "onboarding",
-     "actions": [{"name": "Meet the team", "offset_days": 1}]},
+    {"name": "Engineering onboarding", "mobility": "onboarding",
+     "actions": [{"name": "Dev environment set-up", "offset_days": 0}]},
+    {"name": "Sales onboarding", "mobility": "onboarding",
+     "actions": [{"name": "CRM access", "offset_days": 0}]},
     {"name": "Internal mobility", "mobility": "crossboarding",
      "actions": [{"name": "Handover", "offset_days": -5}]},
     {"name": "Standard offboarding", "mobility": "offboarding",

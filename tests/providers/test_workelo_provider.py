@@ -366,6 +366,22 @@ def test_what_workelo_cannot_do_is_planned_as_manual(serve: Serve) -> None:
     assert [c for c in changes if c.action != "manual"] == []
 
 
+def test_a_leaver_absent_from_workelo_gets_no_journey_and_no_account(serve: Serve) -> None:
+    """An inactive employee is never created; their offboarding journey would create them
+    through its employee block, so it is manual too."""
+    emu, provider = serve(LIVE)
+    leaver = Employee("EMP-9", "Max", "Gone", "max@acme.io", unit="eng", status="inactive",
+                      journeys=(Journey("offboarding", "EMP-9", "offboarding",
+                                        date(2026, 11, 2),
+                                        templates=("Standard offboarding",)),))
+    org = org_of(UNITS, [*people(), leaver])
+    changes, result, left = run(converge(provider, org))
+    assert [(c.action, c.address) for c in changes] == [
+        ("manual", "workelo.journey.EMP-9.offboarding")]
+    assert "inactive in the config and absent from Workelo" in changes[0].reason
+    assert counts(emu)["employees"] == 4 and counts(emu)["tracks"] == 1
+
+
 def test_identification_removal_is_manual(serve: Serve) -> None:
     _, provider = serve(LIVE)
     marie, *rest = people()

@@ -389,7 +389,7 @@ def test_reference_lists(api: Api) -> None:
         return [r["name"] for r in api.ok("GET", path)["data"]]
 
     assert names("/user_roles") == ["colleague", "manager", "hr", "owner"]
-    assert names("/identification_resources") == ["badge"]
+    assert names("/identification_resources") == ["badge", "payroll_id"]
     assert names("/level_organizations") == ["Group", "Division", "Department", "Site"]
 
 
@@ -654,7 +654,9 @@ def test_seed_fixture_references_by_name_and_defaults() -> None:
                                          "client_secret": "sandbox-secret"}
         track = api.ok("GET", "/tracks")["data"][0]
         assert track["status"] == "in_progress" and track["implications"]["buddy_id"] == 1
-        assert len(api.ok("GET", "/templates")["data"]) == 4
+        assert [t["name"] for t in api.ok("GET", "/templates")["data"]] == [
+            "Standard onboarding", "Engineering onboarding", "Sales onboarding",
+            "Internal mobility", "Standard offboarding"]
         child = api.ok("GET", "/unit_organizations")["data"][1]
         assert child["parent_id"] == api.ids("unit_organizations", name="Root")
     with pytest.raises(ValueError, match="no unit organisation 'Nowhere'"):
