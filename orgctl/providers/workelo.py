@@ -49,6 +49,9 @@ class WorkeloProvider(Provider):
     (seconds, default 30: seed 000 "Timeout: minimum 30 seconds recommended"),
     max_concurrency (default 8), rate_limit ("1000/h" default, or an int per hour)."""
 
+    # Operations the seeds do not show at all (removing an identification, deactivating or
+    # deleting an employee, changing a journey's templates or mobility, cancelling a
+    # journey) are not capabilities: unsupported() plans them as manual, with the reason.
     type: ClassVar[str] = "workelo"
     KINDS: ClassVar[tuple[str, ...]] = ("unit", "employee", "scope", "journey")
     # A scope exists only as part of a managed employee: one absent from the config goes.
@@ -87,10 +90,6 @@ class WorkeloProvider(Provider):
         Capability("set an identification", "POST", "/employees/{id}/identifications",
                    "documented", "000 \"Add custom identifications\"; a second POST for the "
                    "same resource replaces the value (assumed)"),
-        Capability("remove an identification", "-", "-", "assumed",
-                   "not documented: planned as manual"),
-        Capability("deactivate or delete an employee", "-", "-", "assumed",
-                   "not documented: planned as manual; offboard with an offboarding journey"),
         Capability("list all unit scopes", "GET", "/unit_organization_managements", "assumed",
                    "the seeds list scopes per employee only (001 §2); one paged list keeps a "
                    "plan at ceil(n/100) requests"),
@@ -114,9 +113,6 @@ class WorkeloProvider(Provider):
         Capability("move dates, change implications", "PUT", "/tracks/{id}", "documented",
                    "001 §4 \"Update a journey\" (apply_on_actions); a null implication "
                    "clears the role (assumed)"),
-        Capability("change a journey's templates or mobility", "-", "-", "assumed",
-                   "not documented (001 §4 updates dates and stakeholders only): manual"),
-        Capability("cancel a journey", "-", "-", "assumed", "not documented: manual"),
     )
 
     def __init__(self, config: ProviderConfig):

@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Callable, Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -492,3 +493,8 @@ def test_capability_table_lists_every_endpoint_the_provider_calls(serve: Serve) 
     assert used <= documented, used - documented
     table = capability_table(WorkeloProvider)
     assert "| assumed |" in table and "| documented |" in table
+
+
+def test_docs_capability_table_is_the_codes() -> None:
+    doc = Path(__file__).parents[2] / "docs" / "providers" / "workelo.md"
+    assert capability_table(WorkeloProvider) in doc.read_text(encoding="utf-8")
