@@ -163,11 +163,20 @@ async def _apply_batch(provider: Provider, changes: list[Change], live: list[Res
                        journal: Journal, progress: ProgressLine) -> list[Outcome]:
     for c in changes:
         journal.write(address=c.address, action=c.action, event="batched", fields=c.fields)
+    reported = [0]
+
+    def batch_progress(done: int, total: int | None) -> None:
+        # Scale the batch's own progress onto its share of the overall line.
+        share = round(len(changes) * done / total) if total else 0
+        if share > reported[0]:
+            progress.step(share - reported[0])
+            reported[0] = share
+
     try:
-        batch = await provider.apply_batch(changes, live)
+        batch = await provider.apply_batch(changes, live, batch_progress)
     except ProviderError as exc:
         journal.write(provider=provider.name, event="batch_failed", detail=str(exc))
-        progress.step(len(changes))
+        progress.step(len(changes) - reported[0])
         return [Outcome(c.address, c.action, "failed", str(exc)) for c in changes]
     outcomes = []
     for c in changes:
@@ -177,7 +186,7 @@ async def _apply_batch(provider: Provider, changes: list[Change], live: list[Res
         outcomes.append(Outcome(c.address, c.action, status, detail or batch.detail))
         journal.write(address=c.address, action=c.action, event=status,
                       detail=detail or batch.detail)
-    progress.step(len(changes))
+    progress.step(len(changes) - reported[0])
     return outcomes
 
 

@@ -238,7 +238,9 @@ def plan_provider(provider: Provider, org: Org, live: list[Resource]) -> tuple[
             return None, f"not in config; left alone (prune.{r.kind}: false)"
         action = predict(r) if predict else provider.removal(r.kind)
         if action is None:
-            return None, f"not in config; {provider.type} never removes this {r.kind}"
+            return None, (f"not in config; left in place: {provider.type} does not remove "
+                          f"this {r.kind} (a rule of the system, e.g. admins or already "
+                          f"deactivated)")
         return action, f"absent from config; removed because prune.{r.kind}: true"
 
     result = diff(provider.name, desired, live, removal)
