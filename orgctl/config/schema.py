@@ -2,8 +2,9 @@
 for its shape) and the translation of its errors into messages a person can act on.
 
 The schema ships inside the package as `orgctl/schema/orgctl.schema.json`. Before use its
-internal `$ref`s are inlined: resolving references is most of jsonschema's time, and
-inlining halves the validation of a 10,000-employee config.
+internal `$ref`s are inlined (resolving references took half of jsonschema's time), and
+entries that a check compiled from the same schema finds valid are not given to jsonschema
+at all (`precheck`): a valid 10,000-employee config validates in a fraction of a second.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
+from orgctl.config.precheck import Check, Unsupported, compile_schema
 from orgctl.config.secrets import PRIVATE_KEYS
 from orgctl.config.sources import SECTIONS, SourceMap
 from orgctl.config.yamlload import Path, dotted
@@ -59,11 +61,38 @@ def _inline(node: Any, defs: dict[str, Any], seen: tuple[str, ...]) -> Any:
     return out
 
 
+@lru_cache(maxsize=1)
+def _prechecks() -> dict[str, tuple[Check, Check]]:
+    """Per section whose entries are independent of each other: a fast check of an
+    entry's key and of its value (see `precheck`). Empty if the schema defeats it."""
+    validator = _validator()
+    out = {}
+    try:
+        for section in ("units", "teams", "employees"):
+            node = validator.schema["properties"][section]
+            if set(node) - {"type", "propertyNames", "additionalProperties", "description"}:
+                continue  # a constraint across entries: validate the section whole
+            out[section] = (compile_schema(node.get("propertyNames", True),
+                                           validator.format_checker),
+                            compile_schema(node["additionalProperties"],
+                                           validator.format_checker))
+    except Unsupported:
+        return {}
+    return out
+
+
 def validate(data: dict[str, Any], sources: SourceMap) -> tuple[list[ConfigIssue], set[Path]]:
     """Every schema problem in `data`, and the objects ((section, key)) they touch."""
     issues: set[ConfigIssue] = set()
     invalid: set[Path] = set()
-    for error in _validator().iter_errors(data):
+    # jsonschema sees only the entries the fast check rejects: the same errors, sooner.
+    suspects = dict(data)
+    for section, (key_ok, entry_ok) in _prechecks().items():
+        entries = data.get(section)
+        if isinstance(entries, dict):
+            suspects[section] = {key: entry for key, entry in entries.items()
+                                 if not (key_ok(key) and entry_ok(entry))}
+    for error in _validator().iter_errors(suspects):
         path = tuple(error.absolute_path)
         if "propertyNames" in error.absolute_schema_path:
             path += (error.instance,)
