@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
 import json
+import re
 from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
 
-from orgctl import model
+from orgctl import model, providers
 from orgctl.config import schema
 from orgctl.config.yamlload import parse
 from tests.config.conftest import ROOT
@@ -75,3 +77,14 @@ def test_model_vocabularies_match_the_schema():
     workleap = employee["workleap"]["properties"]
     assert tuple(workleap["products"]["items"]["enum"]) == model.WORKLEAP_PRODUCTS
     assert tuple(workleap["language"]["enum"]) == model.WORKLEAP_LANGUAGES
+
+
+@pytest.mark.parametrize("type_name", sorted(providers.TYPES))
+def test_provider_blocks_accept_exactly_what_each_provider_reads(type_name: str):
+    block = published()["$defs"][type_name]["properties"]
+    cls = providers.provider_class(type_name)
+    kinds = {kind + "s" for kind in cls.KINDS}
+    assert set(block["manages"]["items"]["enum"]) == kinds
+    assert set(block["prune"]["propertyNames"]["enum"]) == kinds
+    read = set(re.findall(r'option\("([a-z_]+)"', inspect.getsource(inspect.getmodule(cls))))
+    assert read <= set(block), f"{type_name} reads settings the schema rejects"
