@@ -333,10 +333,10 @@ def test_deletes_follow_prune_policy_and_never_remove_employees(serve: Serve) ->
         ("delete", "workelo.unit.platform"),
         ("update", "workelo.employee.EMP-3"),
     ]
-    assert {f.address: f.message for f in findings} == {
-        "workelo.employee.EMP-4": "not in config; workelo never removes this employee",
-        "workelo.journey.EMP-3.onboarding": "not in config; workelo never removes this journey",
-    }
+    # Never removed: reported to the reviewer (the wording is the engine's), not planned.
+    assert sorted(f.address for f in findings) == ["workelo.employee.EMP-4",
+                                                   "workelo.journey.EMP-3.onboarding"]
+    assert all("not in config" in f.message for f in findings)
     _, result, left = run(converge(provider, org))
     assert result.ok, result.outcomes
     assert left == []
