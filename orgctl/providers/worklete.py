@@ -64,12 +64,14 @@ class WorkleteProvider(Provider):
         Capability("sign in", "POST", "/auth/sign_in", "documented",
                    "004 auth \"Sign in a user\"; access-token, client, uid on every call"),
         Capability("find the organization", "GET", "/organizations", "documented",
-                   "004 organizations \"List all organizations\"; paging like the team "
-                   "list assumed"),
-        Capability("list teams", "GET", "/organizations/{organization_id}/teams?page=&size=100",
-                   "documented", "004 teams \"List teams\" (page from 0, size); the cap of "
-                   "100, meta.total and parent_id on each team (as in the my_teams sample) "
-                   "are assumed"),
+                   "004 organizations \"List all organizations\" {data, meta}"),
+        Capability("list teams", "GET", "/organizations/{organization_id}/teams", "documented",
+                   "004 teams \"List teams\"; parent_id on each team assumed (it is on the "
+                   "team of the my_teams sample)"),
+        Capability("read every list at 100 a page", "GET", "?page=N&size=100", "assumed",
+                   "004 gives page (from 0) and size (default 25) on the team list only; the "
+                   "cap of 100, meta.total, and the same scheme on /organizations and "
+                   "/worklete_admin/memberships are assumed"),
         Capability("create a team with its parent", "POST",
                    "/worklete_admin/organizations/{organization_id}/teams", "documented",
                    "004 worklete admins \"Create a team\"; body {data: {name, parent_id}} "
@@ -90,10 +92,10 @@ class WorkleteProvider(Provider):
         Capability("revoke a team admin", "DELETE", "/teams/{team_id}/admins/{admin_id}",
                    "documented", "004 teams \"Revoke team admin access\"; admin_id is "
                    "\"a unique identifier for a membership\": the membership id is sent"),
-        Capability("list memberships", "GET",
-                   "/worklete_admin/memberships?organization_id=&page=&size=100",
-                   "documented", "004 worklete admins \"Retrieve a list of memberships\"; "
-                   "paging (page/size, meta.total) and the membership fields assumed"),
+        Capability("list memberships", "GET", "/worklete_admin/memberships?organization_id=",
+                   "documented", "004 worklete admins \"Retrieve a list of memberships\" "
+                   "(organization_id, team_id, id filters); the membership fields (user.email, "
+                   "employee_id, team_ids, org_admin, names) are assumed"),
         Capability("get a membership's user", "GET", "/memberships/{membership_id}",
                    "documented", "004 users \"Get a membership\"; field user_id assumed"),
         Capability("get the memberships upload URL", "GET",
@@ -111,9 +113,6 @@ class WorkleteProvider(Provider):
                    "org admin)"),
         Capability("change a user's email", "PATCH", "/users/{id}", "documented",
                    "004 users \"Update user\" {email}, answers true or false"),
-        Capability("remove a membership", "-", "-", "assumed",
-                   "the seed documents no way to remove a membership: never removed, "
-                   "reported instead"),
     )
 
     def __init__(self, config: ProviderConfig):

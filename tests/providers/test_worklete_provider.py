@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from orgctl.engine.apply import ApplyResult, apply_changes
 from orgctl.engine.plan import Plan, make_plan
 from orgctl.errors import ProviderError
 from orgctl.model import Employee, Org, ProviderConfig, Team
+from orgctl.providers.base import capability_table
 from orgctl.providers.worklete import PAGE_SIZE, WorkleteProvider
 from orgctl.resources import Change
 from orgctl.sandbox.core import ServerThread
@@ -475,3 +477,40 @@ def test_the_last_org_admin_is_never_unset(world: World) -> None:
     [outcome] = result.outcomes
     assert outcome.status == "failed" and "last org admin" in outcome.detail
     assert world.membership("alice@acme.example")["org_admin"] is True
+
+
+# -- the capability table --------------------------------------------------------------------
+
+def _shape(path: str) -> str:
+    return re.sub(r"\{[^}]*\}", "{}", path.split("?", 1)[0])
+
+
+def test_every_request_the_provider_makes_is_in_the_capability_table(world: World) -> None:
+    config = org(employees=[employee("EMP-1"), employee("EMP-2", email="robert@acme.example"),
+                            employee("EMP-3"), employee("EMP-4", worklete_org_admin=True),
+                            Employee(key="EMP-9", first_name="Nina", last_name="New",
+                                     email="nina@acme.example")])
+    config.teams["platform"] = Team("platform", "Platform Team", parent="engineering",
+                                    managers=("EMP-2",), members=("EMP-2", "EMP-9"),
+                                    previously=("Platform",))
+    config.teams["sre"] = Team("sre", "SRE", parent="engineering", members=("EMP-3",))
+    config.teams["ops"] = Team("ops", "Ops")
+    del config.teams["sales"]
+    provider = world.provider(prune={"teams": True, "org_admins": True})
+    _, result = run(provider, world.apply(provider, config))
+    assert result.ok, result.outcomes
+    # the scenario reaches every write: one org admin set, one unset
+    assert logged(world.emu, 2, "PATCH",
+                  "/api/v1/memberships/{membership_id}/admin_permission") == 2
+    table = {(c.method, _shape(c.endpoint)) for c in WorkleteProvider.CAPABILITIES}
+    called = {(m, _shape(r.removeprefix("/api/v1")))
+              for (m, r, _s) in world.emu.log.counters}
+    uploads = {(m, r) for m, r in called if r.startswith("/_uploads/")}
+    assert uploads == {("PUT", "/_uploads/{}/{}")}
+    assert ("PUT", "{}") in table  # the signed URL
+    assert called - uploads <= table, sorted(called - uploads - table)
+
+
+def test_the_docs_publish_the_capability_table_of_the_code() -> None:
+    doc = Path(__file__).parents[2] / "docs" / "providers" / "worklete.md"
+    assert capability_table(WorkleteProvider) in doc.read_text(encoding="utf-8")
