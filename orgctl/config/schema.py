@@ -182,7 +182,7 @@ def _suggest(name: str, known: list[str]) -> str:
 
 
 def _secret(path: Path) -> bool:
-    return bool(path) and path[0] == "providers" and any(p in PRIVATE_KEYS for p in path[2:3])
+    return len(path) > 2 and path[0] == "providers" and path[2] in PRIVATE_KEYS
 
 
 def _show(value: Any, path: Path) -> str:

@@ -14,7 +14,7 @@ behave the same.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
@@ -44,7 +44,7 @@ the stack of a later recursive consumer."""
 Path = tuple[Any, ...]
 
 
-class Mark:
+class Mark(Protocol):
     """A position as the parser reports it: 0-based `line` and `column`."""
 
     line: int
@@ -94,10 +94,7 @@ def dotted(path: Path) -> str:
 
 def parse(text: str, file: str) -> Document:
     """Parse one YAML document. Never raises for bad input: problems become issues."""
-    doc = _Parser(file).run(text)
-    if doc.data is None:
-        doc.data = {}
-    return doc
+    return _Parser(file).run(text)
 
 
 def _tag_name(tag: str) -> str:
@@ -164,8 +161,12 @@ class _Parser:
                     continue
                 value = event.value
                 if event.tag is not None or (event.implicit[0] and value[:1] in _IMPLICIT):
-                    child = None if path is None or key is _DISCARDED else (
-                        path + (key,) if is_map else path + (len(container),))
+                    if container is None:
+                        child: Path | None = ()
+                    elif path is None or key is _DISCARDED:
+                        child = None
+                    else:
+                        child = path + (key,) if is_map else path + (len(container),)
                     value = self._scalar(event, child, mark)
                 if container is None:
                     root = value

@@ -134,3 +134,10 @@ def test_syntax_errors_stop_before_the_schema_but_duplicates_do_not(tmp_path: Pa
     # The duplicate top-level key is reported and the rest still checked.
     assert problems(path) == [
         f"{path}/org.yaml:4:1: units: duplicate key 'units' (first at line 2)"]
+
+
+@pytest.mark.parametrize("text", ["1\n", "yes\n", "2026-06-01\n", "!!str x\n"])
+def test_a_lone_scalar_is_not_a_config(text: str):
+    doc = parse(text, "f")
+    assert doc.fatal and doc.data == {}
+    assert [str(i) for i in doc.issues][-1].startswith("f:1:1: the top level of a config file")
