@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from orgctl import __version__
-from orgctl.errors import OrgctlError, StalePlanError
+from orgctl.errors import ConfigError, OrgctlError, StalePlanError
 from orgctl.redact import RedactingFilter, redact
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -37,6 +37,10 @@ def _errors() -> Iterator[None]:
     """Turn every orgctl error into a message and an exit code; a bug into one line too."""
     try:
         yield
+    except ConfigError as exc:
+        count = len(exc.issues)
+        _fail(f"{exc}\nError: {count} problem{'s' * (count != 1)} in the configuration",
+              exc.exit_code)
     except OrgctlError as exc:
         _fail(f"Error: {exc}", exc.exit_code)
     except KeyboardInterrupt:

@@ -57,8 +57,10 @@ def test_errors_are_sorted_by_location(tmp_path: Path):
     (tmp_path / "a.yaml").write_text("version: 1\nunits:\n  a: {name: A, level: L, x: 1}\n")
     code, _, err = run(str(tmp_path))
     assert code == 1
-    locations = [line.removeprefix("Error: ").split(": ")[0] for line in err.splitlines()]
+    *problems, total = err.splitlines()
+    locations = [line.split(": ")[0] for line in problems]
     assert locations == [f"{tmp_path}/a.yaml:3:26", f"{tmp_path}/b.yaml:2:34"]
+    assert total == "Error: 2 problems in the configuration"
 
 
 def test_missing_path_is_a_clear_error_not_a_traceback():
