@@ -461,7 +461,7 @@ class WorkleteProvider(Provider):
         row = {"email": after["email"], "first_name": after.get("first_name"),
                "last_name": after.get("last_name"), "employee_id": after.get("employee_id"),
                "team_ids": TEAM_ID_SEPARATOR.join(team_ids)}
-        membership = await self._upload_queue().submit(row, change.address)
+        membership = await self._upload_queue().submit(row)
         self._user_ids[membership["id"]] = str(membership.get("user_id"))
         return str(membership["id"]) if change.action == "create" else None
 
@@ -480,7 +480,6 @@ class WorkleteProvider(Provider):
 @dataclass
 class _Batch:
     rows: dict[str, dict[str, Any]] = field(default_factory=dict)  # by lowercased email
-    addresses: list[str] = field(default_factory=list)
     done: asyncio.Future[dict[str, dict[str, Any]]] | None = None
 
 
@@ -493,7 +492,7 @@ class _Uploads:
         self._open: _Batch | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def submit(self, row: dict[str, Any], address: str) -> dict[str, Any]:
+    async def submit(self, row: dict[str, Any]) -> dict[str, Any]:
         """Send `row` with the next upload; return the membership once Worklete shows it."""
         batch = self._open
         if batch is None:
@@ -503,7 +502,6 @@ class _Uploads:
             task.add_done_callback(self._tasks.discard)
         email = str(row["email"]).lower()
         batch.rows[email] = row
-        batch.addresses.append(address)
         assert batch.done is not None
         result = await asyncio.shield(batch.done)
         return result[email]
