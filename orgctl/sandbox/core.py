@@ -182,10 +182,23 @@ class FaultInjector:
             delay = faults.latency_ms + rng.uniform(0, faults.jitter_ms)
             await asyncio.sleep(delay / 1000)
         status_box: list[int] = [0]
+        logged = [False]
+
+        def log_once(fault_name: str | None) -> None:
+            if not logged[0]:
+                logged[0] = True
+                emu.log.add(LoggedRequest(
+                    method=scope["method"], path=scope["path"], route=emu.route_of(scope),
+                    status=status_box[0], fault=fault_name, at=time.time(),
+                ))
 
         async def send_logged(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_box[0] = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                # Log before the client can see the end of the answer, so a test that
+                # counts right after a response never misses it.
+                log_once(fault)
             await send(message)
 
         fault = None
@@ -213,6 +226,7 @@ class FaultInjector:
                 )(scope, receive, send_logged)
             elif fault == "drop":
                 status_box[0] = 599
+                log_once(fault)
                 await _drop(send)
             elif fault == "commit_fail":
                 await self.app(scope, receive, _discard)
@@ -221,14 +235,12 @@ class FaultInjector:
                         scope, receive, send_logged)
                 else:
                     status_box[0] = 599
+                    log_once(fault)
                     await _drop(send)
             else:
                 await self.app(scope, receive, send_logged)
         finally:
-            emu.log.add(LoggedRequest(
-                method=scope["method"], path=scope["path"], route=emu.route_of(scope),
-                status=status_box[0], fault=fault, at=time.time(),
-            ))
+            log_once(fault)
 
 
 async def _discard(message: Message) -> None:
