@@ -12,6 +12,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any
 
+from orgctl.errors import OrgctlError
 from orgctl.sandbox.core import Emulator, Faults, ServerThread
 
 EMULATORS: dict[str, str] = {
@@ -39,11 +40,14 @@ class Sandbox:
                  options: dict[str, dict[str, Any]] | None = None,
                  host: str = "127.0.0.1", ports: dict[str, int] | None = None):
         seed = seed or {}
-        self.emulators: dict[str, Emulator] = {
-            name: emulator_class(name)(seed.get(name), faults=faults or Faults(),
-                                       **(options or {}).get(name, {}))
-            for name in systems
-        }
+        try:
+            self.emulators: dict[str, Emulator] = {
+                name: emulator_class(name)(seed.get(name), faults=faults or Faults(),
+                                           **(options or {}).get(name, {}))
+                for name in systems
+            }
+        except (ValueError, KeyError, TypeError) as exc:
+            raise OrgctlError(f"sandbox seed fixture is invalid: {exc}") from None
         self.server = ServerThread({n: e.app for n, e in self.emulators.items()}, host=host,
                                    ports=ports)
 

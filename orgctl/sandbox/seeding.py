@@ -167,12 +167,15 @@ def worklete_seed(org: Org, organization: str = "Acme") -> dict[str, Any]:
     teams = [{"name": org.teams[k].name, "organization": organization,
               "parent": org.teams[org.teams[k].parent].name if org.teams[k].parent else None}
              for k in done]
+    # A membership lists the teams its person is a member of; managing a team is a team
+    # admin record instead, but a manager needs a membership to hold it.
     team_of: dict[str, list[str]] = {}
-    for k, t in org.teams.items():
-        for m in (*t.managers, *t.members):
+    for t in org.teams.values():
+        for m in t.managers:
             team_of.setdefault(m, [])
-            if org.teams[k].name not in team_of[m]:
-                team_of[m].append(org.teams[k].name)
+        for m in t.members:
+            if t.name not in team_of.setdefault(m, []):
+                team_of[m].append(t.name)
     users = [{"username": "sandbox-admin", "password": "sandbox-password",
               "email": "sandbox-admin@orgctl.invalid", "first_name": "Sandbox",
               "last_name": "Admin"}]
@@ -191,3 +194,86 @@ def worklete_seed(org: Org, organization: str = "Acme") -> dict[str, Any]:
               if m in org.employees and org.employees[m].active]
     return {"users": users, "organizations": [{"name": organization}], "teams": teams,
             "memberships": memberships, "team_admins": admins}
+
+
+def acme_drift(seed: dict[str, Any]) -> dict[str, Any]:
+    """The live state of examples/acme "last month": what the quick start plans against.
+
+    Every kind of change a reviewer meets shows up once: a new hire to create everywhere, a
+    renamed unit and team, a changed email (declared with `previously:`), a moved job, a
+    missing scope and team admin, a leaver still active in Workleap, live objects the
+    config does not mention (left alone), and HRMS disagreeing with the config.
+    """
+    import copy
+
+    seed = copy.deepcopy(seed)
+    new_hire = "EMP-031"
+    wl = seed["workelo"]
+    wl["employees"] = [e for e in wl["employees"] if e["external_id"] != new_hire]
+    wl["tracks"] = [t for t in wl["tracks"] if t["employee"] != new_hire]
+    wl["unit_organization_managements"] = [
+        s for s in wl["unit_organization_managements"] if s["employee"] != new_hire]
+    for unit in wl["unit_organizations"]:
+        if unit["external_id"] == "data":
+            unit["name"] = "Business Intelligence"
+    for e in wl["employees"]:
+        if e["external_id"] == "EMP-002":
+            e["email"] = "marie.durand@acme.example"
+        if e["external_id"] == "EMP-014":
+            e["job_position"] = "Junior Engineer"
+    if wl["unit_organization_managements"]:
+        wl["unit_organization_managements"].pop()
+    wl["employees"].append({"external_id": "EMP-099", "first_name": "Pat", "last_name": "Former",
+                            "email": "pat.former@acme.example", "unit": "finance"})
+
+    hrms = seed["hrms"]
+    for user in hrms["users"]:
+        if user["staffId"] == "EMP-030":
+            user["status"] = "inactive"
+        if user["staffId"] == "EMP-021":
+            user["department"] = "Backend"
+
+    wp = seed["workleap"]
+    wp["members"] = [m for m in wp["members"] if m["externalMemberId"] != new_hire]
+    wp["mappings"] = [m for m in wp["mappings"] if m.get("externalMemberId") != new_hire]
+    for m in wp["members"]:
+        if m["externalMemberId"] == "EMP-022":
+            m["languagePreferences"] = "en" if m.get("languagePreferences") == "fr" else "fr"
+    wp["members"].append({"externalMemberId": "EMP-019", "email": "leaver@acme.example",
+                          "firstName": "Still", "lastName": "Active", "status": "active"})
+    wp["members"].append({"email": "it-admin@acme.example", "firstName": "IT",
+                          "lastName": "Admin", "status": "active", "isAdmin": True})
+
+    wt = seed["worklete"]
+    for team in wt["teams"]:
+        if team["name"] == "Platform":
+            team["name"] = "Infrastructure"
+        if team["parent"] == "Platform":
+            team["parent"] = "Infrastructure"
+    for m in wt["memberships"]:
+        m["teams"] = ["Infrastructure" if t == "Platform" else t for t in m.get("teams", [])]
+    wt["team_admins"] = [a for a in wt["team_admins"] if a["team"] != "Web Experience"]
+    wt["memberships"] = [m for m in wt["memberships"] if m.get("employee_id") != new_hire]
+    for admin in wt["team_admins"]:
+        if admin["team"] == "Platform":
+            admin["team"] = "Infrastructure"
+    return seed
+
+
+if __name__ == "__main__":
+    # Regenerate the quick-start fixture: python -m orgctl.sandbox.seeding
+    from pathlib import Path
+
+    import yaml
+
+    from orgctl.config import load
+
+    org = load(Path("examples/acme"), resolve_env=False)
+    out = Path(__file__).parent / "fixtures" / "acme-live.yaml"
+    out.parent.mkdir(exist_ok=True)
+    header = ("# The live state the quick start plans examples/acme against: "
+              "generated by\n# `python -m orgctl.sandbox.seeding` (seed_from_org + acme_drift)."
+              " Do not edit by hand.\n")
+    out.write_text(header + yaml.safe_dump(acme_drift(seed_from_org(org)), sort_keys=False,
+                                           allow_unicode=True))
+    print(out)

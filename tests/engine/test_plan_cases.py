@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from orgctl.engine.plan import make_plan
-from orgctl.model import Org
+from orgctl.model import Employee, Org
 
 from .fakes import FakeProvider, resource
 
@@ -27,7 +27,9 @@ def test_plan_case(case_file: Path, tmp_path: Path) -> None:
     )
     config = tmp_path / "org.yaml"
     config.write_text("version: 1\n")
-    plan = make_plan(Org(), [provider], {"fake": provider._live}, config,
+    org = Org(employees={k: Employee(k, "A", "B", f"{k}@x.io", status="inactive")
+                         for k in case.get("inactive_in_config", [])})
+    plan = make_plan(org, [provider], {"fake": provider._live}, config,
                      targets=case.get("targets"))
     got = [
         {k: v for k, v in {
