@@ -237,11 +237,11 @@ def plan_provider(provider: Provider, org: Org, live: list[Resource]) -> tuple[
         person = org.employees.get(r.key)
         if person is not None and not person.active:
             # The config says this person left: their account goes, whatever prune says.
+            if r.attrs.get("deactivated") is True or r.attrs.get("status") == "inactive":
+                return None, "status inactive in config; already inactive here"
             action = predict(r) if predict else provider.removal(r.kind)
             if action is not None:
                 return action, "status inactive in config"
-            if r.attrs.get("deactivated") is True or r.attrs.get("status") == "inactive":
-                return None, "status inactive in config; already inactive here"
             return "manual", (f"status inactive in config, but {provider.type} does not "
                               f"remove this {r.kind} (a rule of the system): do it by hand")
         if not prune_enabled(provider, r.kind):
