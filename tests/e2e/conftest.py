@@ -1,0 +1,100 @@
+"""Shared fixtures of the end-to-end tests: the `orgctl` CLI against the sandbox emulators,
+over real loopback HTTP.
+
+A test seeds emulators (`start_sandbox(seed)`), writes the endpoints file a running
+`orgctl sandbox serve` would write (`write_endpoints`), and runs the CLI in-process with
+click's runner (`run_orgctl`), so every request crosses a real socket.
+
+Stable API for other e2e test modules (import from `tests.e2e.conftest`):
+    ACME                                    path of examples/acme
+    acme_org            (fixture, session)  examples/acme loaded with resolve_env=False
+    acme_seed           (fixture)           a fresh copy of seed_from_org(acme_org)
+    start_sandbox       (fixture)           start_sandbox(seed=None, faults=None,
+                                            options=None) -> Sandbox, stopped after the test
+    write_endpoints(box, path, overrides=None) -> path
+    run_orgctl(*args, input=None) -> click.testing.Result   (.exit_code .stdout .stderr)
+    plan_json(result) -> dict                the parsed `--format json` output
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from orgctl.cli import cli
+from orgctl.config import load
+from orgctl.model import Org
+from orgctl.sandbox import Sandbox
+from orgctl.sandbox.core import Faults
+from orgctl.sandbox.seeding import seed_from_org
+
+ACME = Path(__file__).resolve().parents[2] / "examples" / "acme"
+# Worklete processes an uploaded CSV after `upload_delay` seconds (1 s by default); e2e tests
+# that apply do not need to wait that long.
+DEFAULT_OPTIONS: dict[str, dict[str, Any]] = {"worklete": {"upload_delay": 0.05}}
+
+StartSandbox = Callable[..., Sandbox]
+
+
+@pytest.fixture(scope="session")
+def acme_org() -> Org:
+    """examples/acme, without resolving ${ENV} credentials (the sandbox has its own)."""
+    return load(ACME, resolve_env=False)
+
+
+@pytest.fixture(scope="session")
+def _acme_seed(acme_org: Org) -> dict[str, Any]:
+    return seed_from_org(acme_org)
+
+
+@pytest.fixture
+def acme_seed(_acme_seed: dict[str, Any]) -> dict[str, Any]:
+    """The live state a perfect apply of examples/acme leaves: a copy the test may edit."""
+    return copy.deepcopy(_acme_seed)
+
+
+@pytest.fixture
+def start_sandbox() -> Iterator[StartSandbox]:
+    """Start all four emulators seeded with `seed` (by system name; empty by default), with
+    `faults` and per-emulator `options` (merged over DEFAULT_OPTIONS); stopped after the test."""
+    started: list[Sandbox] = []
+
+    def start(seed: dict[str, Any] | None = None, faults: Faults | None = None,
+              options: dict[str, dict[str, Any]] | None = None) -> Sandbox:
+        merged = {name: {**DEFAULT_OPTIONS.get(name, {}), **(options or {}).get(name, {})}
+                  for name in {*DEFAULT_OPTIONS, *(options or {})}}
+        box = Sandbox(seed or {}, faults=faults, options=merged).start()
+        started.append(box)
+        return box
+
+    yield start
+    for box in started:
+        box.stop()
+
+
+def write_endpoints(box: Sandbox, path: Path,
+                    overrides: dict[str, dict[str, Any]] | None = None) -> Path:
+    """Write `box`'s endpoints file (as `orgctl sandbox serve` does) to `path`; `overrides`
+    replace settings per system, e.g. {"workelo": {"client_secret": "wrong"}}."""
+    endpoints = box.endpoints()
+    for system, settings in (overrides or {}).items():
+        endpoints[system] = {**endpoints[system], **settings}
+    path.write_text(json.dumps(endpoints, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def run_orgctl(*args: str | Path, input: str | None = None) -> Result:
+    """Run `orgctl ARGS` in-process; never raises, the exit code is in the result."""
+    return CliRunner().invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False)
+
+
+def plan_json(result: Result) -> dict[str, Any]:
+    """The plan a `--format json` run printed, parsed."""
+    assert result.exit_code in (0, 2), f"plan failed ({result.exit_code}):\n{result.output}"
+    return json.loads(result.stdout)
