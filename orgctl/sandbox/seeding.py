@@ -7,6 +7,7 @@ It speaks each emulator's own seed format (see each emulator's module docstring)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from orgctl.model import IMPLICATIONS, Org
@@ -21,29 +22,19 @@ def seed_from_org(org: Org, organization: str = "Acme") -> dict[str, Any]:
     }
 
 
-def _ordered_units(org: Org) -> list[str]:
-    """Unit keys, parents before children."""
-    done: list[str] = []
-    seen: set[str] = set()
+def _parents_first(nodes: Mapping[str, Any]) -> list[str]:
+    """Keys of `nodes` (units or teams, each with a `.parent` key), parents first."""
+    from graphlib import TopologicalSorter
 
-    def visit(key: str) -> None:
-        if key in seen:
-            return
-        seen.add(key)
-        parent = org.units[key].parent
-        if parent and parent in org.units:
-            visit(parent)
-        done.append(key)
-
-    for key in org.units:
-        visit(key)
-    return done
+    graph = TopologicalSorter({k: [n.parent] if n.parent in nodes else []
+                               for k, n in nodes.items()})
+    return list(graph.static_order())
 
 
 def workelo_seed(org: Org) -> dict[str, Any]:
     levels = sorted({u.level for u in org.units.values()})
     units = []
-    for key in _ordered_units(org):
+    for key in _parents_first(org.units):
         u = org.units[key]
         unit: dict[str, Any] = {"external_id": key, "name": u.name, "level": u.level,
                                 "parent": u.parent}
@@ -150,20 +141,7 @@ def workleap_seed(org: Org) -> dict[str, Any]:
 
 
 def worklete_seed(org: Org, organization: str = "Acme") -> dict[str, Any]:
-    done: list[str] = []
-    seen: set[str] = set()
-
-    def visit(key: str) -> None:
-        if key in seen:
-            return
-        seen.add(key)
-        parent = org.teams[key].parent
-        if parent and parent in org.teams:
-            visit(parent)
-        done.append(key)
-
-    for key in org.teams:
-        visit(key)
+    done = _parents_first(org.teams)
     teams = [{"name": org.teams[k].name, "organization": organization,
               "parent": org.teams[org.teams[k].parent].name if org.teams[k].parent else None}
              for k in done]
