@@ -3,8 +3,9 @@ with their role and custom identifications, unit scopes, and journeys (tracks).
 
 Identity: a unit's and an employee's key is their Workelo `external_id`; a live object
 without one is keyed "id:<remote id>" and matched by fallback identities (a unit by name
-within its parent, an employee by email); `external_id` is also an attribute, so the plan
-shows the update that stamps the key onto such an object and the next plan matches by key.
+within its parent, an employee by email; `match_live` then writes every reference to it as
+the config key); `external_id` is also an attribute, so the plan shows the one update that
+stamps the key onto such an object and the next plan matches by key.
 A scope is "<employee key>:<unit key>"; a journey "<employee key>.<journey key>" and, since
 Workelo stores no journey key, also the identity "journey:<employee key>/<mobility>".
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from orgctl.errors import ProviderError
@@ -331,6 +333,44 @@ class WorkeloProvider(Provider):
         refs.update({role: self.address("employee", who) for role, who in implications.items()})
         return Resource(kind="journey", key=journey.address_key, attrs=attrs,
                         identities=(f"journey:{emp.key}/{journey.mobility}",), refs=refs)
+
+    def match_live(self, desired: list[Resource], live: list[Resource]) -> list[Resource]:
+        """`live` with every reference to a unit or employee that has no external_id (keyed
+        "id:<remote id>") written as the config key it matches by a fallback identity: child
+        units' parents, employees' units, scopes, journeys and their implications. Stamping
+        the key, or a rename declared with `previously:`, is then one update of that object,
+        not a change of everything that refers to it. Pure: returns new resources."""
+        keys = _fallback_keys(desired, live)
+        if not keys:
+            return live
+
+        def unit(key: Any) -> Any:
+            return keys.get(("unit", key), key)
+
+        def employee(key: Any) -> Any:
+            return keys.get(("employee", key), key)
+
+        out: list[Resource] = []
+        for r in live:
+            if r.kind == "unit":
+                parent = unit(r.attrs.get("parent"))
+                r = replace(r, attrs={**r.attrs, "parent": parent},
+                            identities=(f"name:{parent or ''}/{r.attrs['name']}",))
+            elif r.kind == "employee":
+                r = replace(r, attrs={**r.attrs, "unit": unit(r.attrs.get("unit"))})
+            elif r.kind == "scope":
+                emp, unit_key = employee(r.attrs["employee"]), unit(r.attrs["unit"])
+                r = replace(r, key=f"{emp}:{unit_key}", attrs={"employee": emp, "unit": unit_key})
+            elif r.kind == "journey":
+                owner, _, mobility = r.identities[0].removeprefix("journey:").rpartition("/")
+                emp = employee(owner)
+                key = f"{emp}.{mobility}" if r.key == f"{owner}.{mobility}" else r.key
+                implications = {role: employee(who)
+                                for role, who in r.attrs["implications"].items()}
+                r = replace(r, key=key, identities=(f"journey:{emp}/{mobility}",),
+                            attrs={**r.attrs, "implications": implications})
+            out.append(r)
+        return out
 
     # -- live ---------------------------------------------------------------------------
     async def read(self, progress: Progress | None = None) -> list[Resource]:
@@ -698,3 +738,42 @@ def _catalog(roles: list[Any], idents: list[Any], levels: list[Any],
         "levels": {lv["id"]: str(lv["name"]).lower() for lv in levels},
         "templates": {t["id"]: str(t["name"]) for t in templates},
     }
+
+
+def _fallback_keys(desired: list[Resource], live: list[Resource]) -> dict[tuple[str, str], str]:
+    """(kind, live key) -> config key, for the live units and employees without an
+    external_id that a desired one without a keyed live twin matches by identity, first
+    identity first as in the diff. Units top-down: a unit's name identity holds its parent's
+    key, known once the parent is matched."""
+    live_keys = {(r.kind, r.key) for r in live}
+    wanted = [d for d in desired
+              if d.kind in ("unit", "employee") and (d.kind, d.key) not in live_keys]
+    unkeyed = [r for r in live if r.kind in ("unit", "employee") and r.key.startswith(NO_KEY)]
+    keys: dict[tuple[str, str], str] = {}
+    claimed: set[tuple[str, str]] = set()
+    progress = bool(wanted and unkeyed)
+    while progress:
+        progress = False
+        index: dict[tuple[str, str], str] = {}
+        for r in unkeyed:
+            if (r.kind, r.key) in keys:
+                continue
+            if r.kind == "unit":
+                parent = r.attrs.get("parent")
+                parent = keys.get(("unit", parent), parent) if parent else ""
+                identities: tuple[str, ...] = (f"name:{parent}/{r.attrs['name']}",)
+            else:
+                identities = r.identities
+            for identity in identities:
+                index.setdefault((r.kind, identity), r.key)
+        for d in wanted:
+            if (d.kind, d.key) in claimed:
+                continue
+            for identity in d.identities:
+                found = index.get((d.kind, identity))
+                if found is not None and (d.kind, found) not in keys:
+                    keys[(d.kind, found)] = d.key
+                    claimed.add((d.kind, d.key))
+                    progress = True
+                    break
+    return keys

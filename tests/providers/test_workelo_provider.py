@@ -254,7 +254,8 @@ def test_live_objects_without_external_id_are_matched_then_adopted(serve: Serve)
     assert sorted(r.key for r in live) == ["id:1", "id:1"]
     assert {c.address: c.fields for c in changes} == {
         "workelo.unit.acme": {"external_id": [None, "acme"]},
-        "workelo.employee.EMP-1": {"external_id": [None, "EMP-1"], "unit": ["id:1", "acme"],
+        # Its unit is the one matched above: no `unit` change, though both lack a key.
+        "workelo.employee.EMP-1": {"external_id": [None, "EMP-1"],
                                    "email": ["Marie@Acme.io", "marie@acme.io"]},
     }
     assert sorted(f.address for f in findings) == ["workelo.employee.EMP-1",
