@@ -136,6 +136,7 @@ class WorkleteProvider(Provider):
         self._user_ids: dict[str, str] = {}  # membership id -> user id
         self._org_admins: set[str] = set()  # membership ids with org_admin
         self._own_membership: str | None = None  # the signed-in user's, never un-admined
+        self._live_employee_ids: set[str] = set()  # employee ids of live memberships
         self._read_memberships = False
 
     # -- plumbing -------------------------------------------------------------------------
@@ -242,6 +243,9 @@ class WorkleteProvider(Provider):
             for key in team.members:
                 member_of.setdefault(key, set()).add(team.key)
             wanted.update(team.members, team.managers)
+        # Someone taken out of their last team keeps the membership orgctl wrote (Worklete
+        # removes none), so it stays desired, with no teams: the removal is an update.
+        wanted.update(self._live_employee_ids)
         for key in sorted(wanted & set(active)):
             e = active[key]
             teams = sorted(member_of.get(key, ()))
@@ -305,6 +309,8 @@ class WorkleteProvider(Provider):
         self._read_memberships = True
         self._user_ids = {m["id"]: str(m.get("user_id")) for m in memberships}
         self._org_admins = {m["id"] for m in memberships if m.get("org_admin")}
+        self._live_employee_ids = {str(m["employee_id"]) for m in memberships
+                                   if m.get("employee_id")}
         me = self.username.casefold()
         self._own_membership = next(
             (m["id"] for m in memberships
