@@ -650,13 +650,14 @@ class WorkleteEmulator(Emulator):
             if not allowed:
                 raise ApiError(403, FORBIDDEN)
             rows = [
-                self._membership_json(m) for m in self.state["memberships"].values()
+                m for m in self.state["memberships"].values()
                 if m["organization_id"] in allowed
                 and (org_ids is None or m["organization_id"] in org_ids)
                 and (ids is None or m["id"] in ids)
                 and (team_ids is None or team_ids.intersection(m["team_ids"]))
             ]
-        return JSONResponse(_paged(request, rows))
+            body = _paged(request, rows, self._membership_json)
+        return JSONResponse(body)
 
     async def admin_permission(self, request: Request, user: dict[str, Any]) -> Response:
         """Seed "Update admin permission": `?org_admin=true|false`; 403 for a caller who is
@@ -994,13 +995,16 @@ def _csv_param(raw: str | None) -> set[str] | None:
     return {v.strip() for v in raw.split(",") if v.strip()}
 
 
-def _paged(request: Request, items: list[dict[str, Any]]) -> dict[str, Any]:
+def _paged(request: Request, items: list[dict[str, Any]],
+           render: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> dict[str, Any]:
     """Seed "List teams": `page` from 0 (default 0), `size` default 25. ASSUMED: sizes
-    above MAX_PAGE_SIZE are clamped; meta `{page, size, total, total_pages}`."""
+    above MAX_PAGE_SIZE are clamped; meta `{page, size, total, total_pages}`. `render`
+    turns the page's rows (only them) into their JSON shape."""
     page = _int_param(request, "page", DEFAULT_PAGE, minimum=0)
     size = min(_int_param(request, "size", DEFAULT_PAGE_SIZE, minimum=1), MAX_PAGE_SIZE)
     total = len(items)
-    return {"data": items[page * size:(page + 1) * size],
+    data = items[page * size:(page + 1) * size]
+    return {"data": [render(row) for row in data] if render else data,
             "meta": {"page": page, "size": size, "total": total,
                      "total_pages": math.ceil(total / size)}}
 
