@@ -24,7 +24,8 @@ DEFAULT_ENDPOINTS = Path(".orgctl/sandbox.json")
 
 def _color(ctx: click.Context) -> bool:
     obj = ctx.find_root().obj or {}
-    return sys.stdout.isatty() and not obj.get("no_color") and "NO_COLOR" not in os.environ
+    # no-color.org: NO_COLOR disables colour when it is set and not empty.
+    return sys.stdout.isatty() and not obj.get("no_color") and not os.environ.get("NO_COLOR")
 
 
 def _fail(message: str, code: int = EXIT_ERROR) -> None:

@@ -1,0 +1,84 @@
+"""The command-line conventions the docs promise (issue #9): --version,
+colour only on a terminal and never with NO_COLOR or --no-color, JSON log lines for CI."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from orgctl import __version__
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+ANSI = "\x1b["
+
+
+def orgctl_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR" and not k.startswith("_ORG")}
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env.update(extra)
+    return env
+
+
+def on_a_terminal(args: list[str], **env: str) -> str:
+    """What `orgctl ARGS` prints when its stdout is a terminal."""
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.Popen([str(BIN / "orgctl"), *args], cwd=ROOT, env=orgctl_env(**env),
+                                stdin=subprocess.DEVNULL, stdout=follower,
+                                stderr=subprocess.DEVNULL)
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        proc.wait(60)
+    finally:
+        os.close(leader)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+PLAN = ["plan", "examples/acme", "--sandbox"]
+
+
+def test_plan_is_coloured_on_a_terminal() -> None:
+    assert ANSI in on_a_terminal(PLAN)
+
+
+@pytest.mark.parametrize(("args", "env"), [
+    (["--no-color", *PLAN], {}),
+    (PLAN, {"NO_COLOR": "1"}),
+])
+def test_no_color_and_no_color_env_make_plain_output(args: list[str],
+                                                     env: dict[str, str]) -> None:
+    out = on_a_terminal(args, **env)
+    assert "Plan:" in out and ANSI not in out
+
+
+def test_an_empty_no_color_does_not_disable_colour() -> None:
+    # no-color.org: "when present and not an empty string".
+    assert ANSI in on_a_terminal(PLAN, NO_COLOR="")
+
+
+def test_version() -> None:
+    out = subprocess.run([BIN / "orgctl", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == f"orgctl, version {__version__}"
+
+
+def test_json_log_lines_are_json_objects() -> None:
+    out = subprocess.run([BIN / "orgctl", "-v", "--log-format", "json", *PLAN, "--provider",
+                          "hrms"], capture_output=True, text=True, cwd=ROOT, env=orgctl_env())
+    lines = [json.loads(line) for line in out.stderr.splitlines() if line.strip()]
+    assert out.returncode == 0 and lines
+    assert all({"level", "logger", "message"} <= set(line) for line in lines)
