@@ -415,5 +415,27 @@ def sandbox_serve(seed: Path | None, empty: bool, latency: float, faults: str,
             box.stop()
 
 
+# -- completion -----------------------------------------------------------------------------
+
+@cli.command()
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+@click.pass_context
+def completion(ctx: click.Context, shell: str) -> None:
+    """Print the shell completion script for SHELL (click's own, as
+    `_ORGCTL_COMPLETE=SHELL_source orgctl` prints it).
+
+    \b
+    bash: eval "$(orgctl completion bash)"   in ~/.bashrc
+    zsh:  eval "$(orgctl completion zsh)"    in ~/.zshrc
+    fish: orgctl completion fish > ~/.config/fish/completions/orgctl.fish
+    """
+    from click.shell_completion import get_completion_class
+
+    script = get_completion_class(shell)
+    assert script is not None  # click ships all three
+    root = ctx.find_root().command
+    click.echo(script(root, {}, "orgctl", "_ORGCTL_COMPLETE").source())
+
+
 def main() -> None:
     cli(prog_name="orgctl")

@@ -1,4 +1,4 @@
-"""The command-line conventions the docs promise (issue #9): --version,
+"""The command-line conventions the docs promise (issue #9): --version, shell completion,
 colour only on a terminal and never with NO_COLOR or --no-color, JSON log lines for CI."""
 
 from __future__ import annotations
@@ -74,6 +74,27 @@ def test_an_empty_no_color_does_not_disable_colour() -> None:
 def test_version() -> None:
     out = subprocess.run([BIN / "orgctl", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip() == f"orgctl, version {__version__}"
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_command_prints_clicks_own_script(shell: str) -> None:
+    ours = subprocess.run([BIN / "orgctl", "completion", shell], capture_output=True,
+                          text=True, env=orgctl_env())
+    clicks = subprocess.run([BIN / "orgctl"], capture_output=True, text=True,
+                            env=orgctl_env(_ORGCTL_COMPLETE=f"{shell}_source"))
+    assert ours.returncode == 0 and ours.stdout.strip() == clicks.stdout.strip() != ""
+
+
+def test_bash_completion_completes_commands_and_options() -> None:
+    script = ('eval "$(orgctl completion bash)"; '
+              'COMP_WORDS=(orgctl pl); COMP_CWORD=1; _orgctl_completion orgctl; '
+              'echo "${COMPREPLY[@]}"; '
+              'COMPREPLY=(); COMP_WORDS=(orgctl plan --for); COMP_CWORD=2; '
+              '_orgctl_completion orgctl; '
+              'echo "${COMPREPLY[@]}"')
+    out = subprocess.run(["bash", "-c", script], capture_output=True, text=True,
+                         env=orgctl_env())
+    assert out.stdout.split("\n")[:2] == ["plan", "--format --force"], out.stderr
 
 
 def test_json_log_lines_are_json_objects() -> None:
