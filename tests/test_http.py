@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import httpx
 import pytest
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -205,6 +206,46 @@ def test_expired_token_is_renewed_once_on_401(toy):
 
     assert run(go())["pagination"]["total"] == 250
     assert emu.log.count(route="/tokens") == 2
+
+
+def test_a_401_for_a_token_already_renewed_uses_the_new_one():
+    """Two requests go out with the same token as it expires; the second is refused only
+    once the first succeeded with a renewed one. It retries with that token: one renewal,
+    not two."""
+    tokens: list[str] = []
+    expired = False
+
+    async def go():
+        nonlocal expired
+        renewed = asyncio.Event()
+
+        async def handler(request: httpx.Request) -> httpx.Response:
+            await asyncio.sleep(0)  # let the other request go out meanwhile
+            if request.url.path == "/tokens":
+                tokens.append(f"tok-{len(tokens) + 1}")
+                return httpx.Response(200, json={"access_token": tokens[-1],
+                                                 "expires_in": 3600})
+            if request.headers["authorization"] == "Bearer tok-1":
+                if not expired:
+                    return httpx.Response(200, json={"ok": True})
+                if request.url.params.get("late"):
+                    await renewed.wait()
+                return httpx.Response(401, json={"error": "expired"})
+            renewed.set()  # the renewed token is in use
+            return httpx.Response(200, json={"ok": True})
+
+        http = Http("toy", "http://toy.invalid", backoff=0.001,
+                    auth=ClientCredentials("/tokens", "toy", "s3cret-value"),
+                    transport=httpx.MockTransport(handler))
+        try:
+            await http.get("/items")
+            expired = True
+            return await asyncio.gather(http.get("/items"), http.get("/items?late=1"))
+        finally:
+            await http.aclose()
+
+    assert run(go()) == [{"ok": True}, {"ok": True}]
+    assert tokens == ["tok-1", "tok-2"]
 
 
 def test_wrong_secret_fails_with_provider_error_without_the_secret(toy):

@@ -64,8 +64,10 @@ class Auth:
     async def headers(self, http: Http) -> dict[str, str]:
         return {}
 
-    async def refresh(self, http: Http) -> bool:
-        """Get fresh credentials; False when there is nothing to refresh."""
+    async def refresh(self, http: Http, stale: dict[str, str] | None = None) -> bool:
+        """Get fresh credentials; False when there is nothing to refresh. `stale`: the
+        headers the refused request carried. When they are no longer the current ones,
+        another request already renewed them: nothing is renewed again."""
         return False
 
 
@@ -103,8 +105,10 @@ class ClientCredentials(Auth):
             await self._fetch(http, stale=self._token)
         return {"Authorization": f"Bearer {self._token}"}
 
-    async def refresh(self, http: Http) -> bool:
-        await self._fetch(http, stale=self._token)
+    async def refresh(self, http: Http, stale: dict[str, str] | None = None) -> bool:
+        token = (self._token if stale is None
+                 else stale.get("Authorization", "").removeprefix("Bearer "))
+        await self._fetch(http, stale=token)
         return True
 
     async def _fetch(self, http: Http, stale: str | None) -> None:
@@ -144,8 +148,8 @@ class SignInHeaders(Auth):
         assert self._headers is not None
         return self._headers
 
-    async def refresh(self, http: Http) -> bool:
-        await self._sign_in(http, stale=self._headers)
+    async def refresh(self, http: Http, stale: dict[str, str] | None = None) -> bool:
+        await self._sign_in(http, stale=self._headers if stale is None else stale)
         return True
 
     async def _sign_in(self, http: Http, stale: dict[str, str] | None) -> None:
@@ -263,8 +267,8 @@ class Http:
         while True:
             attempt += 1
             send_headers = dict(headers or {})
-            if auth:
-                send_headers.update(await self.auth.headers(self))
+            credentials = await self.auth.headers(self) if auth else {}
+            send_headers.update(credentials)
             if self.pacer:
                 await self.pacer.acquire()
             started = time.monotonic()
@@ -298,7 +302,9 @@ class Http:
             if status < 300 or status in allow:
                 return resp
             if status == 401 and auth and not refreshed:
-                refreshed = await self.auth.refresh(self)
+                # Renew only the credentials this request was refused with: requests in
+                # flight when a token expires all get a 401, and need one renewal between them.
+                refreshed = await self.auth.refresh(self, credentials)
                 if refreshed:
                     continue
             if status == 429:
