@@ -13,6 +13,8 @@ Stable API for other e2e test modules (import from `tests.e2e.conftest`):
                                             options=None) -> Sandbox, stopped after the test
     write_endpoints(box, path, overrides=None) -> path
     run_orgctl(*args, input=None) -> click.testing.Result   (.exit_code .stdout .stderr)
+    run_orgctl_process(*args, cwd=None, timeout=60) -> subprocess.CompletedProcess
+                                            the real `python -m orgctl` in its own process
     plan_json(result) -> dict                the parsed `--format json` output
 """
 
@@ -20,6 +22,8 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -92,6 +96,13 @@ def write_endpoints(box: Sandbox, path: Path,
 def run_orgctl(*args: str | Path, input: str | None = None) -> Result:
     """Run `orgctl ARGS` in-process; never raises, the exit code is in the result."""
     return CliRunner().invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False)
+
+
+def run_orgctl_process(*args: str | Path, cwd: Path | None = None,
+                       timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run `orgctl ARGS` as its own process (what a user or CI runs), text output."""
+    return subprocess.run([sys.executable, "-m", "orgctl", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def plan_json(result: Result) -> dict[str, Any]:
