@@ -39,13 +39,26 @@ class ApiError(ProviderError):
 
     def __init__(self, provider: str, method: str, path: str, status: int, body: Any):
         self.status = status
-        self.body = body
-        detail = body if isinstance(body, str) else _short(body)
+        # Masked before anyone shortens it: a cut through an echoed secret would leave a
+        # piece that redact() no longer recognises.
+        self.body = _redacted(body)
+        detail = self.body if isinstance(self.body, str) else _short(self.body)
         super().__init__(provider, redact(f"{method} {path} answered {status}: {detail}"))
 
 
 class UnknownOutcome(ProviderError):
     """A non-idempotent request may or may not have taken effect."""
+
+
+def _redacted(body: Any) -> Any:
+    """A parsed answer body with every registered secret masked, keys and values."""
+    if isinstance(body, str):
+        return redact(body)
+    if isinstance(body, dict):
+        return {_redacted(k): _redacted(v) for k, v in body.items()}
+    if isinstance(body, list):
+        return [_redacted(v) for v in body]
+    return body
 
 
 def _short(body: Any, limit: int = 300) -> str:

@@ -1,0 +1,56 @@
+"""A system that echoes the credential it was sent in a long error body: the message orgctl
+prints quotes a shortened body, and no part of the secret may survive the shortening."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from tests.security.conftest import SECRETS, Runner, base_env
+
+TOKEN = SECRETS["HRMS_TOKEN"]
+
+
+class Echo(BaseHTTPRequestHandler):
+    """Refuses every request with a verbose body quoting the Authorization header, placed
+    where a 200-character cut falls inside it."""
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        sent = self.headers.get("Authorization", "")
+        body = json.dumps({"error": "unauthenticated", "detail": "x" * 150 + sent,
+                           "hint": "y" * 300}).encode()
+        self.send_response(401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def echo_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/api"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_shortened_error_body_shows_no_part_of_the_secret(echo_url: str,
+                                                            tmp_path: Path) -> None:
+    config = tmp_path / "org.yaml"
+    config.write_text(f"version: 1\nproviders:\n  hrms:\n    url: {echo_url}\n"
+                      "    token: ${HRMS_TOKEN}\n    environment: staging\n")
+    orgctl = Runner(tmp_path, base_env(HRMS_TOKEN=TOKEN))
+    failed = orgctl("-v", "plan", config, code=1)
+    assert "answered 401" in failed.stderr
+    shown = failed.stdout + failed.stderr
+    pieces = {TOKEN[i:i + 8] for i in range(len(TOKEN) - 7)}
+    assert not [p for p in pieces if p in shown], shown
