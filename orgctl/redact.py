@@ -37,9 +37,15 @@ def redact(text: str) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """A logging filter that redacts the formatted message of every record."""
+    """A logging filter that redacts the formatted message of every record, and its
+    traceback: an exception's message may quote a value a system answered with."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = redact(record.getMessage())
         record.args = None
+        if record.exc_info:
+            # Formatters print exc_text when it is set, instead of formatting exc_info.
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True

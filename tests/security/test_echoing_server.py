@@ -1,5 +1,6 @@
-"""A system that echoes the credential it was sent in a long error body: the message orgctl
-prints quotes a shortened body, and no part of the secret may survive the shortening."""
+"""Systems that echo the credential they were sent: in a long error body (the message orgctl
+prints quotes a shortened body, and no part of the secret may survive the shortening), or in
+a field orgctl cannot read (the internal error's traceback, logged with -v, quotes it)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 from tests.security.conftest import SECRETS, Runner, base_env
 
 TOKEN = SECRETS["HRMS_TOKEN"]
+CLIENT_SECRET = SECRETS["WORKELO_CLIENT_SECRET"]
 
 
 class Echo(BaseHTTPRequestHandler):
@@ -25,6 +27,16 @@ class Echo(BaseHTTPRequestHandler):
         body = json.dumps({"error": "unauthenticated", "detail": "x" * 150 + sent,
                            "hint": "y" * 300}).encode()
         self.send_response(401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:  # noqa: N802
+        """Workelo's token endpoint, answering the client secret where a number belongs."""
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = json.dumps({"access_token": "t0k", "expires_in": CLIENT_SECRET}).encode()
+        self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -54,3 +66,13 @@ def test_a_shortened_error_body_shows_no_part_of_the_secret(echo_url: str,
     shown = failed.stdout + failed.stderr
     pieces = {TOKEN[i:i + 8] for i in range(len(TOKEN) - 7)}
     assert not [p for p in pieces if p in shown], shown
+
+
+def test_an_internal_error_quoting_the_secret_is_redacted_in_the_v_traceback(
+        echo_url: str, tmp_path: Path) -> None:
+    config = tmp_path / "org.yaml"
+    config.write_text(f"version: 1\nproviders:\n  workelo:\n    url: {echo_url}\n"
+                      "    client_id: leaktest\n    client_secret: ${WORKELO_CLIENT_SECRET}\n")
+    orgctl = Runner(tmp_path, base_env(WORKELO_CLIENT_SECRET=CLIENT_SECRET))
+    failed = orgctl("-v", "plan", config, code=1)
+    assert "Traceback" in failed.stderr and "ValueError" in failed.stderr
