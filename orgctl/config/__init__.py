@@ -9,6 +9,10 @@ each at its file, line and column:
 3. `build`: turn the valid objects into the model, resolving `${ENV_VAR}`s (`secrets`);
 4. `checks`: references, cycles, duplicates and journey rules across the whole org.
 
+A `Source` (HRMS in `mode: source`, see `orgctl.engine.sources`) may complete the merged
+YAML between steps 1 and 2: the objects it adds are then validated and checked like the
+rest, located at the source's name instead of a file.
+
 A file that cannot be read whole stops the pipeline after step 1 (later checks would
 report its objects as missing); otherwise every step runs and all problems are reported
 at once.
@@ -20,38 +24,73 @@ import gc
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 from orgctl.config import checks, schema
 from orgctl.config.build import build
-from orgctl.config.sources import SECTIONS, load_tree
-from orgctl.errors import ConfigError
+from orgctl.config.sources import SECTIONS, SourceMap, load_tree
+from orgctl.errors import ConfigError, ConfigIssue
 from orgctl.model import Org
 
-__all__ = ["load"]
+__all__ = ["Completion", "Source", "load"]
+
+
+@dataclass
+class Completion:
+    """What a `Source` made of the YAML: the data to validate instead, the problems it
+    found on the way, and the sections whose references it cannot vouch for yet (the
+    source was not read: any key may exist there)."""
+
+    data: dict[str, Any]
+    issues: list[ConfigIssue] = field(default_factory=list)
+    unchecked: frozenset[str] = frozenset()
+
+
+class Source(Protocol):
+    """A system of record that completes the YAML before it is validated."""
+
+    name: str
+    """Where the values it adds are said to be written, in messages (e.g. "<hrms>")."""
+
+    def complete(self, data: dict[str, Any], where: SourceMap) -> Completion:
+        """The merged YAML `data` (never modified) completed with the source's objects."""
+        ...
 
 
 def load(path: str | os.PathLike[str], *, resolve_env: bool = True,
-         environ: Mapping[str, str] | None = None) -> Org:
+         environ: Mapping[str, str] | None = None, source: Source | None = None) -> Org:
     """Load, validate and build the config at `path` (a file or a directory).
 
     With `resolve_env` False, `${ENV_VAR}` placeholders are checked for syntax only and
     left unresolved in `ProviderConfig.settings` (validation in CI without secrets).
-    `environ` defaults to `os.environ`. Raises `ConfigError` listing every problem, or
-    `OrgctlError` when `path` holds no config at all.
+    `environ` defaults to `os.environ`. `source` completes the YAML first (see the module
+    docstring). Raises `ConfigError` listing every problem, or `OrgctlError` when `path`
+    holds no config at all.
     """
     with _gc_paused():
         tree = load_tree(Path(path))
         issues = list(tree.issues)
         if tree.fatal:
             raise ConfigError(issues)
-        schema_issues, invalid = schema.validate(tree.data, tree.sources)
+        data, unchecked = tree.data, frozenset[str]()
+        if source is not None:
+            done = source.complete(tree.data, tree.sources)
+            issues += done.issues
+            data, unchecked = done.data, done.unchecked
+            tree.sources.add_origin(source.name, [
+                (section, key) for section in SECTIONS for key in data.get(section) or ()
+                if key not in (tree.data.get(section) or {})])
+        schema_issues, invalid = schema.validate(data, tree.sources)
         issues += schema_issues
         env = (os.environ if environ is None else environ) if resolve_env else None
-        org, build_issues = build(tree.data, tree.sources, invalid, env)
+        org, build_issues = build(data, tree.sources, invalid, env)
         issues += build_issues
-        declared = {section: set(tree.data.get(section) or ()) for section in SECTIONS}
-        issues += checks.check(org, tree.sources, declared)
+        # An object the source left out is still declared: one problem, reported once.
+        declared = {section: set(data.get(section) or ()) | set(tree.data.get(section) or ())
+                    for section in SECTIONS}
+        issues += checks.check(org, tree.sources, declared, unchecked)
         if issues:
             raise ConfigError(issues)
         return org

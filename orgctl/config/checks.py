@@ -8,7 +8,7 @@ mistake is reported once, where it is.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from orgctl.config.sources import SourceMap
 from orgctl.config.yamlload import Path, dotted
@@ -19,9 +19,11 @@ Declared = Mapping[str, set[str]]
 """Section name -> every key written in it."""
 
 
-def check(org: Org, sources: SourceMap, declared: Declared) -> list[ConfigIssue]:
-    """Every semantic problem of `org`, in no particular order."""
-    checker = _Checker(sources, declared)
+def check(org: Org, sources: SourceMap, declared: Declared,
+          unchecked: Collection[str] = ()) -> list[ConfigIssue]:
+    """Every semantic problem of `org`, in no particular order. A reference into an
+    `unchecked` section is not reported as unknown (a source not read yet may hold it)."""
+    checker = _Checker(sources, declared, unchecked)
     checker.references(org)
     checker.cycles(org)
     checker.emails(org)
@@ -30,9 +32,10 @@ def check(org: Org, sources: SourceMap, declared: Declared) -> list[ConfigIssue]
 
 
 class _Checker:
-    def __init__(self, sources: SourceMap, declared: Declared):
+    def __init__(self, sources: SourceMap, declared: Declared, unchecked: Collection[str]):
         self.sources = sources
         self.declared = declared
+        self.unchecked = frozenset(unchecked)
         self.issues: list[ConfigIssue] = []
 
     def add(self, path: Path, message: str) -> None:
@@ -45,6 +48,8 @@ class _Checker:
             return
         noun = section[:-1]
         if key not in self.declared.get(section, ()):
+            if section in self.unchecked:
+                return
             self.add(path, f"unknown {noun} '{key}'")
         elif key == owner and path[0] == section:
             self.add(path, f"{owner} cannot be its own {path[-1]}")

@@ -42,6 +42,13 @@ class SourceMap:
     def own(self, path: ValuePath, file_index: int) -> None:
         self._owner.setdefault(path, file_index)
 
+    def add_origin(self, name: str, paths: list[ValuePath]) -> None:
+        """Objects written by no file (a source of truth added them): located at `name`."""
+        index = len(self._files)
+        self._files.append((name, {}))
+        for path in paths:
+            self._owner[path] = index
+
     def value(self, path: ValuePath) -> Location:
         """Where the value at `path` starts."""
         return self._locate(path, key=False)

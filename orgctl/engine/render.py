@@ -41,10 +41,18 @@ def summary_line(plan: Plan) -> str:
     return "Plan: " + ", ".join(parts) + "."
 
 
-def change_lines(c: Change) -> list[str]:
+def tagged(plan: Plan) -> bool:
+    """Whether changes show where they come from: when any comes from HRMS (source mode);
+    a plan of YAML alone stays as it always read."""
+    return any(c.source != "yaml" for c in plan.changes)
+
+
+def change_lines(c: Change, tag: bool = False) -> list[str]:
     """The change as text lines: a head line, then only what differs."""
     verb = "" if c.action in ("create", "update", "delete") else f"{c.action} "
     head = f"{SYMBOLS[c.action]} {verb}{c.kind} {c.key}"
+    if tag:
+        head += f" (from {c.source})"
     lines = [head]
     if c.action == "create":
         lines += [f"    {k}: {value(v)}" for k, v in sorted((c.after or {}).items())
@@ -62,10 +70,11 @@ def render_text(plan: Plan, color: bool = False) -> str:
 
     style: Style = click.style if color else _plain
     out: list[str] = []
+    tag = tagged(plan)
     for provider, changes in groupby(plan.changes, key=lambda c: c.provider):
         out.append(style(provider, bold=True))
         for c in changes:
-            lines = change_lines(c)
+            lines = change_lines(c, tag)
             out.append("  " + style(lines[0], fg=COLORS[c.action]))
             out.extend("  " + line for line in lines[1:])
         out.append("")
@@ -94,12 +103,13 @@ def render_markdown(plan: Plan) -> str:
     """A PR comment: the hidden marker first (CI finds and updates the one comment),
     a summary, then one section per provider, folded when long."""
     out = [MARKER, "## orgctl plan", "", f"**{summary_line(plan)}**", ""]
+    tag = tagged(plan)
     for provider, group in groupby(plan.changes, key=lambda c: c.provider):
         changes = list(group)
         counts = ", ".join(f"{n} {a}" for a, n in _counts(changes).items())
         body = ["```diff"]
         for c in changes:
-            lines = change_lines(c)
+            lines = change_lines(c, tag)
             body.append(lines[0])
             body.extend(lines[1:])
         body.append("```")

@@ -1,5 +1,8 @@
 """The steps every command shares: load the config, open its providers (pointed at a
-sandbox when asked), read live state, and plan. The CLI calls these; they never print."""
+sandbox when asked), read live state, and plan. The CLI calls these; they never print.
+
+In HRMS source mode (`orgctl.engine.sources`) the org loaded first holds the overlays
+only; `plan_org` reads HRMS with the other providers and plans the org built from both."""
 
 from __future__ import annotations
 
@@ -9,11 +12,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from orgctl.engine import sources
 from orgctl.engine.plan import Plan, ReadProgress, make_plan, read_live
 from orgctl.errors import OrgctlError
 from orgctl.model import Org
 from orgctl.providers import create
 from orgctl.providers.base import Provider
+from orgctl.providers.hrms import HrmsProvider
 from orgctl.resources import Resource
 
 
@@ -22,7 +27,7 @@ def load_org(path: Path, resolve_env: bool = True) -> Org:
 
     if not path.exists():
         raise OrgctlError(f"{path}: no such file or directory")
-    return load(path, resolve_env=resolve_env)
+    return load(path, resolve_env=resolve_env, source=sources.PendingSource())
 
 
 def point_at(org: Org, endpoints: dict[str, dict[str, Any]]) -> Org:
@@ -61,8 +66,21 @@ def open_providers(org: Org, only: Iterable[str] = ()) -> list[Provider]:
 async def plan_org(org: Org, providers: list[Provider], config_path: Path,
                    targets: list[str] | None = None,
                    progress: ReadProgress | None = None) -> tuple[Plan, dict[str, list[Resource]]]:
-    live = await read_live(providers, progress)
-    return make_plan(org, providers, live, config_path, targets), live
+    source = sources.source_provider(org)
+    if source is None:
+        live = await read_live(providers, progress)
+        return make_plan(org, providers, live, config_path, targets), live
+    # HRMS is read even when --provider leaves it out of the plan: the org comes from it.
+    reading = list(providers)
+    if all(p.name != source for p in reading):
+        reading.append(create(org.providers[source]))
+    live = await read_live(reading, progress)
+    hrms = next(p for p in reading if p.name == source)
+    assert isinstance(hrms, HrmsProvider)
+    org, origin = sources.sourced_org(org, config_path, hrms)
+    plan = make_plan(org, providers, live, config_path, targets)
+    origin.attribute(plan)
+    return plan, live
 
 
 async def close_all(providers: list[Provider]) -> None:
