@@ -104,21 +104,33 @@ def sandbox_option(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @contextmanager
+def _sandbox_endpoints(sandbox: str | None, seed: Path | None) -> Iterator[Any]:
+    """The sandbox's endpoints (None without `--sandbox`), started here for a bare
+    `--sandbox` and stopped after the command."""
+    from orgctl.engine.workflow import read_endpoints
+
+    if sandbox is None:
+        yield None
+    elif sandbox != SANDBOX_BUILTIN:
+        yield read_endpoints(Path(sandbox))
+    else:
+        from orgctl.sandbox import Sandbox, load_fixture
+
+        with Sandbox(load_fixture(seed)) as box:
+            yield box.endpoints()
+
+
+@contextmanager
 def _target_org(path: Path, sandbox: str | None, seed: Path | None = None) -> Iterator[Any]:
     """The loaded org, pointed at the sandbox when asked (started here for `--sandbox`)."""
-    from orgctl.engine.workflow import load_org, point_at, read_endpoints
+    from orgctl.engine.workflow import load_org, point_at
 
     if sandbox is None:
         yield load_org(path)
         return
     org = load_org(path, resolve_env=False)  # the sandbox has its own throw-away credentials
-    if sandbox != SANDBOX_BUILTIN:
-        yield point_at(org, read_endpoints(Path(sandbox)))
-        return
-    from orgctl.sandbox import Sandbox, load_fixture
-
-    with Sandbox(load_fixture(seed)) as box:
-        yield point_at(org, box.endpoints())
+    with _sandbox_endpoints(sandbox, seed) as endpoints:
+        yield point_at(org, endpoints)
 
 
 def _read_progress(enabled: bool) -> Callable[[str, int, int | None], None] | None:
@@ -360,6 +372,82 @@ def _journal_path(config_path: Path) -> Path:
     base = config_path if config_path.is_dir() else config_path.parent
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     return base / ".orgctl" / f"journal-{stamp}.jsonl"
+
+
+# -- import ---------------------------------------------------------------------------------
+
+@cli.command("import")
+@click.argument("path", type=click.Path(path_type=Path), required=False)
+@click.option("--from", "system", required=True,
+              type=click.Choice(["workelo", "hrms", "workleap", "worklete"]),
+              help="The system whose live state to write as configuration.")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("."),
+              show_default=True, help="Directory to write the configuration into.")
+@click.option("--url", help="The system's API base URL, when no PATH gives its provider "
+                            "block (credentials then come from WORKELO_CLIENT_ID/"
+                            "WORKELO_CLIENT_SECRET, HRMS_TOKEN, WORKLEAP_API_KEY or "
+                            "WORKLETE_USERNAME/WORKLETE_PASSWORD/WORKLETE_ORGANIZATION).")
+@click.option("--force", is_flag=True, help="Write into a directory that holds YAML already.")
+@click.option("--progress/--no-progress", default=None,
+              help="Report reading and writing on stderr (default: when it is a terminal).")
+@sandbox_option
+@click.option("--seed", type=click.Path(path_type=Path, exists=True),
+              help="With --sandbox: the live state to seed the emulators with.")
+def import_(path: Path | None, system: str, out: Path, url: str | None, force: bool,
+            progress: bool | None, sandbox: str | None, seed: Path | None) -> None:
+    """Write a configuration from a system's live state, to start a repository from.
+
+    PATH is a config whose provider block for the system says where it is and how to sign
+    in; that block is written as it is (${ENV} placeholders, policies). Without PATH, give
+    --url (or --sandbox). Values that cannot be mapped are noted as # comments. A plan of
+    the written configuration against the same system shows no changes.
+    """
+    from orgctl.engine import importer
+    from orgctl.engine.workflow import load_org
+
+    with _errors(), _sandbox_endpoints(sandbox, seed) as endpoints:
+        name, block = importer.provider_block(system, path, url, endpoints)
+        config = importer.connect(name, block, endpoints)
+        show = sys.stderr.isatty() if progress is None else progress
+        imported = asyncio.run(importer.read(config, _import_read_progress(system, show)))
+        files = importer.write(out, name, block, imported, force=force,
+                               written=_import_write_progress(out) if show else None)
+        try:
+            org = load_org(out, resolve_env=False)
+        except ConfigError as exc:
+            raise OrgctlError(f"the configuration written to {out} does not validate; fix "
+                              f"these values by hand:\n{exc}") from None
+        click.echo(f"wrote {len(files)} files to {out}: {org.summary()}")
+        if imported.note_count:
+            n = imported.note_count
+            click.echo(f"{n} note{'s' * (n != 1)} on values that could not be mapped or "
+                       f"objects left out: see the # comments in the files")
+        click.echo(f"next: orgctl plan {out}")
+
+
+def _import_read_progress(system: str, enabled: bool) -> Callable[[int, int | None], None] | None:
+    if not enabled:
+        return None
+    tty = sys.stderr.isatty()
+    last = [0]
+
+    def report(done: int, total: int | None) -> None:
+        of = f"/{total}" if total else ""
+        if tty:
+            click.echo(f"\rreading {system}: {done}{of}   ", err=True, nl=False)
+        elif not last[0] or done == total or done - last[0] >= 1000:
+            last[0] = done
+            click.echo(f"reading {system}: {done}{of}", err=True)
+
+    return report
+
+
+def _import_write_progress(out: Path) -> Callable[[Path, int, int], None]:
+    def report(path: Path, done: int, total: int) -> None:
+        count = f" ({done}/{total} employees)" if done else ""
+        click.echo(f"wrote {path.relative_to(out)}{count}", err=True)
+
+    return report
 
 
 # -- sandbox --------------------------------------------------------------------------------
