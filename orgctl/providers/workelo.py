@@ -428,7 +428,8 @@ class WorkeloProvider(Provider):
                          catalog["identifications"].get(i["identification_resource_id"],
                                                         str(i["identification_resource_id"])):
                          i["value"] for i in e.get("identifications") or []},
-                     # Workelo has no inactive employees (none documented): all are active.
+                     # Workelo documents no employee status: leaving is recorded as an
+                     # offboarding journey, so that is what makes someone inactive here.
                      "status": "active"}
             if e.get("job_position"):
                 attrs["job_position"] = e["job_position"]
@@ -445,8 +446,13 @@ class WorkeloProvider(Provider):
             out.append(Resource(kind="scope", key=f"{employee}:{unit}",
                                 attrs={"employee": employee, "unit": unit},
                                 remote_id=str(s["id"])))
-        out += self._normalise_tracks(tracks, emp_key)
-        return out
+        journeys = self._normalise_tracks(tracks, emp_key)
+        offboarded = {j.key.rsplit(".", 1)[0] for j in journeys
+                      if j.attrs["mobility"] == "offboarding"}
+        for r in out:
+            if r.kind == "employee" and r.key in offboarded:
+                r.attrs["status"] = "inactive"
+        return out + journeys
 
     def _normalise_tracks(self, tracks: list[dict[str, Any]],
                           emp_key: dict[int, str]) -> list[Resource]:

@@ -384,6 +384,21 @@ def test_a_leaver_absent_from_workelo_gets_no_journey_and_no_account(serve: Serv
     assert counts(emu)["employees"] == 4 and counts(emu)["tracks"] == 1
 
 
+def test_a_leaver_with_an_offboarding_journey_converges(serve: Serve) -> None:
+    """Workelo has no employee status: leaving is the offboarding journey. Once it exists,
+    nothing stays pending for the leaver; one without a journey stays manual."""
+    _, provider = serve(LIVE)
+    marie, paul, lea, tom = people()
+    offboarding = Journey("offboarding", "EMP-2", "offboarding", date(2026, 12, 1),
+                          templates=("Standard offboarding",))
+    staff = [marie, dataclasses.replace(paul, status="inactive", journeys=(offboarding,)),
+             lea, dataclasses.replace(tom, status="inactive")]
+    changes, result, left = run(converge(provider, org_of(UNITS, staff)))
+    assert ("create", "workelo.journey.EMP-2.offboarding") in summary(changes)
+    assert result.count("failed") == 0
+    assert summary(left) == [("manual", "workelo.employee.EMP-4")]
+
+
 def test_identification_removal_is_manual(serve: Serve) -> None:
     _, provider = serve(LIVE)
     marie, *rest = people()
