@@ -384,9 +384,10 @@ def _journal_path(config_path: Path) -> Path:
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("."),
               show_default=True, help="Directory to write the configuration into.")
 @click.option("--url", help="The system's API base URL, when no PATH gives its provider "
-                            "block (credentials then come from WORKELO_CLIENT_ID/"
-                            "WORKELO_CLIENT_SECRET, HRMS_TOKEN, WORKLEAP_API_KEY or "
-                            "WORKLETE_USERNAME/WORKLETE_PASSWORD/WORKLETE_ORGANIZATION).")
+                            "block; credentials then come from the environment: "
+                            "WORKELO_CLIENT_ID and WORKELO_CLIENT_SECRET, HRMS_TOKEN, "
+                            "WORKLEAP_API_KEY, or WORKLETE_USERNAME, WORKLETE_PASSWORD and "
+                            "WORKLETE_ORGANIZATION.")
 @click.option("--force", is_flag=True, help="Write into a directory that holds YAML already.")
 @click.option("--progress/--no-progress", default=None,
               help="Report reading and writing on stderr (default: when it is a terminal).")

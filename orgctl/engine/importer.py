@@ -45,9 +45,9 @@ from orgctl.model import (
 )
 from orgctl.providers import create
 from orgctl.providers.base import Progress, Provider
+from orgctl.providers.hrms import HrmsProvider
 from orgctl.resources import Change, Resource
 
-SYSTEMS = ("workelo", "hrms", "workleap", "worklete")
 # The block written when no config gives one: secrets (and who signs in) as placeholders.
 CREDENTIALS: dict[str, dict[str, str]] = {
     "workelo": {"client_id": "${WORKELO_CLIENT_ID}",
@@ -102,16 +102,17 @@ def provider_block(system: str, config_path: Path | None, url: str | None,
         block = {"type": config.type} if config.name != config.type else {}
         block.update(url=url or config.url, **config.settings)
         return config.name, block
-    endpoint = (endpoints or {}).get(system)
-    if url is None and endpoint is None:
+    endpoint = (endpoints or {}).get(system) or {}
+    url = url or endpoint.get("url")
+    if url is None:
         raise OrgctlError(f"say where {system} is: give a config that has its provider block "
                           f"(orgctl import --from {system} PATH), or --url with the "
                           f"credentials in {', '.join(_env_names(system))}, or --sandbox")
-    block = {"url": url or endpoint["url"]}  # type: ignore[index]
+    block: dict[str, Any] = {"url": url}
     for key, value in CREDENTIALS[system].items():
         # The sandbox's non-secret settings (environment, organization) are worth keeping.
-        keep = endpoint is not None and key in endpoint and key not in PRIVATE_KEYS
-        block[key] = endpoint[key] if keep else value  # type: ignore[index]
+        keep = key in endpoint and key not in PRIVATE_KEYS
+        block[key] = endpoint[key] if keep else value
     return system, block
 
 
@@ -439,8 +440,9 @@ def _signs_in(provider: Provider, membership: Resource) -> bool:
 
 
 def _from_hrms(live: list[Resource], provider: Provider) -> Imported:
+    assert isinstance(provider, HrmsProvider)
     imported = Imported("hrms")
-    data = provider.source_data()  # type: ignore[attr-defined]
+    data = provider.source_data()
     imported.units = dict(data["units"])
     for key, employee in data["employees"].items():
         # Active is the default: only leavers say so.
