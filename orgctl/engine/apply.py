@@ -215,30 +215,37 @@ class _Runner:
         outcomes: dict[str, Outcome] = {}
         failed = set(failed_before or ())
         running: dict[asyncio.Task[Outcome], str] = {}
-        while graph.is_active():
-            skipped_any = False
-            for address in graph.get_ready():
-                change = by_address[address]
-                blocked = [d for d in change.depends_on if d in failed]
-                if blocked:
-                    outcomes[address] = self._skip(change, blocked[0], outcomes)
-                    failed.add(address)
+        try:
+            while graph.is_active():
+                skipped_any = False
+                for address in graph.get_ready():
+                    change = by_address[address]
+                    blocked = [d for d in change.depends_on if d in failed]
+                    if blocked:
+                        outcomes[address] = self._skip(change, blocked[0], outcomes)
+                        failed.add(address)
+                        graph.done(address)
+                        skipped_any = True  # its dependents may be ready now: look again
+                        continue
+                    running[asyncio.create_task(self._one(change))] = address
+                if not running:
+                    if skipped_any:
+                        continue
+                    break
+                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    address = running.pop(task)
+                    outcome = task.result()
+                    outcomes[address] = outcome
+                    if outcome.status != "applied":
+                        failed.add(address)
                     graph.done(address)
-                    skipped_any = True  # its dependents may be ready now: look again
-                    continue
-                running[asyncio.create_task(self._one(change))] = address
-            if not running:
-                if skipped_any:
-                    continue
-                break
-            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                address = running.pop(task)
-                outcome = task.result()
-                outcomes[address] = outcome
-                if outcome.status != "applied":
-                    failed.add(address)
-                graph.done(address)
+        finally:
+            # Interrupted (Ctrl-C cancels the apply): stop the changes still in flight, so
+            # none goes on writing to the systems and the journal after the apply ended.
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
         return [outcomes[c.address] for c in changes if c.address in outcomes]
 
     def _skip(self, change: Change, cause: str, outcomes: dict[str, Outcome]) -> Outcome:
