@@ -64,6 +64,7 @@ OPEN_STATUSES = ("draft", "invitation_sent", "scheduled", "in_progress")
 IMPLICATION_KEYS = ("hr_id", "second_hr_id", "manager_id", "second_manager_id", "buddy_id")
 LOG_EVENTS = ("user_creation", "track_creation", "track_start", "form_completion")
 FORM_STATUSES = ("opened", "closed", "missing_validation")  # seed 000 "List a journey's forms"
+UNIT_REFS = ("external_id", "name", "id")  # how a seed refers to a unit, in priority order
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LANGUAGE = re.compile(r"^[a-z]{2}$")
 
@@ -153,6 +154,7 @@ class WorkeloEmulator(Emulator):
         self._next: dict[str, int] = {}
         self._emp_by_external: dict[str, int] = {}
         self._emp_by_email: dict[str, int] = {}
+        self._unit_index: dict[str, dict[Any, int]] = {attr: {} for attr in UNIT_REFS}
         self.state = {name: {} for name in (
             "level_organizations", "unit_organizations", "user_roles",
             "identification_resources", "templates", "employees",
@@ -201,11 +203,10 @@ class WorkeloEmulator(Emulator):
         raise ValueError(f"workelo seed: no {table} named {name!r}")
 
     def _unit_ref(self, ref: str | int) -> int:
-        units = self.state["unit_organizations"].values()
-        for attr in ("external_id", "name", "id"):
-            for unit in units:
-                if unit[attr] == ref:
-                    return unit["id"]
+        for attr in UNIT_REFS:
+            found = self._unit_index[attr].get(ref)
+            if found is not None:
+                return found
         raise ValueError(f"workelo seed: no unit organisation {ref!r} (external_id or name)")
 
     def _employee_ref(self, ref: str | int) -> int:
@@ -217,13 +218,18 @@ class WorkeloEmulator(Emulator):
         return int(found)
 
     def _seed_unit(self, unit: dict[str, Any]) -> None:
-        self._insert("unit_organizations", {
+        row = self._insert("unit_organizations", {
             "id": unit.get("id"), "external_id": unit.get("external_id"), "name": unit["name"],
             "level_organization_id": self._by_name("level_organizations",
                                                    unit.get("level", "Department"))["id"],
             "parent_id": self._unit_ref(unit["parent"]) if unit.get("parent") else None,
             "language": unit.get("language"),
         })
+        # Seed references resolve through an index (the first unit by external_id, then by
+        # name, then by id): a scan of every unit per employee made seeding 100,000
+        # employees take 14 s.
+        for attr in UNIT_REFS:
+            self._unit_index[attr].setdefault(row[attr], row["id"])
 
     def _seed_employee(self, emp: dict[str, Any]) -> None:
         idents = {self._by_name("identification_resources", name)["id"]: str(value)

@@ -252,18 +252,24 @@ class WorkleteEmulator(Emulator):
                 "created_at": now, "updated_at": now,
             }
 
-        def membership_of(user: Any, org_id: str, where: str) -> str:
-            user_id = user_ref(user, where)
-            for m in memberships.values():
-                if m["user_id"] == user_id and m["organization_id"] == org_id:
-                    return m["id"]
-            raise ValueError(f"worklete seed: {where}: {user!r} has no membership there")
+        membership_index: dict[tuple[str, str], str] = {}
+        for m in memberships.values():
+            membership_index.setdefault((m["user_id"], m["organization_id"]), m["id"])
 
+        def membership_of(user: Any, org_id: str, where: str) -> str:
+            found = membership_index.get((user_ref(user, where), org_id))
+            if found is None:
+                raise ValueError(f"worklete seed: {where}: {user!r} has no membership there")
+            return found
+
+        any_team_index: dict[Any, dict[str, Any]] = {}
+        for t in teams.values():
+            for value in (t["id"], t["name"]):
+                any_team_index.setdefault(value, t)
         admins: dict[str, dict[str, Any]] = {}
         for a in seed.get("team_admins") or []:
             where = f"team admin {a.get('user')!r}"
-            any_team = next((t for t in teams.values() if a.get("team") in (t["id"], t["name"])),
-                            None)
+            any_team = any_team_index.get(a.get("team"))
             if any_team is None:
                 raise ValueError(f"worklete seed: {where} refers to unknown team {a.get('team')!r}")
             aid = str(a.get("id") or uuid.uuid4())
