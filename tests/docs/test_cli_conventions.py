@@ -26,11 +26,20 @@ def orgctl_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def on_a_terminal(args: list[str], **env: str) -> str:
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A plan file with changes of every kind, to show."""
+    where = tmp_path_factory.mktemp("plan")
+    subprocess.run([BIN / "orgctl", "plan", ROOT / "examples" / "acme", "--sandbox", "-o",
+                    "plan.json"], cwd=where, env=orgctl_env(), check=True, capture_output=True)
+    return where
+
+
+def on_a_terminal(cwd: Path, args: list[str], **env: str) -> str:
     """What `orgctl ARGS` prints when its stdout is a terminal."""
     leader, follower = pty.openpty()
     try:
-        proc = subprocess.Popen([str(BIN / "orgctl"), *args], cwd=ROOT, env=orgctl_env(**env),
+        proc = subprocess.Popen([str(BIN / "orgctl"), *args], cwd=cwd, env=orgctl_env(**env),
                                 stdin=subprocess.DEVNULL, stdout=follower,
                                 stderr=subprocess.DEVNULL)
         os.close(follower)
@@ -49,26 +58,26 @@ def on_a_terminal(args: list[str], **env: str) -> str:
     return b"".join(chunks).decode("utf-8", "replace")
 
 
-PLAN = ["plan", "examples/acme", "--sandbox"]
+SHOW = ["show", "plan.json"]
 
 
-def test_plan_is_coloured_on_a_terminal() -> None:
-    assert ANSI in on_a_terminal(PLAN)
+def test_plans_are_coloured_on_a_terminal(saved: Path) -> None:
+    assert ANSI in on_a_terminal(saved, SHOW)
 
 
 @pytest.mark.parametrize(("args", "env"), [
-    (["--no-color", *PLAN], {}),
-    (PLAN, {"NO_COLOR": "1"}),
+    (["--no-color", *SHOW], {}),
+    (SHOW, {"NO_COLOR": "1"}),
 ])
-def test_no_color_and_no_color_env_make_plain_output(args: list[str],
+def test_no_color_and_no_color_env_make_plain_output(saved: Path, args: list[str],
                                                      env: dict[str, str]) -> None:
-    out = on_a_terminal(args, **env)
+    out = on_a_terminal(saved, args, **env)
     assert "Plan:" in out and ANSI not in out
 
 
-def test_an_empty_no_color_does_not_disable_colour() -> None:
+def test_an_empty_no_color_does_not_disable_colour(saved: Path) -> None:
     # no-color.org: "when present and not an empty string".
-    assert ANSI in on_a_terminal(PLAN, NO_COLOR="")
+    assert ANSI in on_a_terminal(saved, SHOW, NO_COLOR="")
 
 
 def test_version() -> None:
@@ -98,8 +107,9 @@ def test_bash_completion_completes_commands_and_options() -> None:
 
 
 def test_json_log_lines_are_json_objects() -> None:
-    out = subprocess.run([BIN / "orgctl", "-v", "--log-format", "json", *PLAN, "--provider",
-                          "hrms"], capture_output=True, text=True, cwd=ROOT, env=orgctl_env())
+    out = subprocess.run([BIN / "orgctl", "-v", "--log-format", "json", "plan", "examples/acme",
+                          "--sandbox", "--provider", "hrms"], capture_output=True, text=True,
+                         cwd=ROOT, env=orgctl_env())
     lines = [json.loads(line) for line in out.stderr.splitlines() if line.strip()]
     assert out.returncode == 0 and lines
     assert all({"level", "logger", "message"} <= set(line) for line in lines)

@@ -4,8 +4,10 @@ convention."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -29,12 +31,6 @@ STANDIN_DOCS = {"README.md"}
 RUNNABLE = [p for p in DOCS if parse(p).commands]
 
 
-@pytest.fixture
-def standin() -> Iterator[Sandbox]:
-    with Sandbox(load_fixture(None), options={"worklete": {"upload_delay": 0.05}}) as box:
-        yield box
-
-
 def point_examples_at(box: Sandbox, workdir: Path) -> dict[str, str]:
     """Point the copied examples/acme at the sandbox; the credentials it wants, as env."""
     providers = workdir / "examples" / "acme" / "providers.yaml"
@@ -54,25 +50,42 @@ def point_examples_at(box: Sandbox, workdir: Path) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize("doc", RUNNABLE, ids=lambda p: str(p.relative_to(ROOT)))
-def test_documented_commands_do_what_the_page_says(doc: Path, tmp_path: Path,
-                                                   request: pytest.FixtureRequest) -> None:
-    session = Session(tmp_path)
-    if doc.name in STANDIN_DOCS:
-        session.env.update(point_examples_at(request.getfixturevalue("standin"), tmp_path))
-    try:
+def run_document(doc: Path, workdir: Path) -> str | None:
+    """Run a page's commands in order; the first broken promise, or None."""
+    session = Session(workdir)
+    with contextlib.ExitStack() as stack:
+        stack.callback(session.close)
+        if doc.name in STANDIN_DOCS:
+            box = stack.enter_context(Sandbox(load_fixture(None),
+                                              options={"worklete": {"upload_delay": 0.05}}))
+            session.env.update(point_examples_at(box, workdir))
         for command in parse(doc).commands:
             code, output = session.run(command)
-            assert code == command.exit_code, (
-                f"{command.where}: `{command.text}` exited {code}, the page says "
-                f"{command.exit_code}\n{output}")
-            if command.expected_output is not None:
-                assert output_matches(command.expected_output, normalise(output)), (
-                    f"{command.where}: `{command.text}` printed something else than the page "
-                    f"shows:\n--- page\n" + "\n".join(command.expected_output) +
-                    "\n--- real\n" + output)
-    finally:
-        session.close()
+            if code != command.exit_code:
+                return (f"{command.where}: `{command.text}` exited {code}, the page says "
+                        f"{command.exit_code}\n{output}")
+            if (command.expected_output is not None
+                    and not output_matches(command.expected_output, normalise(output))):
+                return (f"{command.where}: `{command.text}` printed something else than the "
+                        f"page shows:\n--- page\n" + "\n".join(command.expected_output) +
+                        "\n--- real\n" + output)
+    return None
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[Path, Future[str | None]]]:
+    """Every page run at once, each in its own directory: pages wait on sandboxes and
+    subprocesses, so running them side by side keeps the suite fast."""
+    with ThreadPoolExecutor(max_workers=len(RUNNABLE)) as pool:
+        yield {doc: pool.submit(run_document, doc, tmp_path_factory.mktemp(doc.stem))
+               for doc in RUNNABLE}
+
+
+@pytest.mark.parametrize("doc", RUNNABLE, ids=lambda p: str(p.relative_to(ROOT)))
+def test_documented_commands_do_what_the_page_says(
+        doc: Path, outcomes: dict[Path, Future[str | None]]) -> None:
+    broken = outcomes[doc].result()
+    assert broken is None, broken
 
 
 def test_every_command_not_run_is_still_shown_somewhere() -> None:
