@@ -16,9 +16,11 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 import yaml
@@ -26,6 +28,7 @@ import yaml
 from orgctl.sandbox import BUILTIN_FIXTURE
 
 ROOT = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
 BIN = Path(sys.executable).parent
 
 # Distinctive values that must never be seen. Letters, digits and '-' only, so URL-encoding,
@@ -146,6 +149,14 @@ class Runner:
             f"`orgctl {shown}` exited {result.returncode}\n{result.stdout[-2000:]}\n"
             f"{result.stderr[-2000:]}")
         return result
+
+
+def together(*jobs: Callable[[], T]) -> list[T]:
+    """Run independent jobs side by side (they wait on subprocesses and retries); their
+    results in order, the first failure raised."""
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        futures = [pool.submit(job) for job in jobs]
+        return [f.result() for f in futures]
 
 
 def assert_files_clean(*paths: Path) -> int:

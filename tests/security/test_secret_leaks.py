@@ -17,6 +17,7 @@ from tests.security.conftest import (
     base_env,
     pointed_config,
     serve,
+    together,
 )
 
 
@@ -25,17 +26,20 @@ def test_every_command_keeps_the_secrets_out(served: Served, env: dict[str, str]
     org = pointed_config(tmp_path / "org", served.endpoints)
     orgctl = Runner(tmp_path, env)
 
-    orgctl("validate", org)
-    orgctl("validate", org, "--no-env")
-    text = orgctl("-v", "plan", org, "-o", "plan.json")
+    _, _, text, _ = together(
+        lambda: orgctl("validate", org),
+        lambda: orgctl("validate", org, "--no-env"),
+        lambda: orgctl("-v", "plan", org, "-o", "plan.json"),
+        # Credentials from the endpoints file instead of the environment; JSON log lines.
+        lambda: orgctl("-v", "--log-format", "json", "plan", org, "--sandbox",
+                       served.endpoints_file, "--format", "markdown", "--detailed-exitcode",
+                       code=2),
+    )
     assert "GET http://127.0.0.1" in text.stderr  # the HTTP log is on, so it was checked
-    # Credentials from the endpoints file instead of the environment; JSON log lines.
-    orgctl("-v", "--log-format", "json", "plan", org, "--sandbox", served.endpoints_file,
-           "--format", "markdown", "--detailed-exitcode", code=2)
-    for fmt in ("text", "json", "markdown"):
-        orgctl("show", "plan.json", "--format", fmt)
-    orgctl("graph", org)
-    orgctl("graph", "--plan", "plan.json")
+    together(*(lambda fmt=fmt: orgctl("show", "plan.json", "--format", fmt)
+               for fmt in ("text", "json", "markdown")),
+             lambda: orgctl("graph", org),
+             lambda: orgctl("graph", "--plan", "plan.json"))
 
     applied = orgctl("-v", "apply", "plan.json", "--journal", "journal.jsonl")
     assert "applied" in applied.stdout
@@ -52,40 +56,48 @@ def test_error_paths_keep_the_secrets_out(served: Served, env: dict[str, str],
     org = pointed_config(tmp_path / "org", served.endpoints)
     orgctl = Runner(tmp_path, env)
 
-    for name, provider in (("WORKELO_CLIENT_SECRET", "workelo"), ("HRMS_TOKEN", "hrms"),
-                           ("WORKLEAP_API_KEY", "workleap"), ("WORKLETE_PASSWORD", "worklete")):
-        refused = orgctl("-v", "plan", org, "--provider", provider, code=1,
-                         env={**env, name: WRONG[name]})
-        assert "401" in refused.stderr, refused.stderr
+    def refused(name: str, provider: str) -> None:
+        result = orgctl("-v", "plan", org, "--provider", provider, code=1,
+                        env={**env, name: WRONG[name]})
+        assert "401" in result.stderr, result.stderr
 
-    missing = {k: v for k, v in env.items() if k != "WORKLEAP_API_KEY"}
-    assert "WORKLEAP_API_KEY is not set" in orgctl("validate", org, code=1, env=missing).stderr
+    def missing_variable() -> None:
+        missing = {k: v for k, v in env.items() if k != "WORKLEAP_API_KEY"}
+        assert "WORKLEAP_API_KEY is not set" in orgctl("validate", org, code=1,
+                                                       env=missing).stderr
 
-    orgctl("-v", "plan", org, "-o", "plan.json")
-    engineering = org / "people" / "engineering.yaml"
-    engineering.write_text(engineering.read_text().replace("Head of Frontend", "VP Frontend"))
-    stale = orgctl("-v", "apply", "plan.json", code=1)
-    assert "stale plan" in stale.stderr
+    def unreachable() -> None:
+        closed = {name: "http://127.0.0.1:9" + e["url"].split(":", 2)[2].lstrip("0123456789")
+                  for name, e in served.endpoints.items()}
+        nowhere = pointed_config(tmp_path / "nowhere", served.endpoints, overrides=closed)
+        # Not workelo: an unreachable Workelo is retried once per waiting request (~40 s).
+        failed = orgctl("-v", "plan", nowhere, "--provider", "hrms", "--provider", "workleap",
+                        "--provider", "worklete", code=1)
+        assert "cannot reach http://127.0.0.1:9" in failed.stderr
 
-    for people in (org / "people").glob("*.yaml"):
-        people.write_text(people.read_text().replace("@acme.example", "@acme.io"))
-    assert "refused by safety rules" in orgctl("-v", "plan", org, code=3).stderr
+    def stale() -> None:
+        moved = pointed_config(tmp_path / "moved", served.endpoints)
+        orgctl("-v", "plan", moved, "-o", "stale.json")
+        engineering = moved / "people" / "engineering.yaml"
+        engineering.write_text(engineering.read_text().replace("Head of Frontend", "VP"))
+        assert "stale plan" in orgctl("-v", "apply", "stale.json", code=1).stderr
 
-    in_clear = tmp_path / "in-clear.yaml"
-    in_clear.write_text("version: 1\nproviders:\n  workleap:\n    url: https://w.example\n"
-                        f"    api_key: {SECRETS['WORKLEAP_API_KEY']}\n")
-    assert "never written in the config" in orgctl("validate", in_clear, code=1).stderr
+    def over_threshold() -> None:
+        renamed = pointed_config(tmp_path / "renamed", served.endpoints)
+        for people in (renamed / "people").glob("*.yaml"):
+            people.write_text(people.read_text().replace("@acme.example", "@acme.io"))
+        assert "refused by safety rules" in orgctl("-v", "plan", renamed, code=3).stderr
 
+    def in_clear() -> None:
+        config = tmp_path / "in-clear.yaml"
+        config.write_text("version: 1\nproviders:\n  workleap:\n    url: https://w.example\n"
+                          f"    api_key: {SECRETS['WORKLEAP_API_KEY']}\n")
+        assert "never written in the config" in orgctl("validate", config, code=1).stderr
 
-def test_an_unreachable_system_keeps_the_secrets_out(served: Served, env: dict[str, str],
-                                                     tmp_path: Path) -> None:
-    closed = {name: "http://127.0.0.1:9" + e["url"].split(":", 2)[2].lstrip("0123456789")
-              for name, e in served.endpoints.items()}
-    org = pointed_config(tmp_path / "org", served.endpoints, overrides=closed)
-    # Not workelo: an unreachable Workelo is retried once per waiting request (~40 s).
-    failed = Runner(tmp_path, env)("-v", "plan", org, "--provider", "hrms", "--provider",
-                                   "workleap", "--provider", "worklete", code=1)
-    assert "cannot reach http://127.0.0.1:9" in failed.stderr
+    together(unreachable, stale, over_threshold, missing_variable, in_clear,
+             *(lambda n=n, p=p: refused(n, p) for n, p in (
+                 ("WORKELO_CLIENT_SECRET", "workelo"), ("HRMS_TOKEN", "hrms"),
+                 ("WORKLEAP_API_KEY", "workleap"), ("WORKLETE_PASSWORD", "worklete"))))
 
 
 def test_sandbox_serve_and_a_faulty_apply_keep_the_secrets_out(tmp_path: Path) -> None:

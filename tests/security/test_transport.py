@@ -3,6 +3,7 @@ and a redirect is never followed (it would carry the credentials to another addr
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 import subprocess
 import threading
@@ -13,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from orgctl.config import load
-from orgctl.errors import ConfigError
+from orgctl.errors import ConfigError, ProviderError
+from orgctl.providers.http import Http, StaticHeaders
 from tests.security.conftest import SECRETS, Runner, base_env
 
 KEY = SECRETS["WORKLEAP_API_KEY"]
@@ -94,6 +96,8 @@ def test_a_redirect_is_not_followed(server: ThreadingHTTPServer, tmp_path: Path)
 
 def test_a_certificate_that_does_not_verify_is_refused_before_anything_is_sent(
         server: ThreadingHTTPServer, tmp_path: Path) -> None:
+    """At the HTTP layer every provider talks through (its retries off: a certificate does
+    not verify better the second time)."""
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
                     "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
@@ -102,7 +106,15 @@ def test_a_certificate_that_does_not_verify_is_refused_before_anything_is_sent(
     context.load_cert_chain(cert, key)
     server.socket = context.wrap_socket(server.socket, server_side=True)
     Recorder.seen = []
-    config = workleap_config(tmp_path, f"https://127.0.0.1:{server.server_address[1]}")
-    failed = Runner(tmp_path, base_env(WORKLEAP_API_KEY=KEY))("plan", config, code=1)
-    assert "CERTIFICATE_VERIFY_FAILED" in failed.stderr
+
+    async def get() -> None:
+        http = Http("workleap", f"https://127.0.0.1:{server.server_address[1]}",
+                    auth=StaticHeaders({"workleap-subscription-key": KEY}), retries=0)
+        try:
+            await http.get("/provisioning/members")
+        finally:
+            await http.aclose()
+
+    with pytest.raises(ProviderError, match="CERTIFICATE_VERIFY_FAILED"):
+        asyncio.run(get())
     assert Recorder.seen == []
