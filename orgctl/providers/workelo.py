@@ -589,9 +589,20 @@ class WorkeloProvider(Provider):
     async def _create_employee(self, change: Change, ids: Mapping[str, str]) -> str:
         emp_id = await self._create(change, ids, "/employees",
                                     await self._employee_body(change, ids))
-        await self._set_identifications(emp_id, (change.after or {}).get("identifications")
-                                        or {}, {})
+        await self._follow_up(change, emp_id, self._set_identifications(
+            emp_id, (change.after or {}).get("identifications") or {}, {}))
         return str(emp_id)
+
+    async def _follow_up(self, change: Change, remote_id: int, step: Awaitable[None]) -> None:
+        """A write that completes a create (identifications, start). If its outcome stays
+        unknown, the change fails: raised as unknown, the engine would find the created
+        object, call the create done, and the follow-up would be lost. A re-run finishes."""
+        try:
+            await step
+        except UnknownOutcome as err:
+            raise ProviderError(self.name, f"{change.address}: created (id {remote_id}), "
+                                           f"but not completed: {err}; re-run apply to "
+                                           f"finish it") from None
 
     async def _update_employee(self, change: Change, ids: Mapping[str, str]) -> str | None:
         fields = {name.split(".", 1)[0] for name in change.fields}
@@ -649,7 +660,7 @@ class WorkeloProvider(Provider):
             body["end_date"] = after["end_date"]
         track_id = await self._create(change, ids, "/tracks", body)
         if after.get("started"):
-            await self._start(track_id, after.get("invite_at"))
+            await self._follow_up(change, track_id, self._start(track_id, after.get("invite_at")))
         return str(track_id)
 
     def _employee_block(self, key: str, ids: Mapping[str, str]) -> dict[str, Any]:

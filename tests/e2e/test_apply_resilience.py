@@ -6,6 +6,7 @@ emulators and find no duplicate."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import signal
 import subprocess
@@ -18,10 +19,19 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from orgctl.sandbox import BASE_PATHS
-from orgctl.sandbox.core import Faults
-from tests.e2e.conftest import ACME, StartSandbox, plan_json, run_orgctl, write_endpoints
+from orgctl.sandbox import BASE_PATHS, Sandbox
+from orgctl.sandbox.core import Emulator, Faults
+from tests.e2e.conftest import (
+    ACME,
+    DEFAULT_OPTIONS,
+    StartSandbox,
+    plan_json,
+    run_orgctl,
+    write_endpoints,
+)
 
 QUICK_WORKLEAP = {"integration": {"processing_delay": 0.05}}
 # The rates of issue #5; 429s announce a short Retry-After so the test stays quick.
@@ -125,6 +135,48 @@ def test_apply_under_faults_converges_with_zero_duplicates(seed: int, tmp_path: 
 
     box.set_faults(Faults())
     assert_converged(root, endpoints)
+
+
+class UnansweredIdentifications:
+    """Workelo, except that while `on`, every identification POST for one employee answers
+    503: the client cannot know whether the badge was saved."""
+
+    def __init__(self, app: ASGIApp, workelo: Emulator, employee: str):
+        self.app, self.workelo, self.employee, self.on = app, workelo, employee, True
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = re.fullmatch(r"/v1/employees/(\d+)/identifications", scope.get("path", ""))
+        if self.on and found and scope["method"] == "POST":
+            employee = self.workelo.state["employees"].get(int(found.group(1))) or {}
+            if employee.get("external_id") == self.employee:
+                await Response("Service Unavailable", 503)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def test_a_create_whose_follow_up_stays_unknown_fails_and_the_rerun_finishes_it(
+        tmp_path: Path) -> None:
+    box = Sandbox({"workleap": QUICK_WORKLEAP}, options=DEFAULT_OPTIONS)
+    trap = UnansweredIdentifications(box.server.apps["workelo"], box.emulators["workelo"],
+                                     "EMP-040")
+    box.server.apps["workelo"] = trap
+    with box:
+        endpoints = write_endpoints(box, tmp_path / "sandbox.json")
+        root = copy_acme(tmp_path)
+        first = run_orgctl("apply", root, "--sandbox", endpoints, "--auto-approve")
+        # Julie exists in Workelo, her badge may not: the change is not called applied.
+        assert first.exit_code == 1, first.output
+        assert re.search(r"failed: workelo\.employee\.EMP-040: .*created \(id \d+\), but "
+                         r"not completed", first.stderr), first.stderr
+        assert "skipped: workelo.scope.EMP-040:eng" in first.stderr
+
+        trap.on = False
+        second = run_orgctl("apply", root, "--sandbox", endpoints, "--auto-approve")
+        assert second.exit_code == 0, second.output
+        people = box.emulators["workelo"].snapshot()["employees"].values()
+        julie = [e for e in people if e["external_id"] == "EMP-040"]
+        assert len(julie) == 1 and list(julie[0]["identifications"].values()) == ["B-040"]
+        assert_converged(root, endpoints)
 
 
 # -- a killed apply --------------------------------------------------------------------------
