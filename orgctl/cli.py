@@ -329,6 +329,10 @@ def apply(ctx: click.Context, source: Path, auto_approve: bool, force: bool, no_
                         result = await apply_changes(todo, by_name, live, fresh.ids,
                                                      parallelism, log, line)
                         log.write(event="apply_finished", summary=result.summary())
+                    except (KeyboardInterrupt, asyncio.CancelledError):
+                        log.write(event="apply_interrupted",
+                                  detail="stopped before the end: re-run to finish")
+                        raise
                     finally:
                         log.close()
                     return fresh, result

@@ -129,9 +129,9 @@ async def apply_changes(changes: list[Change], providers: dict[str, Provider],
     journal = journal or Journal(None)
     progress = progress or ProgressLine(0, False)
     result = ApplyResult()
-    for c in changes:
-        if c.action == "manual":
-            result.outcomes.append(Outcome(c.address, c.action, "manual", c.reason))
+    manual = {c.address: c.reason for c in changes if c.action == "manual"}
+    for address, reason in manual.items():
+        result.outcomes.append(Outcome(address, "manual", "manual", reason))
     by_provider: dict[str, list[Change]] = {}
     for c in changes:
         if c.action != "manual":
@@ -141,11 +141,11 @@ async def apply_changes(changes: list[Change], providers: dict[str, Provider],
         provider = providers[name]
         if provider.BATCH:
             return await _apply_batch(provider, group, live.get(name, []), journal, progress)
-        runner = _Runner(provider, ids, parallelism, journal, progress)
+        runner = _Runner(provider, ids, parallelism, journal, progress, manual)
         ordered_kinds = {k: i for i, k in enumerate(provider.KINDS)}
-        outcomes = await runner.run([c for c in group if c.action != "delete"])
+        outcomes = await runner.run([c for c in group if c.action != "delete"], set(manual))
         deletes = [c for c in group if c.action == "delete"]
-        failed = {o.address for o in outcomes if o.status in ("failed", "skipped")}
+        failed = {o.address for o in outcomes if o.status in ("failed", "skipped")} | set(manual)
         for kind in sorted({c.kind for c in deletes}, key=lambda k: -ordered_kinds.get(k, 0)):
             outcomes += await runner.run([c for c in deletes if c.kind == kind], failed)
         return outcomes
@@ -194,8 +194,9 @@ class _Runner:
     """Runs one provider's changes as a dependency graph with bounded concurrency."""
 
     def __init__(self, provider: Provider, ids: dict[str, str], parallelism: int,
-                 journal: Journal, progress: ProgressLine):
+                 journal: Journal, progress: ProgressLine, manual: dict[str, str]):
         self.provider = provider
+        self.manual = manual  # address -> reason: changes left to a human
         self.ids = ids
         self.sem = asyncio.Semaphore(max(1, parallelism))
         self.journal = journal
@@ -255,6 +256,8 @@ class _Runner:
             why = root.detail
         elif root is not None:
             why += f", which failed ({root.detail})"
+        elif cause in self.manual:
+            why += f", which must be done by hand first ({self.manual[cause]})"
         self.journal.write(address=change.address, action=change.action, event="skipped",
                            detail=why)
         self.progress.step()

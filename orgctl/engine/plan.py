@@ -276,11 +276,16 @@ def link_dependencies(changes: list[Change], kind_order: dict[str, dict[str, int
     """Creates wait for the creates they refer to; a parent's delete waits for its
     children's deletes. (All removals run after all creates and updates: see apply.)"""
     by_address = {c.address: c for c in changes}
+
+    def created_here(address: str) -> bool:
+        # A manual create counts too: what needs it must wait for the hand-made object.
+        target = by_address.get(address)
+        return target is not None and (target.action == "create" or (
+            target.action == "manual" and target.before is None))
+
     for c in changes:
-        if c.action in ("create", "update", "deactivate"):
-            c.depends_on = sorted({
-                a for a in c.refs.values()
-                if a in by_address and by_address[a].action == "create"})
+        if c.action in ("create", "update", "deactivate", "manual"):
+            c.depends_on = sorted({a for a in c.refs.values() if created_here(a)})
     for c in changes:
         if c.action == "delete" and c.before and c.before.get("parent"):
             parent = by_address.get(f"{c.provider}.{c.kind}.{c.before['parent']}")

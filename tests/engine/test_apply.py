@@ -118,3 +118,17 @@ def test_journal_records_each_step_as_json_lines(tmp_path):
     assert ("fake.unit.eng", "failed") in outcomes
     applied = next(e for e in events if e["event"] == "applied")
     assert applied["remote_id"] == "r-root"
+
+
+def test_what_needs_a_manual_create_is_skipped_with_the_reason(tmp_path):
+    provider = FakeProvider(desired=tree()[:4], unsupported={"unit:create": "no such level"})
+    plan = plan_for(provider, tmp_path)
+    deps = {c.address: c.depends_on for c in plan.changes}
+    assert deps["fake.employee.EMP-1"] == ["fake.unit.eng"]  # waits for the hand-made unit
+    result = asyncio.run(apply_changes(plan.changes, {"fake": provider}, {}, plan.ids))
+    status = {o.address: o.status for o in result.outcomes}
+    assert set(status.values()) == {"manual", "skipped"}
+    skipped = next(o for o in result.outcomes if o.address == "fake.employee.EMP-1")
+    assert "which must be done by hand first" in skipped.detail
+    assert skipped.detail.endswith("but no such level)")
+    assert provider.calls == 0
