@@ -326,3 +326,38 @@ def test_http_log_lines_never_hold_secrets(toy, caplog):
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert "/items" in text
     assert "s3cret-value" not in text and "tok-1" not in text
+
+
+def test_a_failed_token_fetch_fails_every_waiting_request_at_once():
+    async def go():
+        http = Http("workelo", "http://127.0.0.1:9", retries=2, backoff=0.001,
+                    auth=ClientCredentials("/tokens", "id", "secret-value"))
+        try:
+            results = await asyncio.gather(*(http.get(f"/items/{i}") for i in range(8)),
+                                           return_exceptions=True)
+            return results, http.requests
+        finally:
+            await http.aclose()
+
+    results, attempts = run(go())
+    assert all(isinstance(r, ProviderError) for r in results)
+    assert attempts == 3  # one token fetch and its 2 retries, not 3 per waiting request
+
+
+def test_a_credential_with_a_newline_fails_at_once_with_a_hint(toy):
+    from orgctl.providers.http import StaticHeaders
+
+    emu, url = toy
+
+    async def go():
+        http = Http("hrms", url, backoff=0.001,
+                    auth=StaticHeaders({"Authorization": "Bearer tok-with-newline\n"}))
+        try:
+            await http.get("/items")
+        finally:
+            await http.aclose()
+
+    with pytest.raises(ProviderError, match="control character") as info:
+        run(go())
+    assert "tok-with-newline" not in str(info.value)
+    assert emu.log.count() == 0  # refused before sending, never retried

@@ -74,12 +74,25 @@ class Journal:
         if self._file is None:
             return
         event = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), **event}
-        self._file.write(redact(json.dumps(event, ensure_ascii=False, default=str)) + "\n")
+        # Redact the values before JSON escapes them (a secret holding `"` or `\` would no
+        # longer match once escaped), then the line as a whole.
+        line = json.dumps(_redacted(event), ensure_ascii=False, default=str)
+        self._file.write(redact(line) + "\n")
         self._file.flush()
 
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: _redacted(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_redacted(v) for v in value]
+    return value
 
 
 class ProgressLine:
@@ -295,6 +308,12 @@ class _Runner:
                 journal.write(address=change.address, action=change.action, event="failed",
                               attempt=attempt, detail=str(exc))
                 return Outcome(change.address, change.action, "failed", str(exc))
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+                # An answer the provider did not expect: this change fails, the rest go on.
+                detail = f"unexpected answer from the API ({type(exc).__name__}: {exc})"
+                journal.write(address=change.address, action=change.action, event="failed",
+                              attempt=attempt, detail=detail)
+                return Outcome(change.address, change.action, "failed", detail)
             return self._applied(change, remote_id, "")
         journal.write(address=change.address, action=change.action, event="failed",
                       detail=f"outcome still unknown after {MAX_ATTEMPTS} attempts: {detail}")

@@ -157,7 +157,15 @@ async def read_live(providers: list[Provider],
 
     async def one(p: Provider) -> list[Resource]:
         cb = (lambda done, total: progress(p.name, done, total)) if progress else None
-        return await p.read(cb)
+        try:
+            return await p.read(cb)
+        except ProviderError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            # An answer of a shape the provider does not expect: the system's API changed
+            # or is not the documented one. Name the provider, not a Python internal.
+            raise ProviderError(p.name, f"unexpected answer from the API while reading "
+                                        f"({type(exc).__name__}: {exc})") from exc
 
     results = await asyncio.gather(*(one(p) for p in providers), return_exceptions=True)
     live: dict[str, list[Resource]] = {}

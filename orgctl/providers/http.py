@@ -18,6 +18,7 @@ import asyncio
 import logging
 import math
 import random
+import ssl
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -111,6 +112,8 @@ class ClientCredentials(Auth):
         self._token: str | None = None
         self._expires_at = 0.0
         self._lock = asyncio.Lock()
+        self._failure: ProviderError | None = None
+        self._failed_for: str | None = None
         register(client_secret)
 
     async def headers(self, http: Http) -> dict[str, str]:
@@ -128,9 +131,18 @@ class ClientCredentials(Auth):
         async with self._lock:
             if self._token is not None and self._token != stale:
                 return  # another task renewed it while we waited
+            if self._failure is not None and self._failed_for == stale:
+                # The fetch the other waiting requests were counting on failed: fail them at
+                # once instead of each retrying it with backoff (minutes when unreachable).
+                raise self._failure
             files = {"client_id": (None, self.client_id),
                      "client_secret": (None, self.client_secret)}
-            resp = await http.request("POST", self.path, files=files, auth=False, idempotent=True)
+            try:
+                resp = await http.request("POST", self.path, files=files, auth=False,
+                                          idempotent=True)
+            except ProviderError as exc:
+                self._failure, self._failed_for = exc, stale
+                raise
             body = resp.json()
             token = body.get("access_token")
             if not token:
@@ -153,6 +165,8 @@ class SignInHeaders(Auth):
         self.header_names = tuple(header_names)
         self._headers: dict[str, str] | None = None
         self._lock = asyncio.Lock()
+        self._failure: ProviderError | None = None
+        self._failed_for: dict[str, str] | None = None
         register(str(body.get("password", "")))
 
     async def headers(self, http: Http) -> dict[str, str]:
@@ -169,8 +183,14 @@ class SignInHeaders(Auth):
         async with self._lock:
             if self._headers is not None and self._headers is not stale:
                 return
-            resp = await http.request("POST", self.path, json=self.body, auth=False,
-                                      idempotent=True)
+            if self._failure is not None and self._failed_for is stale:
+                raise self._failure  # as in ClientCredentials: one failed sign-in fails all
+            try:
+                resp = await http.request("POST", self.path, json=self.body, auth=False,
+                                          idempotent=True)
+            except ProviderError as exc:
+                self._failure, self._failed_for = exc, stale
+                raise
             headers = {}
             for name in self.header_names:
                 value = resp.headers.get(name)
@@ -292,12 +312,22 @@ class Http:
                         method, url, params=params, json=json, data=data, files=files,
                         content=content, headers=send_headers)
             except httpx.ConnectError as exc:
+                if _caused_by(exc, ssl.SSLError):
+                    # A certificate that does not verify will not verify on a retry.
+                    raise ProviderError(self.provider, redact(
+                        f"TLS failed for {self.base_url}: {exc}")) from None
                 # Nothing was sent: safe to retry whatever the method.
                 if attempt > self.retries:
                     raise ProviderError(self.provider, redact(
                         f"cannot reach {self.base_url}: {exc}")) from None
                 await self._sleep_backoff(attempt)
                 continue
+            except httpx.LocalProtocolError:
+                # Refused by our own HTTP client before sending: retrying cannot help. Its
+                # message quotes the offending header bytes, a credential: never shown.
+                raise ProviderError(self.provider, (
+                    f"{method} {path} could not be sent: a header value is invalid; does a "
+                    f"credential contain a newline or other control character?")) from None
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 outcome = f"{method} {path}: {type(exc).__name__} after the request was sent"
                 log.info(redact(f"{self.provider} {outcome}"))
@@ -406,6 +436,17 @@ class Http:
             page_items = list(items(await self.get(path, page_params(index))))
             result.extend(page_items)
         return result
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _body(resp: httpx.Response) -> Any:

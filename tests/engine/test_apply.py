@@ -132,3 +132,31 @@ def test_what_needs_a_manual_create_is_skipped_with_the_reason(tmp_path):
     assert "which must be done by hand first" in skipped.detail
     assert skipped.detail.endswith("but no such level)")
     assert provider.calls == 0
+
+
+def test_journal_hides_a_secret_that_json_would_escape(tmp_path):
+    from orgctl.redact import register
+
+    secret = 'pa"ss\\word-1234'
+    register(secret)
+    journal = Journal(tmp_path / "j.jsonl")
+    journal.write(event="failed", detail=f"server echoed {secret}")
+    journal.close()
+    text = (tmp_path / "j.jsonl").read_text()
+    assert "word-1234" not in text and "***" in text
+
+
+def test_an_unexpected_answer_fails_one_change_not_the_apply(tmp_path):
+    class Odd(FakeProvider):
+        async def apply(self, change, ids):
+            if change.key == "eng":
+                return {}["id"]  # the API answered without the field we need
+            return await super().apply(change, ids)
+
+    provider = Odd(desired=tree())
+    plan = plan_for(provider, tmp_path)
+    result = asyncio.run(apply_changes(plan.changes, {"fake": provider}, {}, plan.ids))
+    status = {o.address: o.status for o in result.outcomes}
+    assert status["fake.unit.eng"] == "failed" and status["fake.unit.ops"] == "applied"
+    assert "unexpected answer from the API (KeyError" in next(
+        o.detail for o in result.outcomes if o.address == "fake.unit.eng")
