@@ -1,4 +1,5 @@
-"""`${ENV_VAR}` placeholders in provider blocks, and the rule that secrets stay secret.
+"""`${ENV_VAR}` and `${file:PATH}` placeholders in provider blocks, and the rule that
+secrets stay secret.
 
 Placeholders are resolved from the environment when the config is loaded. A missing or
 empty variable is a config error that names the variable, never a value; resolved values
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from pathlib import Path
 
 SECRET_KEYS = frozenset({"client_secret", "token", "api_key", "password"})
 """Provider keys holding secrets: the schema requires them as `${ENV_VAR}` and their
@@ -19,6 +21,23 @@ PRIVATE_KEYS = SECRET_KEYS | {"client_id", "username"}
 """Provider keys whose values no config error message prints."""
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def _read_secret_file(path: str, environ: Mapping[str, str] | None
+                      ) -> tuple[str | None, str | None]:
+    """`${file:PATH}`: a secret mounted as a file (Docker/Kubernetes secrets, CI files)."""
+    if not path.strip():
+        return None, "malformed placeholder '${file:}': name the file holding the secret"
+    if environ is None:
+        return None, None  # validation without secrets: the syntax is all we check
+    try:
+        value = Path(path).expanduser().read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, f"secret file {path} cannot be read ({type(exc).__name__})"
+    value = value[:-1] if value.endswith("\n") else value
+    if not value:
+        return None, f"secret file {path} is empty"
+    return value, None
 
 
 def has_placeholder(text: str) -> bool:
@@ -55,6 +74,13 @@ def expand(text: str, environ: Mapping[str, str] | None) -> tuple[str, list[str]
             break
         name = text[j + 2:end]
         i = end + 1
+        if name.startswith("file:"):
+            value, problem = _read_secret_file(name[5:], environ)
+            if problem:
+                problems.append(problem)
+            elif value is not None:
+                out.append(value)
+            continue
         if not _NAME.match(name):
             problems.append(f"malformed placeholder '${{{name}}}': a variable name is "
                             "letters, digits and '_', not starting with a digit")

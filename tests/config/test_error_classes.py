@@ -113,8 +113,8 @@ def test_secret_written_in_clear_is_refused_without_echoing_it():
     [message] = problems(f"{INVALID}/secret-in-clear.yaml")
     assert message == (
         f"{INVALID}/secret-in-clear.yaml:7:14: providers.workleap.api_key: must be an "
-        "environment variable reference such as ${API_TOKEN}: secrets are never written in "
-        "the config")
+        "environment variable reference such as ${API_TOKEN} or a file reference such as "
+        "${file:/run/secrets/api_token}: secrets are never written in the config")
     assert "wl_live" not in message
 
 

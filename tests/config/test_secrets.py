@@ -84,3 +84,25 @@ def test_validation_without_env_still_needs_well_formed_placeholders(
         monkeypatch.delenv(name, raising=False)
     assert config.load("examples/acme", resolve_env=False).summary().startswith("12 units")
     assert problems("examples/invalid/malformed-placeholder.yaml", resolve_env=False)
+
+
+def test_a_secret_can_come_from_a_file(tmp_path: Path):
+    secret_file = tmp_path / "workleap_key"
+    secret_file.write_text("wl-file-secret-4242\n")  # mounted secrets end with a newline
+    (tmp_path / "org.yaml").write_text(
+        "version: 1\nproviders:\n  workleap:\n    url: https://api.workleap.com\n"
+        f"    api_key: ${{file:{secret_file}}}\n")
+    org = config.load(tmp_path / "org.yaml", environ={})
+    assert org.providers["workleap"].settings["api_key"] == "wl-file-secret-4242"
+    assert redact.redact("key wl-file-secret-4242") == "key ***"
+
+
+def test_an_unreadable_secret_file_is_named_not_shown(tmp_path: Path):
+    (tmp_path / "org.yaml").write_text(
+        "version: 1\nproviders:\n  workleap:\n    url: https://api.workleap.com\n"
+        "    api_key: ${file:/nonexistent/key}\n")
+    messages = problems(tmp_path, environ={})
+    assert len(messages) == 1
+    assert messages[0].endswith("secret file /nonexistent/key cannot be read "
+                                "(FileNotFoundError)")
+    assert messages[0].startswith(f"{tmp_path}/org.yaml:5:14")
