@@ -277,8 +277,11 @@ class _Runner:
         return Outcome(change.address, change.action, "skipped", why)
 
     async def _one(self, change: Change) -> Outcome:
-        async with self.sem:
+        if change.kind in self.provider.COALESCED_KINDS:
             outcome = await self._attempt(change)
+        else:
+            async with self.sem:
+                outcome = await self._attempt(change)
         self.progress.step()
         return outcome
 

@@ -70,6 +70,11 @@ class Provider:
     # config's `prune:` says nothing. Objects default to False (left alone); relation kinds
     # (scopes, mappings, admins) that only exist as part of a managed object set True.
     PRUNE_DEFAULTS: ClassVar[dict[str, bool]] = {}
+    # Kinds whose `apply` mostly waits for a batch the provider sends itself (Worklete's
+    # memberships CSV): the engine does not count them against --parallelism, so one batch
+    # can carry every ready change instead of `parallelism` of them. The HTTP layer's own
+    # concurrency limit still bounds the requests they make.
+    COALESCED_KINDS: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, config: ProviderConfig):
         self.config = config

@@ -60,6 +60,8 @@ class WorkleteProvider(Provider):
     KINDS: ClassVar[tuple[str, ...]] = ("team", "membership", "team_admin", "org_admin")
     # Team admins exist only as part of a team's managers: revoked when removed from config.
     PRUNE_DEFAULTS: ClassVar[dict[str, bool]] = {"team_admin": True}
+    # A membership apply joins the next memberships CSV upload (see _Uploads).
+    COALESCED_KINDS: ClassVar[frozenset[str]] = frozenset({"membership"})
     CAPABILITIES: ClassVar[tuple[Capability, ...]] = (
         Capability("sign in", "POST", "/auth/sign_in", "documented",
                    "004 auth \"Sign in a user\"; access-token, client, uid on every call"),

@@ -384,6 +384,28 @@ def test_memberships_applied_together_share_one_upload(world: World) -> None:
     assert upload["created"] == 3
 
 
+def test_more_memberships_than_parallelism_still_share_one_upload(world: World) -> None:
+    """The engine does not hold a --parallelism slot for a membership waiting on its batch,
+    so ten new members with parallelism 2 make one upload, not five."""
+    provider = world.provider()
+    changes = [Change(action="create", provider="worklete", kind="membership", key=f"N-{i}",
+                      after={"email": f"new{i}@acme.example", "first_name": f"New{i}",
+                             "last_name": "Hire", "employee_id": f"N-{i}", "teams": ["sales"]},
+                      refs={"teams.sales": "worklete.team.sales"})
+               for i in range(10)]
+
+    async def go() -> ApplyResult:
+        live = await provider.read()
+        ids = {"worklete.team.sales": world.teams()["Sales"]["id"]}
+        return await apply_changes(changes, {provider.name: provider}, {provider.name: live},
+                                   ids, parallelism=2)
+
+    result = run(provider, go())
+    assert result.count("applied") == 10
+    route = "/api/v1/worklete_admin/organizations/{organization_id}/upload_memberships_list_url"
+    assert logged(world.emu, 1, "GET", route) == 1
+
+
 def test_team_change_of_a_membership_goes_through_the_upload(world: World) -> None:
     config = org()
     config.teams["sales"] = Team("sales", "Sales", managers=("EMP-4",),
