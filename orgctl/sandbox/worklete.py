@@ -140,6 +140,8 @@ class WorkleteEmulator(Emulator):
         self._signing_key = secrets.token_bytes(32)
         self._random = secrets.SystemRandom()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._by_user: dict[str, list[dict[str, Any]]] = {}
+        self._by_user_stamp: tuple[int, int] | None = None
         super().__init__(seed, **kwargs)
 
     # -- options --------------------------------------------------------------------------
@@ -289,6 +291,7 @@ class WorkleteEmulator(Emulator):
                                 "organization_id": org_id, "accepted": False,
                                 "created_at": now}
 
+        self._by_user_stamp = None
         self.state = {
             "users": users, "organizations": orgs, "teams": teams,
             "memberships": memberships, "team_admins": admins,
@@ -390,15 +393,27 @@ class WorkleteEmulator(Emulator):
         return user
 
     # -- permissions (ASSUMED: the seed lists 403s but not who gets them) ------------------
+    def _memberships_of(self, user: dict[str, Any]) -> list[dict[str, Any]]:
+        """The user's memberships. Every authenticated call asks, so they are indexed by
+        user: scanning all memberships per call made a plan's reads quadratic in the
+        organisation's size. Memberships are only ever added (no endpoint removes one) and
+        keep their user, so the index is rebuilt when their number or the dict changes."""
+        memberships = self.state["memberships"]
+        stamp = (id(memberships), len(memberships))
+        if self._by_user_stamp != stamp:
+            index: dict[str, list[dict[str, Any]]] = {}
+            for m in memberships.values():
+                index.setdefault(m["user_id"], []).append(m)
+            self._by_user, self._by_user_stamp = index, stamp
+        return self._by_user.get(user["id"], [])
+
     def _member_orgs(self, user: dict[str, Any]) -> set[str]:
-        return {m["organization_id"] for m in self.state["memberships"].values()
-                if m["user_id"] == user["id"]}
+        return {m["organization_id"] for m in self._memberships_of(user)}
 
     def _admin_orgs(self, user: dict[str, Any]) -> set[str]:
         if user["worklete_employee"]:
             return set(self.state["organizations"])
-        return {m["organization_id"] for m in self.state["memberships"].values()
-                if m["user_id"] == user["id"] and m["org_admin"]}
+        return {m["organization_id"] for m in self._memberships_of(user) if m["org_admin"]}
 
     def _visible_org(self, user: dict[str, Any], org_id: str) -> dict[str, Any]:
         org = self.state["organizations"].get(org_id)
