@@ -69,7 +69,7 @@ def load(path: str | os.PathLike[str], *, resolve_env: bool = True,
     docstring). Raises `ConfigError` listing every problem, or `OrgctlError` when `path`
     holds no config at all.
     """
-    with _gc_paused():
+    with gc_paused():
         tree = load_tree(Path(path))
         issues = list(tree.issues)
         if tree.fatal:
@@ -97,7 +97,7 @@ def load(path: str | os.PathLike[str], *, resolve_env: bool = True,
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Loading allocates a few hundred thousand small objects and frees almost none:
     the cyclic collector would rescan them over and over (it doubled the load time of a
     10,000-employee config) for nothing to collect."""
