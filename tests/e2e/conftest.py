@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 
 from orgctl.cli import cli
@@ -109,3 +111,22 @@ def plan_json(result: Result) -> dict[str, Any]:
     """The plan a `--format json` run printed, parsed."""
     assert result.exit_code in (0, 2), f"plan failed ({result.exit_code}):\n{result.output}"
     return json.loads(result.stdout)
+
+
+# -- config copies the apply tests edit ------------------------------------------------------
+
+QUICK_WORKLEAP = {"integration": {"processing_delay": 0.05}}
+
+
+def copy_acme(tmp_path: Path) -> Path:
+    """examples/acme in a scratch directory: apply writes its lock and journal beside it."""
+    root = tmp_path / "acme"
+    shutil.copytree(ACME, root, ignore=shutil.ignore_patterns(".orgctl"))
+    return root
+
+
+def edit_yaml(root: Path, relative: str, mutate: Callable[[dict[str, Any]], None]) -> None:
+    path = root / relative
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    mutate(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")

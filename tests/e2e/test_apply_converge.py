@@ -5,21 +5,21 @@ every apply the next plan is empty (manual changes aside: listed, never applied)
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from orgctl.model import Org
 from orgctl.sandbox import Sandbox
 from tests.e2e.conftest import (
-    ACME,
     DEFAULT_OPTIONS,
+    QUICK_WORKLEAP,
     StartSandbox,
+    copy_acme,
+    edit_yaml,
     plan_json,
     run_orgctl,
     write_endpoints,
@@ -38,23 +38,6 @@ CUSTOM_CREDENTIALS = {
                             "email": "orgctl-ci@acme.example", "first_name": "Orgctl",
                             "last_name": "CI"}]},
 }
-QUICK_WORKLEAP = {"integration": {"processing_delay": 0.05}}
-
-
-def copy_acme(tmp_path: Path) -> Path:
-    """examples/acme in a scratch directory: apply writes its lock and journal beside it."""
-    root = tmp_path / "acme"
-    shutil.copytree(ACME, root, ignore=shutil.ignore_patterns(".orgctl"))
-    return root
-
-
-def edit_yaml(root: Path, relative: str, mutate: Callable[[dict[str, Any]], None]) -> None:
-    path = root / relative
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    mutate(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
-
-
 def changes_of(plan: dict[str, Any]) -> set[tuple[str, str]]:
     """(address, action) of every change apply would make (manual ones are not made)."""
     return {(c["address"], c["action"]) for c in plan["changes"] if c["action"] != "manual"}

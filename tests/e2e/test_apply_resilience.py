@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -25,24 +24,17 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from orgctl.sandbox import BASE_PATHS, Sandbox
 from orgctl.sandbox.core import Emulator, Faults
 from tests.e2e.conftest import (
-    ACME,
     DEFAULT_OPTIONS,
+    QUICK_WORKLEAP,
     StartSandbox,
+    copy_acme,
     plan_json,
     run_orgctl,
     write_endpoints,
 )
 
-QUICK_WORKLEAP = {"integration": {"processing_delay": 0.05}}
 # The rates of issue #5; 429s announce a short Retry-After so the test stays quick.
 HOSTILE = "5xx=0.1,429=0.05,drop=0.02,commit_fail=0.02,retry_after=0.05"
-
-
-def copy_acme(tmp_path: Path) -> Path:
-    """examples/acme in a scratch directory: apply writes its lock and journal beside it."""
-    root = tmp_path / "acme"
-    shutil.copytree(ACME, root, ignore=shutil.ignore_patterns(".orgctl"))
-    return root
 
 
 def duplicates(state: dict[str, dict[str, Any]]) -> dict[str, dict[Any, int]]:

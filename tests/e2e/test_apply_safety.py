@@ -5,33 +5,22 @@ fails stops only what depends on it; the re-run after the fix does only what is 
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import yaml
 
 from orgctl.sandbox import Sandbox
-from tests.e2e.conftest import ACME, StartSandbox, plan_json, run_orgctl, write_endpoints
-
-QUICK_WORKLEAP = {"integration": {"processing_delay": 0.05}}
-
-
-def copy_acme(tmp_path: Path) -> Path:
-    """examples/acme in a scratch directory: apply writes its lock and journal beside it."""
-    root = tmp_path / "acme"
-    shutil.copytree(ACME, root, ignore=shutil.ignore_patterns(".orgctl"))
-    return root
-
-
-def edit_yaml(root: Path, relative: str, mutate: Callable[[dict[str, Any]], None]) -> None:
-    path = root / relative
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    mutate(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+from tests.e2e.conftest import (
+    QUICK_WORKLEAP,
+    StartSandbox,
+    copy_acme,
+    edit_yaml,
+    plan_json,
+    run_orgctl,
+    write_endpoints,
+)
 
 
 def add_mobile_unit(data: dict[str, Any]) -> None:
