@@ -303,6 +303,22 @@ def test_pacer_holds_requests_to_the_window():
     assert waited > 0  # the fourth request had to wait for the window to slide
 
 
+def test_pacer_counts_a_slot_from_the_answer():
+    # The server counts a request when it reaches it, up to the answer: a slot reused one
+    # window after the send, not the answer, got 429s from a server paced exactly.
+    async def go():
+        pacer = Pacer(1, 0.2)
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        slot = await pacer.acquire()
+        await asyncio.sleep(0.1)  # the request is in flight
+        pacer.release(slot)
+        await pacer.acquire()
+        return loop.time() - start
+
+    assert run(go()) >= 0.3
+
+
 def test_pacer_parses_specs():
     assert Pacer.parse("1000/h").limit == 1000
     assert Pacer.parse("60/m").window == 60.0

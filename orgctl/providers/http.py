@@ -206,27 +206,37 @@ class SignInHeaders(Auth):
 
 class Pacer:
     """Client-side sliding-window limiter: at most `limit` requests per `window` seconds.
-    Requests wait for a slot instead of discovering the limit through 429s."""
+    Requests wait for a slot instead of discovering the limit through 429s.
+
+    A slot is held from `acquire()` until `window` after `release()`, when the answer came
+    back: the server counted the request somewhere between sending and answering, so
+    counting from the send let the next request reach it less than a window later, and a
+    client paced exactly at the limit still got 429s."""
 
     def __init__(self, limit: int, window: float):
         self.limit = limit
         self.window = window
-        self._sent: deque[float] = deque()
+        self._sent: deque[list[float]] = deque()  # [time the slot counts from]
         self._lock = asyncio.Lock()
         self.waited = 0.0
 
-    async def acquire(self) -> None:
+    async def acquire(self) -> list[float]:
+        """Wait for a slot; pass it to `release()` once the request is answered."""
         async with self._lock:
             while True:
                 now = time.monotonic()
-                while self._sent and self._sent[0] <= now - self.window:
+                while self._sent and self._sent[0][0] <= now - self.window:
                     self._sent.popleft()
                 if len(self._sent) < self.limit:
-                    self._sent.append(now)
-                    return
-                delay = self._sent[0] + self.window - now
+                    slot = [now]
+                    self._sent.append(slot)
+                    return slot
+                delay = self._sent[0][0] + self.window - now
                 self.waited += delay
                 await asyncio.sleep(delay)
+
+    def release(self, slot: list[float]) -> None:
+        slot[0] = max(slot[0], time.monotonic())
 
     def eta(self, requests: int) -> float:
         """Seconds the pacer alone needs to let `requests` more through."""
@@ -302,15 +312,18 @@ class Http:
             send_headers = dict(headers or {})
             credentials = await self.auth.headers(self) if auth else {}
             send_headers.update(credentials)
-            if self.pacer:
-                await self.pacer.acquire()
+            slot = await self.pacer.acquire() if self.pacer else None
             started = time.monotonic()
             try:
                 async with self._sem:
                     self.requests += 1
-                    resp = await self._client.request(
-                        method, url, params=params, json=json, data=data, files=files,
-                        content=content, headers=send_headers)
+                    try:
+                        resp = await self._client.request(
+                            method, url, params=params, json=json, data=data, files=files,
+                            content=content, headers=send_headers)
+                    finally:
+                        if self.pacer and slot:
+                            self.pacer.release(slot)
             except httpx.ConnectError as exc:
                 if _caused_by(exc, ssl.SSLError):
                     # A certificate that does not verify will not verify on a retry.
