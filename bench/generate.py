@@ -38,15 +38,16 @@ def generate(employees: int, seed: int = 1) -> dict[str, Any]:
     keys = [f"E{i:06d}" for i in range(employees)]
     hr_people = keys[: max(1, employees // 100)]
     managers = keys[: max(2, employees // 10)]
+    is_hr, is_manager = set(hr_people), set(managers)  # membership tests: O(1) at 100k
     people: dict[str, Any] = {}
     for i, key in enumerate(keys):
         first, last = rng.choice(FIRST), rng.choice(LAST)
         person: dict[str, Any] = {
             "first_name": first, "last_name": last,
             "email": f"{first.lower()}.{last.lower()}.{i}@acme.example".replace("é", "e"),
-            "job_position": "Manager" if key in managers else rng.choice(POSITIONS),
+            "job_position": "Manager" if key in is_manager else rng.choice(POSITIONS),
             "unit": leaf_units[i % len(leaf_units)],
-            "role": "hr" if key in hr_people else "manager" if key in managers else "colleague",
+            "role": "hr" if key in is_hr else "manager" if key in is_manager else "colleague",
             "status": "inactive" if i >= 10 and rng.random() < 0.03 else "active",
             "workleap": {"language": rng.choice(["en", "fr"]), "products": ["Officevibe"]},
         }
@@ -54,9 +55,9 @@ def generate(employees: int, seed: int = 1) -> dict[str, Any]:
             person["manager"] = managers[i % len(managers)]
         elif i > 0:
             person["manager"] = managers[(i - 1) // 10]  # a tree: no manager cycles
-        if key not in hr_people:
+        if key not in is_hr:
             person["hr"] = hr_people[i % len(hr_people)]
-        if key in hr_people:
+        if key in is_hr:
             person["unit_scopes"] = [leaf_units[j] for j in range(i, len(leaf_units),
                                                                  len(hr_people))][:3]
         if i % 50 == 25 and person["status"] == "active":

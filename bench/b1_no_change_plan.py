@@ -1,0 +1,169 @@
+"""B1 (issues #4, #8): a no-change plan of 10,000 employees against emulators answering
+after 20 ms: requests against the minimum, wall time against the latency lower bound."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import (
+    SYSTEMS,
+    Figure,
+    Result,
+    ServerProcess,
+    main,
+    make_org,
+    median,
+    orgctl_serve,
+    spread,
+)
+from orgctl.engine.workflow import close_all, open_providers, plan_org, point_at
+from orgctl.model import Org
+from orgctl.sandbox.seeding import seed_from_org
+
+EMPLOYEES = 10_000
+LATENCY_MS = 20.0
+RUNS = 3
+CONCURRENCY = 8  # every provider's default max_concurrency (docs/providers/*.md)
+
+METHOD = f"""\
+`orgctl sandbox serve --seed live.json --latency {LATENCY_MS:g}` runs in a process of its own,
+seeded with `seed_from_org(org)` of the generated {EMPLOYEES:,}-employee org: the live
+state a perfect apply leaves, so the plan has no change (`plan.has_changes` is false; the
+inactive employees Workelo cannot deactivate stay as `manual` notes). The plan runs in the
+benchmark process exactly as `orgctl plan --sandbox` does it (`point_at`, `open_providers`,
+`plan_org`), {RUNS} times; the emulators' request logs (`GET /_sandbox/log`) give the
+requests each plan made.
+
+**Minimum requests**, per provider, from the live collection sizes (read from
+`GET /_sandbox/state`) and each API's page cap (docs/providers/*.md): every collection
+costs `max(1, ceil(n / cap))` pages, plus the authentication request where the API has
+one. Workelo: 1 token + 8 collections at 100. HRMS: users, departments, positions at 100.
+Workleap: members and teams at 500. Worklete: 1 sign-in + organizations + teams and
+memberships at 100 + one `GET /teams/{{id}}/admins` per team (the seed documents no
+organisation-wide admin list).
+
+**Latency lower bound**: requests travel {CONCURRENCY} at a time per provider
+(`max_concurrency`), providers in parallel, and each waits {LATENCY_MS:g} ms. A provider
+needs its authentication round (when it has one), then its collections' pages, where a
+first page must come back before the others are known: at least
+`max(ceil(pages / {CONCURRENCY}), 2 if any collection has a second page else 1)` rounds.
+Worklete adds the organisation round before its lists. The bound is the slowest
+provider's rounds × {LATENCY_MS:g} ms; everything above it is CPU (both processes) and
+scheduling. The CPU time of the plan process and of the emulator process during the plan
+are reported beside it.
+"""
+
+
+def minimum(system: str, state: dict[str, Any]) -> tuple[int, int, str]:
+    """(minimum requests, lower-bound rounds of latency, how it is counted) for one
+    provider, from the sizes of its live collections."""
+    auth = prelude = per_item = 0  # sign-in; organisation lookup; admin list per team
+    if system == "workelo":
+        auth = 1
+        collections = [(t, len(state[t]), 100) for t in (
+            "user_roles", "identification_resources", "level_organizations", "templates",
+            "unit_organizations", "employees", "unit_organization_managements", "tracks")]
+    elif system == "hrms":
+        collections = [(t, len(state[t]), 100) for t in ("users", "departments", "positions")]
+    elif system == "workleap":
+        collections = [(t, len(state[t]), 500) for t in ("members", "teams")]
+    else:
+        org_id = next(iter(state["organizations"]))
+        teams = sum(1 for t in state["teams"].values() if t["organization_id"] == org_id)
+        memberships = sum(1 for m in state["memberships"].values()
+                          if m["organization_id"] == org_id)
+        auth, prelude, per_item = 1, math.ceil(len(state["organizations"]) / 100), teams
+        collections = [("teams", teams, 100), ("memberships", memberships, 100)]
+    pages = [max(1, math.ceil(n / cap)) for _, n, cap in collections]
+    body = sum(pages) + per_item
+    depth = 2 if per_item or any(p > 1 for p in pages) else 1
+    rounds = auth + (1 if prelude else 0) + max(math.ceil(body / CONCURRENCY), depth)
+    how = " + ".join(
+        ([f"{auth} auth"] if auth else []) + ([f"{prelude} organizations"] if prelude else [])
+        + [f"⌈{n}/{cap}⌉ {name}" for name, n, cap in collections]
+        + ([f"{per_item} team admin lists"] if per_item else []))
+    return auth + prelude + body, rounds, how
+
+
+async def _plan(org: Org, config: Path) -> tuple[bool, int]:
+    providers = open_providers(org)
+    try:
+        plan, _ = await plan_org(org, providers, config)
+    finally:
+        await close_all(providers)
+    return plan.has_changes, sum(1 for c in plan.changes if c.action == "manual")
+
+
+def run(workdir: Path) -> Result:
+    org = make_org(EMPLOYEES, workdir / "org")
+    seed = seed_from_org(org)
+    server: ServerProcess
+    with orgctl_serve(workdir, seed, latency_ms=LATENCY_MS) as server:
+        del seed
+        target = point_at(org, server.endpoints)
+        states = {s: server.state(s) for s in SYSTEMS}
+        mins = {s: minimum(s, states[s]) for s in SYSTEMS}
+        del states
+        walls: list[float] = []
+        cpus: list[float] = []
+        server_cpus: list[float] = []
+        counts: dict[str, list[int]] = {s: [] for s in SYSTEMS}
+        changed, manual = False, 0
+        for _ in range(RUNS):
+            gc.collect()
+            before = {s: server.requests(s) for s in SYSTEMS}
+            server_cpu = server.cpu_seconds()
+            cpu, start = time.process_time(), time.perf_counter()
+            changed, manual = asyncio.run(_plan(target, workdir / "org"))
+            walls.append(time.perf_counter() - start)
+            cpus.append(time.process_time() - cpu)
+            server_cpus.append(server.cpu_seconds() - server_cpu)
+            for s in SYSTEMS:
+                counts[s].append(server.requests(s) - before[s])
+
+    made = {s: int(median([float(n) for n in counts[s]])) for s in SYSTEMS}
+    least = sum(m[0] for m in mins.values())
+    total = sum(made.values())
+    bound_rounds = max(m[1] for m in mins.values())
+    bound = bound_rounds * LATENCY_MS / 1000
+    wall = median(walls)
+    result = Result()
+    result.figures += [
+        Figure("B1", f"no-change plan, {EMPLOYEES:,} employees: requests / minimum",
+               "1.00", f"{total / least:.2f} ({total:,} / {least:,})", total == least,
+               "per provider: " + ", ".join(f"{s} {made[s]}/{mins[s][0]}" for s in SYSTEMS)),
+        Figure("B1", f"no-change plan, {EMPLOYEES:,} employees, {LATENCY_MS:g} ms latency: "
+               "wall time / latency lower bound", "≤ 1.5",
+               f"{wall / bound:.2f} ({wall:.2f} s / {bound:.2f} s)", wall / bound <= 1.5,
+               f"plan process CPU {median(cpus):.2f} s, emulator process CPU "
+               f"{median(server_cpus):.2f} s"),
+    ]
+    result.detail += [
+        f"Changes planned: {'some (unexpected!)' if changed else 'none'}; "
+        f"{manual} `manual` notes (leavers Workelo cannot deactivate).",
+        "",
+        "| provider | requests made | minimum | how the minimum is counted | latency rounds |",
+        "|---|---|---|---|---|",
+    ]
+    for s in SYSTEMS:
+        result.detail.append(f"| {s} | {made[s]} | {mins[s][0]} | {mins[s][2]} | "
+                             f"{mins[s][1]} |")
+    result.detail += [
+        "",
+        f"Wall time {spread(walls)} s against a bound of {bound_rounds} rounds × "
+        f"{LATENCY_MS:g} ms = {bound:.2f} s. CPU of the plan process {spread(cpus)} s; "
+        f"of the emulator process {spread(server_cpus)} s. The plan process's CPU alone is "
+        f"{median(cpus) / bound:.2f} × the bound: one event loop decodes and normalises "
+        f"{total:,} answers while the requests wait on it, so the plan is CPU-bound before "
+        "it is latency-bound (B2 shows where that CPU goes).",
+    ]
+    return result
+
+
+if __name__ == "__main__":
+    main(run)
