@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from importlib import import_module
 from pathlib import Path
 
-from bench.common import Result
+from bench.common import Figure, Result
 
 MARKS = {True: "met", False: "**missed**", None: "–"}
 
@@ -79,6 +79,12 @@ def write_report(path: Path, results: list[tuple[str, str, str, Result, float, s
                        f"{MARKS[f.met]} | {f.note} |")
         if error:
             out.append(f"| {sid} | (scenario did not finish) | | {error} | **missed** | |")
+    missed = [f for *_, result, _, _ in results for f in result.figures if f.met is False]
+    missed += [sid for sid, *_, error in results if error]
+    out += ["", "Missed targets: " + ("none." if not missed else "; ".join(
+        f"{f.scenario} {f.name} ({f.value}, target {f.target})" if isinstance(f, Figure)
+        else f"{f} did not finish" for f in missed) + ". Each scenario's section says how "
+        "the figure is measured, and its notes show where the time or CPU goes.")]
     for sid, module, title, result, took, error in results:
         method = getattr(import_module(module), "METHOD", "").strip()
         out += ["", f"## {sid}: {title}", "", "**How it is measured.** " + method, "",
