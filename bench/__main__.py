@@ -1,7 +1,7 @@
 """`python -m bench`: run every benchmark scenario and write docs/benchmarks.md.
 
     python -m bench                  # all scenarios, then docs/benchmarks.md
-    python -m bench B1 B3            # some of them; the page then lists only those
+    python -m bench B1 B3            # some of them, printed only: the page keeps every figure
     python -m bench --no-write       # print the table, leave the docs alone
 
 Each scenario runs in a fresh interpreter (`python -m bench.<module> OUT.json`), so no
@@ -51,8 +51,10 @@ def run_scenario(module: str, limit: int) -> tuple[Result, float, str]:
 
 
 def main(argv: list[str]) -> int:
-    write = "--no-write" not in argv
     wanted = [a for a in argv if not a.startswith("--")]
+    # The page holds every scenario's figures: only a full run may rewrite it, or one
+    # scenario's run would wipe the others' figures.
+    write = "--no-write" not in argv and not wanted
     chosen = [s for s in SCENARIOS if not wanted or s[0] in wanted]
     if not chosen:
         print(f"no such scenario: {' '.join(wanted)} (known: "
