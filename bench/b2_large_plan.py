@@ -50,9 +50,9 @@ thread is not counted (it is shown apart). Peak memory is the process's peak res
 (`ru_maxrss`), with the resident set just before the read (org loaded, emulators seeded)
 beside it. The plan then runs a second time under cProfile (main thread only) for the top
 functions. Read them with two cautions: cProfile charges every Python-level call, so it
-inflates code made of many small calls (the HTTP client stack; httpcore's failed
-`import sniffio` on every request, which costs about 0.35 ms of a request's 1.4 ms of
-client CPU when timed without a profiler) against C code such as JSON decoding; and in one
+inflates code made of many small calls (the HTTP client stack) against C code such as
+JSON decoding (httpcore's `import sniffio` on every request failed, walking sys.path, until
+sniffio became a dependency: about 0.35 ms of a request's 1.4 ms of client CPU); and in one
 process a socket call's time includes waiting for the emulator thread to let go of the
 interpreter lock.
 """
@@ -178,9 +178,9 @@ AREAS = (  # where a function's file lives -> what it is doing
     ("selectors", "event loop and sockets"), ("socket", "event loop and sockets"),
     ("json", "JSON encode/decode"), ("orgctl/providers", "providers: normalise, desired"),
     ("orgctl/engine/render", "render"), ("orgctl/engine", "engine: diff, plan, fingerprint"),
-    ("importlib", "imports (httpcore's failed `import sniffio` per request)"),
+    ("importlib", "imports"),
     ("deepdiff", "engine: diff, plan, fingerprint"),
-    ("posix.stat", "imports (httpcore's failed `import sniffio` per request)"),
+    ("posix.stat", "imports"),
     ("socket", "event loop and sockets"), ("poll", "event loop and sockets"),
 )
 
