@@ -240,18 +240,18 @@ class HrmsEmulator(Emulator):
         return JSONResponse(body)
 
     async def list_departments(self, request: Request) -> Response:
-        number, size = _page(request)
-        with self.lock:
-            items = self.state["departments"]
-            rows = [_department(d) for d in items[(number - 1) * size: number * size]]
-            body = _page_body(request, rows, len(items), number, size)
-        return JSONResponse(body)
+        return self._list_page(request, "departments", _department)
 
     async def list_positions(self, request: Request) -> Response:
+        return self._list_page(request, "positions", _position)
+
+    def _list_page(self, request: Request, collection: str,
+                   render: Callable[[dict[str, Any]], dict[str, Any]]) -> Response:
+        """One page of a plain collection, in the assumed JSON:API-style paging."""
         number, size = _page(request)
         with self.lock:
-            items = self.state["positions"]
-            rows = [_position(p) for p in items[(number - 1) * size: number * size]]
+            items = self.state[collection]
+            rows = [render(item) for item in items[(number - 1) * size: number * size]]
             body = _page_body(request, rows, len(items), number, size)
         return JSONResponse(body)
 
