@@ -353,7 +353,7 @@ def apply(ctx: click.Context, source: Path, auto_approve: bool, force: bool, no_
 
 
 def _held_back(saved: Any) -> bool:
-    return any("held back by --no-removals" in f.message for f in saved.findings)
+    return any(f.code == "held-back" for f in saved.findings)
 
 
 def _check_stale(saved: Any, fresh: Any) -> None:

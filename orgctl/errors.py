@@ -1,12 +1,34 @@
-"""The one exception hierarchy of orgctl, and the source location every config error carries.
+"""The one exception tree of orgctl, and the source location every config error carries.
 
-The CLI turns an `OrgctlError` into a message on stderr and an exit code; anything else
-escaping to the CLI is a bug.
+    OrgctlError                  an error orgctl reports to a user (message, exit code)
+    ├── ConfigError              the configuration is invalid: every ConfigIssue at once
+    ├── StalePlanError           a saved plan no longer matches live state or config
+    ├── SafetyError              a safety rule refused the plan (exit code 3)
+    └── ProviderError            a system could not be read or written
+        ├── ApiError             it answered a definite error status
+        ├── UnknownOutcome       a non-idempotent write may or may not have taken effect
+        └── UnexpectedAnswer     it answered in a shape the provider does not recognise
+
+The CLI turns an `OrgctlError` into a message on stderr and its `exit_code`. Anything
+else that escapes to the CLI is a bug in orgctl: it is reported as one, with the
+traceback under `-v`, never blamed on a vendor. `UnexpectedAnswer` is raised only by an
+explicit check of an answer's shape (`expect_*` below), not by catching `KeyError`
+around a block.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
+
+from orgctl.redact import redact
+
+__all__ = [
+    "ApiError", "ConfigError", "ConfigIssue", "Location", "OrgctlError", "ProviderError",
+    "SafetyError", "StalePlanError", "UnexpectedAnswer", "UnknownOutcome", "expect_list",
+    "expect_mapping",
+]
 
 
 @dataclass(frozen=True, order=True)
@@ -56,6 +78,35 @@ class ProviderError(OrgctlError):
         super().__init__(f"{provider}: {message}")
 
 
+class ApiError(ProviderError):
+    """The system answered with a definite error status."""
+
+    def __init__(self, provider: str, method: str, path: str, status: int, body: Any):
+        self.method = method
+        self.path = path
+        self.status = status
+        # Masked before anyone shortens it: a cut through an echoed secret would leave a
+        # piece that redact() no longer recognises.
+        self.body = redacted(body)
+        detail = self.body if isinstance(self.body, str) else short(self.body)
+        super().__init__(provider, redact(f"{method} {path} answered {status}: {detail}"))
+
+
+class UnknownOutcome(ProviderError):
+    """A non-idempotent request may or may not have taken effect."""
+
+
+class UnexpectedAnswer(ProviderError):
+    """An answer lacks what the provider relies on (a field, a list, a paging key)."""
+
+    def __init__(self, provider: str, what: str, problem: str, sample: Any = None):
+        self.what = what
+        self.problem = problem
+        tail = "" if sample is None else f"; the answer began: {short(redacted(sample), 200)}"
+        super().__init__(provider, redact(f"unexpected answer from the API: {what}: "
+                                          f"{problem}{tail}"))
+
+
 class SafetyError(OrgctlError):
     """A safety rule refused the plan (threshold, protected object, lock). Exit code 3."""
 
@@ -64,3 +115,37 @@ class SafetyError(OrgctlError):
 
 class StalePlanError(OrgctlError):
     """A saved plan no longer matches the live state it was made from."""
+
+
+# -- answer-shape checks: the only way an answer becomes an UnexpectedAnswer ------------------
+
+def expect_mapping(provider: str, what: str, body: Any) -> dict[str, Any]:
+    """`body` when it is a JSON object, else an `UnexpectedAnswer` naming `what`."""
+    if not isinstance(body, dict):
+        raise UnexpectedAnswer(provider, what, f"expected an object, got "
+                                               f"{type(body).__name__}", body)
+    return body
+
+
+def expect_list(provider: str, what: str, body: Any) -> list[Any]:
+    """`body` when it is a JSON array, else an `UnexpectedAnswer` naming `what`."""
+    if not isinstance(body, list):
+        raise UnexpectedAnswer(provider, what, f"expected a list, got "
+                                               f"{type(body).__name__}", body)
+    return body
+
+
+def redacted(body: Any) -> Any:
+    """A parsed answer body with every registered secret masked, keys and values."""
+    if isinstance(body, str):
+        return redact(body)
+    if isinstance(body, dict):
+        return {redacted(k): redacted(v) for k, v in body.items()}
+    if isinstance(body, list):
+        return [redacted(v) for v in body]
+    return body
+
+
+def short(body: Any, limit: int = 300) -> str:
+    text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[:limit] + "..."

@@ -1,9 +1,11 @@
-"""The two plain-data types that cross the provider boundary: `Resource` and `Change`.
+"""The plain-data types that cross the provider boundary.
 
 A provider turns the desired model into Resources (`Provider.desired`) and the live system
 into Resources (`Provider.read`). The engine diffs them into Changes, orders them, and hands
-each Change back to the provider to apply. Attribute values are JSON-able (str, int, float,
-bool, None, lists and dicts of them) so plans serialise without adapters.
+each Change back to the provider to apply; what happened to it is an `Outcome` with a typed
+`Status`. A `Finding` is what a reviewer should know that is not a change. Attribute values
+are JSON-able (str, int, float, bool, None, lists and dicts of them) so plans serialise
+without adapters.
 """
 
 from __future__ import annotations
@@ -13,6 +15,17 @@ from typing import Any, Literal
 
 Action = Literal["create", "update", "delete", "deactivate", "manual"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "delete", "deactivate", "manual")
+REMOVALS: tuple[Action, ...] = ("delete", "deactivate")
+
+Status = Literal["applied", "failed", "skipped", "pending", "manual"]
+"""What became of one change: made; refused or broken; not tried because a change it
+depends on was not made; accepted but waiting on the system (an approval); left to a
+human."""
+STATUSES: tuple[Status, ...] = ("applied", "failed", "skipped", "pending", "manual")
+
+FindingCode = Literal["", "held-back"]
+"""What a finding is about, for code that acts on findings (never their text): "held-back"
+is a removal `--no-removals` left out."""
 
 
 @dataclass
@@ -114,10 +127,38 @@ class Finding:
     key: str
     message: str
     level: Literal["warning", "info"] = "warning"
+    code: FindingCode = ""
 
     @property
     def address(self) -> str:
         return f"{self.provider}.{self.kind}.{self.key}"
 
     def to_json(self) -> dict[str, Any]:
-        return {"address": self.address, "level": self.level, "message": self.message}
+        data: dict[str, Any] = {"address": self.address, "level": self.level,
+                                "message": self.message}
+        if self.code:
+            data["code"] = self.code
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Finding:
+        provider, kind, key = data["address"].split(".", 2)
+        return cls(provider, kind, key, message=data["message"], level=data["level"],
+                   code=data.get("code", ""))
+
+
+@dataclass
+class Outcome:
+    """What became of one change in an apply: its status and, unless it was simply
+    applied, why (`detail`); the remote id of what a create made."""
+
+    address: str
+    action: Action
+    status: Status
+    detail: str = ""
+    remote_id: str | None = None
+
+    @classmethod
+    def of(cls, change: Change, status: Status, detail: str = "",
+           remote_id: str | None = None) -> Outcome:
+        return cls(change.address, change.action, status, detail, remote_id)

@@ -25,29 +25,19 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import IO, Any
 
-from orgctl.errors import OrgctlError, ProviderError
+from orgctl.errors import OrgctlError, ProviderError, UnknownOutcome
 from orgctl.providers.base import Provider
-from orgctl.providers.http import UnknownOutcome
 from orgctl.redact import redact
-from orgctl.resources import Change, Resource
+from orgctl.resources import STATUSES, Change, Outcome, Resource, Status
 
 MAX_ATTEMPTS = 4
-
-
-@dataclass
-class Outcome:
-    address: str
-    action: str
-    status: str  # applied | failed | skipped | pending | manual
-    detail: str = ""
-    remote_id: str | None = None
 
 
 @dataclass
 class ApplyResult:
     outcomes: list[Outcome] = field(default_factory=list)
 
-    def count(self, status: str) -> int:
+    def count(self, status: Status) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
 
     @property
@@ -55,8 +45,7 @@ class ApplyResult:
         return not any(o.status in ("failed", "skipped") for o in self.outcomes)
 
     def summary(self) -> str:
-        parts = [f"{self.count(s)} {s}" for s in ("applied", "failed", "skipped", "pending",
-                                                   "manual") if self.count(s)]
+        parts = [f"{self.count(s)} {s}" for s in STATUSES if self.count(s)]
         return "Apply: " + (", ".join(parts) if parts else "nothing to do") + "."
 
 
@@ -193,12 +182,15 @@ async def _apply_batch(provider: Provider, changes: list[Change], live: list[Res
         return [Outcome(c.address, c.action, "failed", str(exc)) for c in changes]
     outcomes = []
     for c in changes:
-        status, _, detail = batch.outcomes.get(c.address, "failed: no outcome").partition(": ")
-        if status not in ("applied", "failed", "pending"):
-            status, detail = "failed", batch.outcomes[c.address]
-        outcomes.append(Outcome(c.address, c.action, status, detail or batch.detail))
-        journal.write(address=c.address, action=c.action, event=status,
-                      detail=detail or batch.detail)
+        said = batch.outcomes.get(c.address)
+        if said is None:
+            outcome = Outcome.of(c, "failed", f"the batch said nothing of this change; "
+                                              f"{batch.detail}")
+        else:
+            outcome = Outcome.of(c, said.status, said.detail or batch.detail, said.remote_id)
+        outcomes.append(outcome)
+        journal.write(address=c.address, action=c.action, event=outcome.status,
+                      detail=outcome.detail)
     progress.step(len(changes) - reported[0])
     return outcomes
 
@@ -311,12 +303,6 @@ class _Runner:
                 journal.write(address=change.address, action=change.action, event="failed",
                               attempt=attempt, detail=str(exc))
                 return Outcome(change.address, change.action, "failed", str(exc))
-            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-                # An answer the provider did not expect: this change fails, the rest go on.
-                detail = f"unexpected answer from the API ({type(exc).__name__}: {exc})"
-                journal.write(address=change.address, action=change.action, event="failed",
-                              attempt=attempt, detail=detail)
-                return Outcome(change.address, change.action, "failed", detail)
             return self._applied(change, remote_id, "")
         journal.write(address=change.address, action=change.action, event="failed",
                       detail=f"outcome still unknown after {MAX_ATTEMPTS} attempts: {detail}")

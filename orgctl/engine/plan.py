@@ -27,7 +27,6 @@ from orgctl.providers.base import Provider
 from orgctl.resources import ACTIONS, Action, Change, Finding, Resource
 
 FORMAT_VERSION = "1"
-REMOVALS: tuple[Action, ...] = ("delete", "deactivate")
 
 
 @dataclass
@@ -88,10 +87,7 @@ class Plan:
         providers = data.get("providers") or {}
         plan = cls(
             changes=[Change.from_json(c) for c in data.get("changes") or []],
-            findings=[
-                Finding(*c["address"].split(".", 2), message=c["message"], level=c["level"])
-                for c in data.get("findings") or []
-            ],
+            findings=[Finding.from_json(f) for f in data.get("findings") or []],
             fingerprints={n: p["fingerprint"] for n, p in providers.items()},
             provider_types={n: p.get("type", n) for n, p in providers.items()},
             existing={n: p.get("existing", {}) for n, p in providers.items()},
@@ -157,15 +153,7 @@ async def read_live(providers: list[Provider],
 
     async def one(p: Provider) -> list[Resource]:
         cb = (lambda done, total: progress(p.name, done, total)) if progress else None
-        try:
-            return await p.read(cb)
-        except ProviderError:
-            raise
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-            # An answer of a shape the provider does not expect: the system's API changed
-            # or is not the documented one. Name the provider, not a Python internal.
-            raise ProviderError(p.name, f"unexpected answer from the API while reading "
-                                        f"({type(exc).__name__}: {exc})") from exc
+        return await p.read(cb)
 
     results = await asyncio.gather(*(one(p) for p in providers), return_exceptions=True)
     live: dict[str, list[Resource]] = {}
@@ -226,7 +214,11 @@ def plan_provider(provider: Provider, org: Org, live: list[Resource]) -> tuple[
     """Diff one provider under its policies; return changes, findings, live counts, ids."""
     kinds = managed_kinds(provider)
     ignore = provider.option("ignore") or []
-    desired = [r for r in provider.desired(org) if r.kind in kinds and not _ignored(r, ignore)]
+    provider.bind(org)
+    everything = provider.desired(org)
+    for r in (*everything, *live):
+        provider.check_kind(r.kind)
+    desired = [r for r in everything if r.kind in kinds and not _ignored(r, ignore)]
     live = [r for r in live if r.kind in kinds]
     ignored = [r for r in live if _ignored(r, ignore)]
     live = [r for r in live if not _ignored(r, ignore)]
@@ -234,27 +226,24 @@ def plan_provider(provider: Provider, org: Org, live: list[Resource]) -> tuple[
     if provider.READ_ONLY:
         # Nothing is ever written to an audit source: its whole contribution is findings.
         return [], provider.findings(org, live), existing, {}
-    match_live = getattr(provider, "match_live", None)
-    if match_live is not None:
-        # A system without external ids (Worklete teams) can write a live object's relations
-        # in config keys only once it sees the desired side, which is built after the read.
-        live = match_live(desired, live)
-    predict = getattr(provider, "predict_removal", None)
+    # A system without external ids (Worklete teams) can write a live object's relations
+    # in config keys only once it sees the desired side, which is built after the read.
+    live = provider.match_live(desired, live)
 
     def removal(r: Resource) -> tuple[Action | None, str]:
         person = org.employees.get(r.key)
         if person is not None and not person.active:
             # The config says this person left: their account goes, whatever prune says.
-            if r.attrs.get("deactivated") is True or r.attrs.get("status") == "inactive":
+            if provider.is_inactive(r):
                 return None, "status inactive in config; already inactive here"
-            action = predict(r) if predict else provider.removal(r.kind)
+            action = provider.removal_of(r)
             if action is not None:
                 return action, "status inactive in config"
             return "manual", (f"status inactive in config, but {provider.type} does not "
                               f"remove this {r.kind} (a rule of the system): do it by hand")
         if not prune_enabled(provider, r.kind):
             return None, f"not in config; left alone (prune.{r.kind}: false)"
-        action = predict(r) if predict else provider.removal(r.kind)
+        action = provider.removal_of(r)
         if action is None:
             return None, (f"not in config; left in place: {provider.type} does not remove "
                           f"this {r.kind} (a rule of the system, e.g. admins or already "

@@ -14,10 +14,10 @@ import fnmatch
 from collections import Counter
 from dataclasses import dataclass
 
-from orgctl.engine.plan import REMOVALS, Plan
+from orgctl.engine.plan import Plan
 from orgctl.errors import SafetyError
 from orgctl.model import Org
-from orgctl.resources import Finding
+from orgctl.resources import REMOVALS, Finding
 
 MAX_SAFE_REMOVALS_PERCENT = 30.0
 MAX_SAFE_UPDATES_PERCENT = 30.0
@@ -45,7 +45,7 @@ def drop_removals(plan: Plan) -> None:
         if change.action in REMOVALS:
             plan.findings.append(Finding(change.provider, change.kind, change.key,
                                          f"{change.action} held back by --no-removals",
-                                         level="info"))
+                                         level="info", code="held-back"))
         else:
             kept.append(change)
     plan.changes = kept

@@ -9,10 +9,10 @@ from orgctl.model import ProviderConfig
 from orgctl.providers.base import Provider
 
 TYPES: dict[str, str] = {
-    "workelo": "orgctl.providers.workelo:WorkeloProvider",
-    "hrms": "orgctl.providers.hrms:HrmsProvider",
-    "workleap": "orgctl.providers.workleap:WorkleapProvider",
-    "worklete": "orgctl.providers.worklete:WorkleteProvider",
+    "workelo": "orgctl.providers.workelo.provider:WorkeloProvider",
+    "hrms": "orgctl.providers.hrms.provider:HrmsProvider",
+    "workleap": "orgctl.providers.workleap.provider:WorkleapProvider",
+    "worklete": "orgctl.providers.worklete.provider:WorkleteProvider",
 }
 
 

@@ -1,39 +1,72 @@
 """The Provider contract: what every connected system implements, and nothing more.
 
-A provider is one system (Workelo, HRMS, Workleap, Worklete) seen through four questions:
+A provider is one system seen through the hooks below. The engine calls them, and only
+them, in this order within one run; every hook but `desired`, `read` and (for a system
+that writes) `apply` or `apply_batch` has a default, so a minimal provider is small (see
+`tests/engine/memory_provider.py`).
 
-1. **What can you do?** `CAPABILITIES` lists every operation the provider uses, with its
-   HTTP method, endpoint, and whether the seed document shows it ("documented") or the
-   provider relies on an endpoint the seed is silent about ("assumed"). `KINDS` lists the
-   resource kinds it manages, parents first. `unsupported(change)` says why a change cannot
-   be made (the plan then shows it as `manual`, with that reason, instead of dropping it).
-   `removal(kind)` says what removing a live object of that kind means in this system:
-   "delete", "deactivate", or None when the system never removes it.
-2. **What should be there?** `desired(org)` maps the desired model into this provider's
-   resources, pure and synchronous: which concepts go where, and the `refs` between them.
-3. **What is there?** `read()` fetches live state with list endpoints at their largest page
-   size, pages concurrently where the API allows, and normalises it into resources with
-   the same attribute names and value shapes as `desired()`.
-4. **Make it so.** `apply(change, ids)` performs one change and returns the remote id of
-   what it created (or None). `ids` maps addresses to remote ids, for resolving `refs` to
-   objects created earlier in the same run. `lookup(change)` finds a created object by its
-   key, so a create whose outcome is unknown (timeout, reset, 5xx after commit) is checked
-   before any retry and never duplicated. Batch systems (Workleap's full-replacement sync)
-   set `BATCH = True` and implement `apply_batch(changes, live)` instead.
+1. **What can you do?** (class attributes, checked when the class is defined)
+   `CAPABILITIES` lists every operation the provider uses, with its HTTP method, endpoint,
+   and whether the seed document shows it ("documented") or the provider relies on
+   something the seed is silent about ("assumed"). `KINDS` lists the resource kinds it
+   manages, parents first; `PRUNE_DEFAULTS` and `COALESCED_KINDS` may name only those.
+   `BATCH` says the system is written in one batch (`apply_batch`), `READ_ONLY` that it is
+   never written (an audit source). `SETTINGS` is the typed settings class, parsed once
+   from the provider block when the provider is created (`self.settings`).
+2. **What is there?** `read(progress)` fetches live state with list endpoints at their
+   largest page, pages concurrently where the API allows, and normalises it into
+   resources with the same attribute names and value shapes as `desired()`. A provider may
+   keep from the read what it needs to write later (reference ids, catalogues): that is
+   the only state a run builds up, and `unsupported`/`apply` may rely on it.
+3. **What should be there?** `bind(org)` hands over the desired org once (default: kept
+   as `self.org`) for the hooks that need more than a change carries. `desired(org)` maps
+   it into this provider's resources and their `refs`: pure, it keeps nothing.
+   `match_live(desired, live)` may rewrite live resources once the desired side is known
+   (references to objects matched by a fallback identity); default: unchanged.
+4. **What does removing mean?** `removal_of(resource)` says what removing one live object
+   means in this system: "delete", "deactivate", or None when the system never removes
+   it (default: `removal(resource.kind)`). `is_inactive(resource)` says whether a live
+   object already is what a leaver's object should be (default: False).
+   `unsupported(change)` says why a change cannot be made here (the plan shows it as
+   `manual` with that reason instead of dropping it). `findings(org, live)` reports what a
+   reviewer should know that is not a change.
+5. **Make it so.** `apply(change, ids)` performs one change and returns the remote id of
+   what it created (or None); `ids` maps addresses to remote ids, for resolving `refs` to
+   objects created earlier in the same run. `lookup(change, ids)` finds a created object
+   by its key, so a create whose outcome is unknown is checked before any retry and never
+   duplicated. Batch systems implement `apply_batch(changes, live)` instead and say per
+   change what became of it (typed `Outcome`s). `aclose()` releases connections.
+6. **Import.** `to_config(live)` maps a live state to configuration data (`Imported`)
+   that `desired()` turns back into the same resources. `IMPORT_SETTINGS` is the provider
+   block written when no config gives one (`${ENV}` placeholders for secrets).
+7. **Source of truth.** A provider with `SOURCE` set can be the org's source of truth
+   (`mode: source`): `source_data()` gives, after `read()`, the employees and units it
+   knows, and `SOURCE` says which fields it owns (see `orgctl.engine.sources`).
+8. **Sandbox.** `seed(org)` gives the live state this system's emulator would hold after
+   a perfect apply of `org` (the emulator's own seed format).
 
-Providers never print and never raise anything but `orgctl.errors.ProviderError` for
-system failures. They hold secrets; they must not put them into resources, changes,
+Providers never print. A failure of the system is a `ProviderError` (from
+`orgctl.errors`); an answer of a shape the provider cannot use is detected by an explicit
+check and raised as `UnexpectedAnswer`. Anything else is a bug in orgctl and is left to
+propagate as one. Providers hold secrets; they must not put them into resources, changes,
 findings or error messages (the HTTP layer redacts its logs).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from orgctl.errors import OrgctlError
 from orgctl.model import Org, ProviderConfig
-from orgctl.resources import Action, Change, Finding, Resource
+from orgctl.resources import Action, Change, Finding, Outcome, Resource
+
+if TYPE_CHECKING:
+    from orgctl.providers.importing import Imported
+
+__all__ = ["BatchResult", "Capability", "Progress", "Provider", "SourceSpec",
+           "capability_table"]
 
 Progress = Callable[[int, int | None], None]
 """Called as progress(done, total) while reading or applying; total may be unknown."""
@@ -52,10 +85,31 @@ class Capability:
 
 @dataclass
 class BatchResult:
-    """What a batch apply did: per address, "applied", "failed: why" or "pending: why"."""
+    """What a batch apply did: an `Outcome` per address it decided, and the batch's own
+    account (`detail`, e.g. the sync's log) for the changes it holds no outcome for."""
 
-    outcomes: dict[str, str]
+    outcomes: dict[str, Outcome]
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """How a provider acts as the org's source of truth (`mode: source`).
+
+    owned: per config section ("employees", "units"), the fields it owns: an overlay in
+        the YAML may not change them.
+    required: per section, the fields an object must have once merged.
+    finding_kind: per section, the kind named in findings about an overlay ("user").
+    key_noun: per section, what a key is in this system ("staffId"), for messages.
+    placeholders: per section, a function of the key giving stand-in values for the
+        owned fields, so overlays validate before the system is read.
+    """
+
+    owned: Mapping[str, tuple[str, ...]]
+    required: Mapping[str, tuple[str, ...]]
+    finding_kind: Mapping[str, str]
+    key_noun: Mapping[str, str]
+    placeholders: Mapping[str, Callable[[str], dict[str, Any]]] = field(default_factory=dict)
 
 
 class Provider:
@@ -75,10 +129,30 @@ class Provider:
     # can carry every ready change instead of `parallelism` of them. The HTTP layer's own
     # concurrency limit still bounds the requests they make.
     COALESCED_KINDS: ClassVar[frozenset[str]] = frozenset()
+    # Model fields a resource attribute carries where the names differ (Workleap's
+    # `deactivated` is the employee's status): attribute -> model field.
+    MODEL_FIELDS: ClassVar[dict[str, str]] = {}
+    # The provider block `orgctl import --from TYPE --url URL` writes: placeholders.
+    IMPORT_SETTINGS: ClassVar[dict[str, str]] = {}
+    # Set when the system can be the org's source of truth (`mode: source`).
+    SOURCE: ClassVar[SourceSpec | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.type:
+            return  # an abstract intermediate class
+        if not cls.KINDS:
+            raise TypeError(f"provider {cls.type}: KINDS is empty")
+        for name in ("PRUNE_DEFAULTS", "COALESCED_KINDS"):
+            stray = sorted(set(getattr(cls, name)) - set(cls.KINDS))
+            if stray:
+                raise TypeError(f"provider {cls.type}: {name} names kinds not in KINDS: "
+                                f"{', '.join(stray)}")
 
     def __init__(self, config: ProviderConfig):
         self.config = config
         self.name = config.name
+        self.org: Org | None = None
 
     # -- 1. capabilities ----------------------------------------------------------------
     def unsupported(self, change: Change) -> str | None:
@@ -88,19 +162,42 @@ class Provider:
         return None
 
     def removal(self, kind: str) -> Action | None:
-        """What removing a live object of `kind` means here; None: never removed."""
+        """What removing a live object of `kind` usually means here; None: never."""
         return "delete"
 
-    # -- 2. desired ---------------------------------------------------------------------
-    def desired(self, org: Org) -> list[Resource]:
-        raise NotImplementedError
+    def removal_of(self, resource: Resource) -> Action | None:
+        """What removing this live object means here (its state may decide)."""
+        return self.removal(resource.kind)
 
-    # -- 3. live ------------------------------------------------------------------------
+    def is_inactive(self, resource: Resource) -> bool:
+        """Whether this live object already is what a leaver's object should be."""
+        return False
+
+    def check_kind(self, kind: str) -> None:
+        """Refuse a resource of a kind this provider did not declare in KINDS."""
+        if kind not in self.KINDS:
+            raise OrgctlError(f"provider {self.name} ({self.type}) produced a resource of "
+                              f"kind {kind!r}, which is not one of its KINDS "
+                              f"({', '.join(self.KINDS)})")
+
+    # -- 2. live ------------------------------------------------------------------------
     async def read(self, progress: Progress | None = None) -> list[Resource]:
         raise NotImplementedError
 
+    # -- 3. desired ---------------------------------------------------------------------
+    def bind(self, org: Org) -> None:
+        """The desired org of this run, for hooks that need more than a change carries."""
+        self.org = org
+
+    def desired(self, org: Org) -> list[Resource]:
+        raise NotImplementedError
+
+    def match_live(self, desired: list[Resource], live: list[Resource]) -> list[Resource]:
+        """Live resources as the diff should see them once the desired side is known."""
+        return live
+
     def findings(self, org: Org, live: list[Resource]) -> list[Finding]:
-        """Audit findings that are not changes (HRMS disagreements). Default: none."""
+        """What a reviewer should know that is not a change. Default: nothing."""
         return []
 
     # -- 4. apply -----------------------------------------------------------------------
@@ -117,6 +214,21 @@ class Provider:
 
     async def aclose(self) -> None:
         """Release connections."""
+
+    # -- 5. import, source of truth, sandbox --------------------------------------------
+    def to_config(self, live: list[Resource]) -> Imported:
+        """This live state as configuration data (see `orgctl.providers.importing`)."""
+        raise OrgctlError(f"{self.type} cannot be imported from")
+
+    def source_data(self) -> dict[str, Any]:
+        """After `read()`, the org as this system knows it: {"units": {key: fields},
+        "employees": {key: fields}, "notes": [text]} (only when `SOURCE` is set)."""
+        raise OrgctlError(f"{self.type} cannot be a source of truth")
+
+    @classmethod
+    def seed(cls, org: Org) -> dict[str, Any]:
+        """The emulator seed of a perfect apply of `org` (the emulator's own format)."""
+        return {}
 
     # -- helpers for subclasses ---------------------------------------------------------
     def address(self, kind: str, key: str) -> str:

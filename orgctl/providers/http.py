@@ -26,47 +26,13 @@ from typing import Any
 
 import httpx
 
-from orgctl.errors import ProviderError
+from orgctl.errors import ApiError, ProviderError, UnknownOutcome
 from orgctl.redact import redact, register
 
 log = logging.getLogger("orgctl.http")
 
 DEFAULT_TIMEOUT = 30.0
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"})
-
-
-class ApiError(ProviderError):
-    """The system answered with a definite error status."""
-
-    def __init__(self, provider: str, method: str, path: str, status: int, body: Any):
-        self.status = status
-        # Masked before anyone shortens it: a cut through an echoed secret would leave a
-        # piece that redact() no longer recognises.
-        self.body = _redacted(body)
-        detail = self.body if isinstance(self.body, str) else _short(self.body)
-        super().__init__(provider, redact(f"{method} {path} answered {status}: {detail}"))
-
-
-class UnknownOutcome(ProviderError):
-    """A non-idempotent request may or may not have taken effect."""
-
-
-def _redacted(body: Any) -> Any:
-    """A parsed answer body with every registered secret masked, keys and values."""
-    if isinstance(body, str):
-        return redact(body)
-    if isinstance(body, dict):
-        return {_redacted(k): _redacted(v) for k, v in body.items()}
-    if isinstance(body, list):
-        return [_redacted(v) for v in body]
-    return body
-
-
-def _short(body: Any, limit: int = 300) -> str:
-    import json
-
-    text = json.dumps(body, ensure_ascii=False, default=str)
-    return text if len(text) <= limit else text[:limit] + "..."
 
 
 # -- auth -----------------------------------------------------------------------------------

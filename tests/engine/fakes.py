@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from orgctl.errors import UnknownOutcome
 from orgctl.model import Org, ProviderConfig
 from orgctl.providers.base import Provider
-from orgctl.providers.http import UnknownOutcome
 from orgctl.resources import Action, Change, Resource
 
 
@@ -47,6 +47,10 @@ class FakeProvider(Provider):
 
     def removal(self, kind: str) -> Action | None:
         return "deactivate" if kind == "employee" else "delete"
+
+    def is_inactive(self, resource: Resource) -> bool:
+        attrs = resource.attrs
+        return attrs.get("deactivated") is True or attrs.get("status") == "inactive"
 
     async def apply(self, change: Change, ids: Mapping[str, str]) -> str | None:
         from orgctl.errors import ProviderError

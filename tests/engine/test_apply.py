@@ -7,8 +7,11 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
+
 from orgctl.engine.apply import Journal, apply_changes
 from orgctl.engine.plan import make_plan
+from orgctl.errors import expect_mapping
 from orgctl.model import Org
 
 from .fakes import FakeProvider, resource
@@ -150,7 +153,8 @@ def test_an_unexpected_answer_fails_one_change_not_the_apply(tmp_path):
     class Odd(FakeProvider):
         async def apply(self, change, ids):
             if change.key == "eng":
-                return {}["id"]  # the API answered without the field we need
+                # the API answered without the field we need: the provider's check says so
+                expect_mapping(self.name, "POST /units", ["not", "an", "object"])
             return await super().apply(change, ids)
 
     provider = Odd(desired=tree())
@@ -158,5 +162,20 @@ def test_an_unexpected_answer_fails_one_change_not_the_apply(tmp_path):
     result = asyncio.run(apply_changes(plan.changes, {"fake": provider}, {}, plan.ids))
     status = {o.address: o.status for o in result.outcomes}
     assert status["fake.unit.eng"] == "failed" and status["fake.unit.ops"] == "applied"
-    assert "unexpected answer from the API (KeyError" in next(
+    assert "unexpected answer from the API: POST /units: expected an object" in next(
         o.detail for o in result.outcomes if o.address == "fake.unit.eng")
+
+
+def test_a_bug_in_a_provider_stays_a_bug(tmp_path):
+    """A KeyError inside orgctl's own code is not blamed on the vendor: it propagates
+    (the CLI reports it as an internal error, with the traceback under -v)."""
+    class Buggy(FakeProvider):
+        async def apply(self, change, ids):
+            if change.key == "eng":
+                return {}["id"]
+            return await super().apply(change, ids)
+
+    provider = Buggy(desired=tree())
+    plan = plan_for(provider, tmp_path)
+    with pytest.raises(KeyError):
+        asyncio.run(apply_changes(plan.changes, {"fake": provider}, {}, plan.ids))

@@ -137,7 +137,7 @@ def test_removed_member_converges_and_unmanaged_members_stay(sb: Sandbox) -> Non
     # U1 is not in the config either, but is pruned too; only E2 is wanted gone here.
     assert summary(changes) >= {("deactivate", "workleap.member.E2"),
                                 ("delete", "workleap.mapping.platform:E2")}
-    assert set(result.outcomes.values()) == {"applied"}, result.detail
+    assert {o.status for o in result.outcomes.values()} == {"applied"}, result.detail
     assert sb.member("bob@acme.io")["status"] == "deactivated"
     assert plan(provider, config)[0] == []
 
@@ -147,7 +147,7 @@ def test_unmanaged_live_members_teams_and_mappings_survive_a_sync(sb: Sandbox) -
     config = org(E4=Employee("E4", "Dee", "New", "dee@acme.io"))
     changes, result = apply(provider, config)
     assert summary(changes) == {("create", "workleap.member.E4")}
-    assert result.outcomes == {"workleap.member.E4": "applied"}
+    assert {a: o.status for a, o in result.outcomes.items()} == {"workleap.member.E4": "applied"}
     una = sb.member("una@acme.io")
     assert (una["status"], una["customProperties"]) == ("active", {"Site": "Lyon"})
     sales = next(t for t in sb.emu.snapshot()["teams"].values() if t["externalTeamId"] == "sales")
@@ -166,7 +166,7 @@ def test_predicted_removals_are_what_workleap_does(sb: Sandbox) -> None:
     members = {c.key: c.action for c in changes if c.kind == "member"}
     assert members == {"E2": "deactivate", "E3": "delete", "U1": "deactivate"}
     result = asyncio.run(provider.apply_batch(changes, live))
-    assert set(result.outcomes.values()) == {"applied"}, result.detail
+    assert {o.status for o in result.outcomes.values()} == {"applied"}, result.detail
     assert sb.member("bob@acme.io")["status"] == "deactivated"
     assert sb.member("una@acme.io")["status"] == "deactivated"
     assert sb.member("cy@acme.io") is None
@@ -181,8 +181,9 @@ def test_paused_sync_is_reported_as_awaiting_approval() -> None:
         config = org(without=("E2",))  # removes 1 of 5 members: 20 % over 10 %
         changes, result = apply(provider, config)
         assert changes
-        assert all(v.startswith("pending: awaiting approval in Workleap (risk threshold)")
-                   for v in result.outcomes.values()), result.outcomes
+        assert all(o.status == "pending" and o.detail.startswith(
+            "awaiting approval in Workleap (risk threshold)")
+                   for o in result.outcomes.values()), result.outcomes
         assert "Paused" in result.detail
         assert sb.member("bob@acme.io")["status"] == "active"  # nothing applied yet
         sync_id = next(iter(sb.emu.snapshot()["syncs"]))
@@ -200,7 +201,7 @@ def test_rejected_sync_changes_nothing_and_a_rerun_asks_again() -> None:
         assert sb.member("bob@acme.io")["status"] == "active"
         changes, result = apply(provider, org(without=("E2",)))
         assert ("deactivate", "workleap.member.E2") in summary(changes)
-        assert all(v.startswith("pending:") for v in result.outcomes.values())
+        assert all(o.status == "pending" for o in result.outcomes.values())
         assert f"sync {first}" not in result.detail  # a new sync, paused in its turn
 
 
@@ -208,8 +209,9 @@ def test_inactive_integration_fails_every_change() -> None:
     """Seed 003 Step 1: "If deactivated, sync API calls will fail"."""
     for sb in sandbox({**seed(), "integration": {"active": False, "processing_delay": 0}}):
         _, result = apply(sb.provider(), org(E4=Employee("E4", "D", "N", "d@acme.io")))
-        assert result.outcomes == {"workleap.member.E4": (
-            "failed: sync s-1 Failed: API provisioning integration is not active")}
+        assert {a: (o.status, o.detail) for a, o in result.outcomes.items()} == {
+            "workleap.member.E4": ("failed",
+                                   "sync s-1 Failed: API provisioning integration is not active")}
         assert sb.member("d@acme.io") is None
 
 
@@ -218,8 +220,9 @@ def test_warning_report_fails_only_the_rows_it_names(sb: Sandbox) -> None:
     twins = org(E4=Employee("E4", "Dee", "One", "dee@acme.io"),
                 E5=Employee("E5", "Dee", "Two", "DEE@acme.io"))
     changes, result = apply(provider, twins)
-    assert result.outcomes["workleap.member.E4"] == "applied"
-    assert result.outcomes["workleap.member.E5"].startswith("failed: duplicate email")
+    assert result.outcomes["workleap.member.E4"].status == "applied"
+    assert (result.outcomes["workleap.member.E5"].status == "failed"
+            and result.outcomes["workleap.member.E5"].detail.startswith("duplicate email"))
     assert "Warning" in result.detail and "members.csv row" in result.detail
 
 
@@ -227,7 +230,7 @@ def test_empty_workleap_to_config_in_one_sync_then_no_changes() -> None:
     for sb in sandbox({"integration": {"processing_delay": 0.01}}):
         provider = sb.provider()
         changes, result = apply(provider, org())
-        assert len(changes) == 7 and set(result.outcomes.values()) == {"applied"}
+        assert len(changes) == 7 and {o.status for o in result.outcomes.values()} == {"applied"}
         assert plan(provider, org())[0] == []
         teams = {t["externalTeamId"]: t for t in sb.emu.snapshot()["teams"].values()}
         assert teams["platform"]["parentId"] == teams["eng"]["id"]
@@ -250,7 +253,7 @@ def test_member_without_external_id_is_bound_by_email() -> None:
         changes, result = apply(provider, config)
         assert [(c.action, c.key, c.fields) for c in changes] == [
             ("update", "ADM", {"external_id": [None, "ADM"]})]
-        assert set(result.outcomes.values()) == {"applied"}, result.detail
+        assert {o.status for o in result.outcomes.values()} == {"applied"}, result.detail
         root = sb.member("root@acme.io")
         assert root["externalMemberId"] == "ADM"
         sales = next(t for t in sb.emu.snapshot()["teams"].values()
@@ -280,7 +283,7 @@ def test_deactivated_member_back_in_config_is_reactivated() -> None:
         provider = sb.provider()
         changes, result = apply(provider, org())
         assert ("update", "workleap.member.E2") in summary(changes)
-        assert set(result.outcomes.values()) == {"applied"}, result.detail
+        assert {o.status for o in result.outcomes.values()} == {"applied"}, result.detail
         assert sb.member("bob@acme.io")["status"] == "active"
         assert plan(provider, org())[0] == []
 
@@ -320,7 +323,7 @@ def test_formula_like_names_are_neutralised_and_converge(sb: Sandbox) -> None:
     provider = sb.provider()
     config = org(E4=Employee("E4", "=HYPERLINK(1)", "-Dash", "dee@acme.io"))
     changes, result = apply(provider, config)
-    assert set(result.outcomes.values()) == {"applied"}
+    assert {o.status for o in result.outcomes.values()} == {"applied"}
     assert sb.member("dee@acme.io")["firstName"] == "'=HYPERLINK(1)"
     assert plan(provider, config)[0] == []
 
@@ -357,7 +360,8 @@ def test_apply_under_injected_faults_converges_without_duplicates() -> None:
         sb = Sandbox(emu, st.url("workleap"))
         provider = sb.provider()
         changes, result = apply(provider, org())
-        assert len(changes) == 7 and set(result.outcomes.values()) == {"applied"}, result.detail
+        assert len(changes) == 7, result.detail
+        assert {o.status for o in result.outcomes.values()} == {"applied"}, result.detail
         state = emu.snapshot()
         assert sorted(m["email"] for m in state["members"].values()) == [
             "ana@acme.io", "bob@acme.io", "cy@acme.io"]
@@ -393,7 +397,7 @@ def test_a_lost_submit_answer_is_retried_into_the_same_sync(
     config = org(E4=Employee("E4", "Dee", "New", "dee@acme.io"))
     _, result = apply(provider, config)
     assert transport.lost == 1
-    assert result.outcomes == {"workleap.member.E4": "applied"}
+    assert {a: o.status for a, o in result.outcomes.items()} == {"workleap.member.E4": "applied"}
     assert len(sb.emu.snapshot()["syncs"]) == 1  # the retry found the first sync
 
 

@@ -9,7 +9,7 @@ written back exactly as read, so the sync removes only what the plan says.
 
 Workleap decides itself what "removing a member" means (seed 003 "Effects of missing data"):
 an active member is deactivated, an invited or created one is deleted, an admin is never
-touched. `predict_removal` tells the plan which of these will happen to each live member.
+touched. `removal_of` tells the plan which of these will happen to each live member.
 
 The seed documents behaviour, not HTTP: every endpoint in `CAPABILITIES` is assumed, and the
 emulator (`orgctl.sandbox.workleap`) implements the same assumptions.
@@ -31,7 +31,7 @@ from orgctl.providers.base import BatchResult, Capability, Progress, Provider
 from orgctl.providers.csvsafe import FORMULA_PREFIXES, neutralise, render_csv
 from orgctl.providers.http import DEFAULT_TIMEOUT, ApiError, Http, StaticHeaders
 from orgctl.redact import redact, register
-from orgctl.resources import Action, Change, Finding, Resource
+from orgctl.resources import Action, Change, Finding, Outcome, Resource
 
 API_KEY_HEADER = "workleap-subscription-key"  # ASSUMED: the seed only says "API Key"
 PAGE_SIZE = 500  # ASSUMED: the largest page the list endpoints serve
@@ -59,7 +59,7 @@ class WorkleapProvider(Provider):
     BATCH: ClassVar[bool] = True
     KINDS: ClassVar[tuple[str, ...]] = ("team", "member", "mapping")
     # A managed team's mappings are exactly the config's; other teams' are left alone
-    # (see `predict_removal`), so pruning mappings is safe by default.
+    # (see `removal_of`), so pruning mappings is safe by default.
     PRUNE_DEFAULTS: ClassVar[dict[str, bool]] = {"mapping": True}
     CAPABILITIES: ClassVar[tuple[Capability, ...]] = (
         Capability("authenticate with the API key", "*", f"header {API_KEY_HEADER}",
@@ -106,8 +106,6 @@ class WorkleapProvider(Provider):
         self.max_concurrency = int(self.option("max_concurrency", 8))
         self.poll_interval = float(self.option("poll_interval", 2.0))
         self.poll_timeout = float(self.option("poll_timeout", 900.0))
-        # Teams the config describes, from the last desired(): their mappings are managed.
-        self._managed_teams: set[str] | None = None
 
     def _http(self) -> Http:
         return Http(provider=self.name, base_url=self.config.url,
@@ -116,10 +114,13 @@ class WorkleapProvider(Provider):
 
     # -- 1. capabilities ----------------------------------------------------------------
     def removal(self, kind: str) -> Action | None:
-        """The usual effect; per live member, `predict_removal` is exact."""
+        """The usual effect; per live member, `removal_of` is exact."""
         return "deactivate" if kind == "member" else "delete"
 
-    def predict_removal(self, resource: Resource) -> Action | None:
+    def is_inactive(self, resource: Resource) -> bool:
+        return resource.attrs.get("deactivated") is True
+
+    def removal_of(self, resource: Resource) -> Action | None:
         """What Workleap itself will do to this live object once it is left out of a sync.
 
         Members (seed 003 "Effects of missing data"): active -> "deactivate"; invited or
@@ -134,8 +135,8 @@ class WorkleapProvider(Provider):
             if status == "deactivated":
                 return None
             return "delete" if status in ("invited", "created") else "deactivate"
-        if resource.kind == "mapping" and self._managed_teams is not None:
-            return "delete" if resource.attrs.get("team") in self._managed_teams else None
+        if resource.kind == "mapping" and self.org is not None:
+            return "delete" if resource.attrs.get("team") in self.org.teams else None
         return "delete"
 
     def unsupported(self, change: Change) -> str | None:
@@ -172,7 +173,6 @@ class WorkleapProvider(Provider):
             out.append(Resource(kind="member", key=key, attrs=attrs,
                                 identities=tuple(dict.fromkeys(identities)),
                                 protected=e.protected))
-        self._managed_teams = set(org.teams)
         for key, t in org.teams.items():
             refs = {"parent": self.address("team", t.parent)} if t.parent else {}
             out.append(Resource(kind="team", key=key, protected=t.protected, refs=refs,
@@ -313,7 +313,7 @@ class WorkleapProvider(Provider):
             raise ProviderError(self.name, f"{what} answered without a sync id")
         return sync
 
-    def _result(self, sync: dict[str, Any], todo: list[Change], outcomes: dict[str, str],
+    def _result(self, sync: dict[str, Any], todo: list[Change], outcomes: dict[str, Outcome],
                 batch: RenderedSync) -> BatchResult:
         sid, status = sync.get("id"), sync.get("status")
         reason = sync.get("reason") or ""
@@ -336,16 +336,19 @@ class WorkleapProvider(Provider):
             address = change.address
             if status in ("Success", "Warning"):
                 failed = rows_failed.get(address)
-                outcomes[address] = f"failed: {failed}" if failed else "applied"
+                outcomes[address] = (Outcome.of(change, "failed", failed) if failed
+                                     else Outcome.of(change, "applied"))
             elif status == "Paused":
-                outcomes[address] = f"pending: {PAUSED}: sync {sid}, {reason}"
+                outcomes[address] = Outcome.of(change, "pending",
+                                               f"{PAUSED}: sync {sid}, {reason}")
             elif status in ("Rejected", "Failed"):
                 why = "the paused sync was rejected in Workleap" if status == "Rejected" \
                     else reason or "the sync did not run"
-                outcomes[address] = f"failed: sync {sid} {status}: {why}"
+                outcomes[address] = Outcome.of(change, "failed", f"sync {sid} {status}: {why}")
             else:
-                outcomes[address] = (f"pending: sync {sid} still {status} after "
-                                     f"{self.poll_timeout:g} s; see View sync history")
+                outcomes[address] = Outcome.of(
+                    change, "pending", f"sync {sid} still {status} after "
+                                       f"{self.poll_timeout:g} s; see View sync history")
         return BatchResult(outcomes, redact("\n".join(lines)))
 
 
@@ -417,7 +420,7 @@ class RenderedSync:
 
     files: dict[str, str]
     rows: dict[tuple[str, int], str]
-    outcomes: dict[str, str]
+    outcomes: dict[str, Outcome]
     notes: list[str]
 
 
@@ -442,7 +445,7 @@ def render_sync(provider: str, changes: list[Change], live: list[Resource]) -> R
     team_address: dict[str, str] = {}
     mapping_address: dict[str, str] = {}
     alias: dict[str, str] = {}  # old member key -> new, when a member is bound to its id
-    outcomes: dict[str, str] = {}
+    outcomes: dict[str, Outcome] = {}
     notes: list[str] = []
 
     for c in changes:
@@ -460,12 +463,14 @@ def render_sync(provider: str, changes: list[Change], live: list[Resource]) -> R
                     alias[old] = c.key
             elif c.action in ("delete", "deactivate"):
                 if old in admins:
-                    outcomes[c.address] = ("failed: Workleap never deactivates or deletes an "
-                                           "admin (seed 003 \"Effects of missing data\")")
+                    outcomes[c.address] = Outcome.of(
+                        c, "failed", "Workleap never deactivates or deletes an admin "
+                                     "(seed 003 \"Effects of missing data\")")
                 elif old:
                     members.pop(old)
             else:
-                outcomes[c.address] = f"failed: {c.action} is not something a sync can do"
+                outcomes[c.address] = Outcome.of(
+                    c, "failed", f"{c.action} is not something a sync can do")
         elif c.kind in ("team", "mapping"):
             store = teams if c.kind == "team" else mappings
             if c.action in ("create", "update"):
@@ -474,9 +479,10 @@ def render_sync(provider: str, changes: list[Change], live: list[Resource]) -> R
             elif c.action == "delete":
                 store.pop(c.key, None)
             else:
-                outcomes[c.address] = f"failed: {c.action} is not something a sync can do"
+                outcomes[c.address] = Outcome.of(
+                    c, "failed", f"{c.action} is not something a sync can do")
         else:
-            outcomes[c.address] = f"failed: {provider} has no kind {c.kind!r}"
+            outcomes[c.address] = Outcome.of(c, "failed", f"{provider} has no kind {c.kind!r}")
 
     rows: dict[tuple[str, int], str] = {}
     custom_columns = sorted({name for m in members.values() for name in m.custom})
@@ -518,8 +524,9 @@ def render_sync(provider: str, changes: list[Change], live: list[Resource]) -> R
         team, member = attrs.get("team"), alias.get(attrs.get("member"), attrs.get("member"))
         if team not in teams or member not in listed:
             if key in mapping_address:
-                outcomes[mapping_address[key]] = (
-                    f"failed: team {team} or member {member} is not in this sync "
+                change = next(c for c in changes if c.address == mapping_address[key])
+                outcomes[change.address] = Outcome.of(
+                    change, "failed", f"team {team} or member {member} is not in this sync "
                     "(teams-mappings.csv can only name listed members with an "
                     "externalMemberId)")
             else:

@@ -203,7 +203,7 @@ class WorkleteProvider(Provider):
         # No documented endpoint removes a membership; org_admin "delete" unsets the flag.
         return None if kind == "membership" else "delete"
 
-    def predict_removal(self, resource: Resource) -> Action | None:
+    def removal_of(self, resource: Resource) -> Action | None:
         """As `removal`, but the admins of a team the config does not manage stay: pruning
         team admins must not reach into teams orgctl leaves alone."""
         if resource.kind == "team_admin" and resource.key.startswith((NAME, REMOTE)):

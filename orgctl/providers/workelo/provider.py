@@ -138,7 +138,6 @@ class WorkeloProvider(Provider):
         self._loop: asyncio.AbstractEventLoop | None = None
         # Reference data (names <-> ids), filled by read() or on first need by apply().
         self._catalog: dict[str, dict[int, str]] | None = None
-        self._people: dict[str, Employee] = {}  # desired employees, for journey blocks
         self._closed_tracks: dict[str, str] = {}  # remote id -> status, from read()
         self._live_people: set[str] = set()  # keys and "email:" identities, from read()
 
@@ -189,9 +188,17 @@ class WorkeloProvider(Provider):
             raise self._explain(err, method, path) from err
 
     # -- capabilities -------------------------------------------------------------------
+    def _person(self, key: str) -> Employee | None:
+        """The desired employee `key` of this run (see `bind`), for journey blocks."""
+        return self.org.employees.get(key) if self.org is not None else None
+
     def removal(self, kind: str) -> Action | None:
         # Employees: no documented delete or deactivation. Journeys: no documented cancel.
         return {"unit": "delete", "scope": "delete"}.get(kind)
+
+    def is_inactive(self, resource: Resource) -> bool:
+        # An employee with an offboarding journey is read as inactive (see read()).
+        return resource.attrs.get("status") == "inactive"
 
     def unsupported(self, change: Change) -> str | None:
         fields = {name.split(".", 1)[0] for name in change.fields}
@@ -221,7 +228,7 @@ class WorkeloProvider(Provider):
             # The employee block would create an employee Workelo does not know (seed 001
             # §3): wrong for someone the config says has left, whom orgctl never creates.
             key = change.refs.get("employee", "").rsplit(".", 1)[-1]
-            emp = self._people.get(key)
+            emp = self._person(key)
             if (emp is not None and not emp.active and key not in self._live_people
                     and f"email:{emp.email.lower()}" not in self._live_people):
                 return (f"{key} is inactive in the config and absent from Workelo, so it is "
@@ -268,7 +275,6 @@ class WorkeloProvider(Provider):
 
     # -- desired ------------------------------------------------------------------------
     def desired(self, org: Org) -> list[Resource]:
-        self._people = dict(org.employees)
         out: list[Resource] = []
         for unit in org.units.values():
             # external_id is the key, repeated as an attribute so that a live unit matched
@@ -668,7 +674,7 @@ class WorkeloProvider(Provider):
         the employee created or matched before, which Workelo resolves to that employee
         (assumed), with the config's details in case it needs them."""
         block: dict[str, Any] = {"external_id": key}
-        emp = self._people.get(key)
+        emp = self._person(key)
         if emp is not None:
             block.update(first_name=emp.first_name, last_name=emp.last_name, email=emp.email)
             if emp.job_position:
