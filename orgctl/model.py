@@ -7,6 +7,7 @@ model stays plain data and every relation can be checked and addressed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -16,12 +17,8 @@ from orgctl.errors import Location
 ROLES = ("colleague", "manager", "hr", "owner")
 STATUSES = ("active", "inactive")
 MOBILITIES = ("onboarding", "crossboarding", "offboarding")
-# Workelo's journey implications (seed 000 "Involved roles"), in the order the API lists them.
+# The roles involved in a journey besides the person (journey implications), in order.
 IMPLICATIONS = ("hr", "second_hr", "manager", "second_manager", "buddy")
-WORKLEAP_PRODUCTS = (
-    "Officevibe", "Skills", "LMS", "Pingboard", "Onboarding", "Performance", "Workleap AI",
-)
-WORKLEAP_LANGUAGES = ("en", "fr")
 
 
 @dataclass(frozen=True)
@@ -55,7 +52,7 @@ class Team:
 
 @dataclass(frozen=True)
 class Journey:
-    """An onboarding, crossboarding or offboarding of one employee (a Workelo track).
+    """An onboarding, crossboarding or offboarding of one employee (a journey, or track).
 
     `key` is unique per employee (defaults to the mobility). `implications` overrides the
     employee's own relations (hr, manager, buddy...) for this journey only.
@@ -79,7 +76,12 @@ class Journey:
 
 @dataclass(frozen=True)
 class Employee:
-    """A person. `key` is the HR employee id, used as external id in every system."""
+    """A person. `key` is the HR employee id, used as external id in every system.
+
+    `systems` holds, per provider type, the settings only that system has, exactly as the
+    config writes them in the employee's block named after the type; a provider reads its
+    own with `settings_for(type)`.
+    """
 
     key: str
     first_name: str
@@ -89,6 +91,8 @@ class Employee:
     job_position: str | None = None
     role: str = "colleague"
     status: str = "active"
+    # Where `status` comes from, for a reviewer: the config, or a source of truth's name.
+    status_from: str = "config"
     manager: str | None = None
     hr: str | None = None
     second_hr: str | None = None
@@ -96,9 +100,7 @@ class Employee:
     second_manager: str | None = None
     identifications: dict[str, str] = field(default_factory=dict)
     unit_scopes: tuple[str, ...] = ()
-    workleap_language: str | None = None
-    workleap_products: tuple[str, ...] = ()
-    worklete_org_admin: bool = False
+    systems: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     previously: tuple[str, ...] = ()  # earlier emails, so a changed address is an update
     protected: bool = False
     journeys: tuple[Journey, ...] = ()
@@ -111,6 +113,10 @@ class Employee:
     def relation(self, role: str) -> str | None:
         """The employee key holding `role` (one of IMPLICATIONS) for this employee."""
         return getattr(self, role)
+
+    def settings_for(self, system: str) -> Mapping[str, Any]:
+        """This employee's settings for one provider type (empty when the config has none)."""
+        return self.systems.get(system, {})
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Generate docs/config-reference.md from the JSON Schema of the config.
 
-The schema (`schemas/orgctl.schema.json`) is the one source of truth for the config's shape;
-this page is its readable form, so it is written by this script, never by hand:
+The schema (`schemas/orgctl.schema.json`, written by tools/gen_schema.py) is the one source
+of truth for the config's shape; this page is its readable form, so it is written by this
+script, never by hand:
 
     python tools/gen_config_reference.py           # rewrite docs/config-reference.md
     python tools/gen_config_reference.py --check   # exit 1 when the page is out of date
@@ -27,7 +28,6 @@ Schema = dict[str, Any]
 VALUE_TYPES = ("key", "email", "date", "url", "secret", "rate_limit", "thresholds", "selectors")
 # Definitions rendered inline as plain words rather than linked.
 PLAIN = {"text": "text", "keys": "list of [key](#key)", "names": "list of text"}
-PROVIDER_TYPES = ("workelo", "hrms", "workleap", "worklete")
 # Definitions that have a section of their own: a mapping of them links there.
 SECTIONS = {"unit": "units", "team": "teams", "employee": "employees", "provider": "providers",
             "journey": "journeys"}
@@ -41,6 +41,7 @@ class Reference:
     def __init__(self, schema: Schema):
         self.schema = schema
         self.defs: dict[str, Schema] = schema["$defs"]
+        self.provider_types: list[str] = self.defs["provider"]["properties"]["type"]["enum"]
 
     # -- types and cells ----------------------------------------------------------------------
     def resolve(self, node: Schema) -> tuple[str | None, Schema]:
@@ -132,7 +133,8 @@ class Reference:
             "# Configuration reference",
             "",
             "<!-- Generated from schemas/orgctl.schema.json by tools/gen_config_reference.py."
-            " Do not edit: change the schema and run the script. -->",
+            " Do not edit: change orgctl/schema/core.schema.json or a provider's schema.json,"
+            " then run tools/gen_schema.py and tools/gen_config_reference.py. -->",
             "",
             f"{self.schema['description']}",
             "",
@@ -154,9 +156,9 @@ class Reference:
             "## providers",
             "",
             top["providers"]["description"] + " An instance named after a system "
-            "(`workelo`, `hrms`, `workleap`, `worklete`) needs no `type`; any other name needs "
-            "one, for example two Workleap tenants `workleap-eu` and `workleap-us`, each with "
-            "`type: workleap`.",
+            f"({', '.join(f'`{t}`' for t in self.provider_types)}) needs no `type`; any other "
+            "name needs one, for example two Workleap tenants `workleap-eu` and `workleap-us`, "
+            "each with `type: workleap`.",
             "",
             "Secrets (`client_secret`, `token`, `api_key`, `password`) must be written as "
             "`${ENV_VAR}`; every value read from the environment is redacted from all output. "
@@ -164,7 +166,7 @@ class Reference:
             "do, and the provider pages for what each system supports.",
             "",
         ]
-        for name in PROVIDER_TYPES:
+        for name in self.provider_types:
             node = self.defs[name]
             out += [f"### providers.{name}", "", node["description"] + f" See [the {name} "
                     f"provider](providers/{name}.md).", "", *self.table(node), ""]

@@ -5,7 +5,8 @@ each at its file, line and column:
 
 1. `sources`: find and read the files (size cap, UTF-8), parse them strictly
    (`yamlload`) and merge them, keeping a `SourceMap` of where each value was written;
-2. `schema`: validate against `schemas/orgctl.schema.json`;
+2. `schema`: validate against the JSON Schema (`schemas/orgctl.schema.json` for the
+   built-in provider types);
 3. `build`: turn the valid objects into the model, resolving `${ENV_VAR}`s (`secrets`);
 4. `checks`: references, cycles, duplicates and journey rules across the whole org.
 
@@ -20,6 +21,7 @@ at once.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import os
 from collections.abc import Iterator, Mapping
@@ -31,7 +33,7 @@ from typing import Any, Protocol
 from orgctl.config import checks, schema
 from orgctl.config.build import build
 from orgctl.config.sources import SECTIONS, SourceMap, load_tree
-from orgctl.errors import ConfigError, ConfigIssue
+from orgctl.errors import ConfigError, ConfigIssue, OrgctlError
 from orgctl.model import Org
 
 __all__ = ["Completion", "Source", "load"]
@@ -108,3 +110,16 @@ def gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def point_at(org: Org, endpoints: Mapping[str, Mapping[str, Any]]) -> Org:
+    """The same org with every provider's url and credentials replaced by the sandbox's
+    endpoints for its type, so a real config can be tried against the emulators."""
+    providers = {}
+    for name, config in org.providers.items():
+        endpoint = endpoints.get(config.type)
+        if endpoint is None:
+            raise OrgctlError(f"provider {name}: the sandbox has no {config.type} emulator")
+        settings = {**config.settings, **{k: v for k, v in endpoint.items() if k != "url"}}
+        providers[name] = dataclasses.replace(config, url=endpoint["url"], settings=settings)
+    return dataclasses.replace(org, providers=providers)

@@ -19,6 +19,7 @@ from orgctl.config.sources import SourceMap
 from orgctl.config.yamlload import Path, dotted
 from orgctl.errors import ConfigIssue
 from orgctl.model import Employee, Journey, Org, ProviderConfig, Team, Unit
+from orgctl.providers import TYPES
 
 
 def build(data: dict[str, Any], sources: SourceMap, invalid: set[Path],
@@ -54,7 +55,6 @@ def _valid(data: dict[str, Any], section: str, invalid: set[Path]):
 
 
 def _employee(key: str, raw: dict[str, Any], sources: SourceMap) -> Employee:
-    workleap = raw.get("workleap", {})
     journeys = tuple(
         Journey(
             key=j.get("key", j["mobility"]), employee=key, mobility=j["mobility"],
@@ -72,9 +72,7 @@ def _employee(key: str, raw: dict[str, Any], sources: SourceMap) -> Employee:
         buddy=raw.get("buddy"), second_manager=raw.get("second_manager"),
         identifications=dict(raw.get("identifications", {})),
         unit_scopes=tuple(raw.get("unit_scopes", ())),
-        workleap_language=workleap.get("language"),
-        workleap_products=tuple(workleap.get("products", ())),
-        worklete_org_admin=raw.get("worklete", {}).get("org_admin", False),
+        systems={name: block for name, block in raw.items() if name in TYPES},
         previously=tuple(raw.get("previously", ())), protected=raw.get("protected", False),
         journeys=journeys, location=sources.key(("employees", key)))
 

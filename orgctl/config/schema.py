@@ -1,17 +1,25 @@
-"""The JSON Schema of the config (`schemas/orgctl.schema.json`, the single source of truth
-for its shape) and the translation of its errors into messages a person can act on.
+"""The JSON Schema of the config (the single source of truth for its shape) and the
+translation of its errors into messages a person can act on.
 
-The schema ships inside the package as `orgctl/schema/orgctl.schema.json`. Before use its
-internal `$ref`s are inlined (resolving references took half of jsonschema's time), and
-entries that a check compiled from the same schema finds valid are not given to jsonschema
-at all (`precheck`): a valid 10,000-employee config validates in a fraction of a second.
+The schema is assembled from the core (`orgctl/schema/core.schema.json`: version, units,
+teams, employees, the value types; it names no system) and the part each registered
+provider type brings (`Provider.SCHEMA`): its provider block under `$defs.<type>`, and
+the block an employee may hold under the type's name. `schemas/orgctl.schema.json`, what
+editors load, is this assembly for the built-in types, written by `tools/gen_schema.py`.
+
+Before use its internal `$ref`s are inlined (resolving references took half of
+jsonschema's time), and entries that a check compiled from the same schema finds valid are
+not given to jsonschema at all (`precheck`): a valid 10,000-employee config validates in a
+fraction of a second. Both are cached per state of the provider registry, so a type
+registered at run time is validated like a built-in one.
 """
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -23,21 +31,92 @@ from orgctl.config.secrets import PRIVATE_KEYS
 from orgctl.config.sources import SECTIONS, SourceMap
 from orgctl.config.yamlload import Path, dotted
 from orgctl.errors import ConfigIssue
+from orgctl.providers import TYPES, provider_class
 
 _TYPE_NAMES = {"string": "text", "integer": "a whole number", "number": "a number",
                "boolean": "true or false", "object": "a mapping", "array": "a list",
                "null": "nothing"}
 
+Registry = tuple[tuple[str, str], ...]
+
 
 def schema_document() -> dict[str, Any]:
-    """The schema as published (what editors load)."""
-    text = resources.files("orgctl").joinpath("schema/orgctl.schema.json").read_text("utf-8")
-    return json.loads(text)
+    """The schema for the provider types registered now (for the built-in ones: what
+    editors load)."""
+    return copy.deepcopy(_assembled(_registry()))
 
 
-@lru_cache(maxsize=1)
+def _registry() -> Registry:
+    return tuple(TYPES.items())
+
+
+@lru_cache(maxsize=4)
+def _assembled(registry: Registry) -> dict[str, Any]:
+    """The core schema with each registered type's part put in its place: the core leaves
+    the list of types (`provider.type`'s enum, `provider.allOf`, `providers.properties`)
+    empty and has no `$defs` or employee block named after a system."""
+    text = resources.files("orgctl").joinpath("schema/core.schema.json").read_text("utf-8")
+    schema = json.loads(text)
+    parts = {name: _part(name) for name, _ in registry}
+    defs = schema["$defs"]
+    provider = defs["provider"]
+    provider["properties"]["type"]["enum"] = list(parts)
+    provider["allOf"] = [
+        {"if": {"required": ["type"], "properties": {"type": {"const": name}}},
+         "then": {"$ref": f"#/$defs/{name}"}}
+        for name in parts]
+    # An instance named after its type may leave `type` out.
+    schema["properties"]["providers"]["properties"] = {
+        name: {"if": {"required": ["type"]}, "then": {"$ref": "#/$defs/provider"},
+               "else": {"$ref": f"#/$defs/{name}"}}
+        for name in parts}
+    schema["$defs"] = _after(defs, "provider",
+                             {name: part["provider"] for name, part in parts.items()})
+    # Where the importer writes them: after the employee's own fields, before its history.
+    employee = defs["employee"]
+    employee["properties"] = _after(employee["properties"], "unit_scopes", {
+        name: part["employee"] for name, part in parts.items() if "employee" in part})
+    return schema
+
+
+def _part(type_name: str) -> dict[str, Any]:
+    """A provider type's part of the schema; one that declares none takes a `url` and any
+    other settings."""
+    declared = provider_class(type_name).SCHEMA
+    if declared is not None:
+        return copy.deepcopy(dict(declared))
+    return {"provider": {
+        "description": f"A {type_name} provider block: its url and the settings it reads.",
+        "type": "object",
+        "required": ["url"],
+        "properties": {
+            "type": {"const": type_name, "description": "Which system this block connects to."},
+            "url": {"$ref": "#/$defs/url", "description": "Base URL of the API."},
+        },
+    }}
+
+
+def _after(mapping: Mapping[str, Any], anchor: str, extra: Mapping[str, Any]) -> dict[str, Any]:
+    """`mapping` with `extra` inserted right after `anchor`, in the order keys are written
+    in; a provider type may not take a name the core uses."""
+    clashes = sorted(set(extra) & set(mapping))
+    if clashes:
+        raise ValueError(f"schema: provider types named like a part of the core: {clashes}")
+    out: dict[str, Any] = {}
+    for key, value in mapping.items():
+        out[key] = value
+        if key == anchor:
+            out.update(extra)
+    return out
+
+
 def _validator() -> Draft202012Validator:
-    schema = schema_document()
+    return _compiled(_registry())
+
+
+@lru_cache(maxsize=4)
+def _compiled(registry: Registry) -> Draft202012Validator:
+    schema = _assembled(registry)
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(_inline(schema, schema.get("$defs", {}), ()),
                                 format_checker=Draft202012Validator.FORMAT_CHECKER)
@@ -61,11 +140,15 @@ def _inline(node: Any, defs: dict[str, Any], seen: tuple[str, ...]) -> Any:
     return out
 
 
-@lru_cache(maxsize=1)
 def _prechecks() -> dict[str, tuple[Check, Check]]:
+    return _compiled_prechecks(_registry())
+
+
+@lru_cache(maxsize=4)
+def _compiled_prechecks(registry: Registry) -> dict[str, tuple[Check, Check]]:
     """Per section whose entries are independent of each other: a fast check of an
     entry's key and of its value (see `precheck`). Empty if the schema defeats it."""
-    validator = _validator()
+    validator = _compiled(registry)
     out = {}
     try:
         for section in ("units", "teams", "employees"):

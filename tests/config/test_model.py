@@ -42,11 +42,11 @@ def test_employee_fields(acme: Org):
     assert (marie.first_name, marie.email, marie.role, marie.manager, marie.hr) == (
         "Marie", "marie.dubois@acme.example", "manager", "EMP-001", "EMP-040")
     assert marie.previously == ("marie.durand@acme.example",)
-    assert marie.worklete_org_admin is False
-    assert marie.workleap_language == "en"
-    assert marie.workleap_products == ("Officevibe", "Skills")
+    assert marie.settings_for("worklete").get("org_admin", False) is False
+    assert marie.settings_for("workleap")["language"] == "en"
+    assert tuple(marie.settings_for("workleap")["products"]) == ("Officevibe", "Skills")
     sophie = acme.employees["EMP-004"]
-    assert sophie.unit_scopes == ("acme",) and sophie.worklete_org_admin
+    assert sophie.unit_scopes == ("acme",) and sophie.settings_for("worklete")["org_admin"]
     assert acme.employees["EMP-043"].identifications == {"badge": "B-043",
                                                          "payroll_id": "PAY-0043"}
     assert not acme.employees["EMP-047"].active

@@ -1,19 +1,24 @@
-"""The JSON Schema: valid, shipped in the package, what editors see, in step with the model."""
+"""The JSON Schema: valid, assembled from the core and the registered provider types' parts,
+what editors see, in step with the model."""
 
 from __future__ import annotations
 
 import inspect
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
 
-from orgctl import model, providers
+from orgctl import config, model, providers
 from orgctl.config import schema
 from orgctl.config.yamlload import parse
-from tests.config.conftest import ROOT
+from orgctl.providers.base import Provider
+from orgctl.providers.workleap import vocabulary
+from tests.config.conftest import ROOT, problems
 
 SCHEMA_FILE = ROOT / "schemas" / "orgctl.schema.json"
 EXAMPLES = sorted(p for d in ("acme", "invalid") for p in (ROOT / "examples" / d).rglob("*.y*ml"))
@@ -75,8 +80,8 @@ def test_model_vocabularies_match_the_schema():
     assert tuple(defs["journey"]["properties"]["implications"]["properties"]) == \
         model.IMPLICATIONS
     workleap = employee["workleap"]["properties"]
-    assert tuple(workleap["products"]["items"]["enum"]) == model.WORKLEAP_PRODUCTS
-    assert tuple(workleap["language"]["enum"]) == model.WORKLEAP_LANGUAGES
+    assert tuple(workleap["products"]["items"]["enum"]) == vocabulary.WORKLEAP_PRODUCTS
+    assert tuple(workleap["language"]["enum"]) == vocabulary.WORKLEAP_LANGUAGES
 
 
 @pytest.mark.parametrize("type_name", sorted(providers.TYPES))
@@ -88,3 +93,91 @@ def test_provider_blocks_accept_exactly_what_each_provider_reads(type_name: str)
     assert set(block["prune"]["propertyNames"]["enum"]) == kinds
     read = set(re.findall(r'option\("([a-z_]+)"', inspect.getsource(inspect.getmodule(cls))))
     assert read <= set(block), f"{type_name} reads settings the schema rejects"
+
+
+def test_committed_schema_is_the_assembled_one():
+    result = subprocess.run([sys.executable, "tools/gen_schema.py", "--check"],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_core_schema_names_no_system():
+    core = (ROOT / "orgctl" / "schema" / "core.schema.json").read_text("utf-8")
+    for type_name in providers.TYPES:
+        assert f'"{type_name}"' not in core
+
+
+class UnschemedProvider(Provider):
+    """A provider type registered at run time that declares no schema of its own."""
+
+    type = "memory"
+    KINDS = ("thing",)
+
+
+class SchemedProvider(Provider):
+    """One that declares its provider block and an employee block."""
+
+    type = "desk"
+    KINDS = ("seat",)
+    SCHEMA = {
+        "provider": {"type": "object", "required": ["url", "floor"],
+                     "additionalProperties": False,
+                     "properties": {"type": {"const": "desk"}, "url": {"$ref": "#/$defs/url"},
+                                    "floor": {"type": "integer"}}},
+        "employee": {"type": "object", "additionalProperties": False,
+                     "properties": {"seat": {"$ref": "#/$defs/text"}}},
+    }
+
+
+@pytest.fixture
+def runtime_types(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(providers.TYPES, "memory", f"{__name__}:UnschemedProvider")
+    monkeypatch.setitem(providers.TYPES, "desk", f"{__name__}:SchemedProvider")
+
+
+def _config(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "org.yaml"
+    path.write_text("version: 1\n" + text, encoding="utf-8")
+    return path
+
+
+def test_a_provider_type_registered_at_run_time_validates(runtime_types: None,
+                                                          tmp_path: Path):
+    org = config.load(_config(tmp_path, (
+        "providers:\n"
+        "  memory:\n    url: http://localhost:9\n    anything: [1, 2]\n"
+        "  second:\n    type: memory\n    url: http://localhost:9\n"
+        "  desk:\n    url: http://localhost:9\n    floor: 3\n"
+        "employees:\n"
+        "  E1:\n    first_name: Ana\n    last_name: Silva\n    email: ana@acme.io\n"
+        "    desk:\n      seat: A-12\n")))
+    assert {p.name: p.type for p in org.providers.values()} == {
+        "memory": "memory", "second": "memory", "desk": "desk"}
+    assert org.providers["memory"].settings == {"anything": [1, 2]}
+    assert org.employees["E1"].settings_for("desk") == {"seat": "A-12"}
+    assert org.employees["E1"].settings_for("memory") == {}
+
+
+def test_a_runtime_provider_type_is_checked_by_its_schema(runtime_types: None,
+                                                          tmp_path: Path):
+    path = _config(tmp_path, (
+        "providers:\n"
+        "  memory:\n    anything: 1\n"
+        "  desk:\n    url: http://localhost:9\n    floor: high\n    flor: 2\n"
+        "employees:\n"
+        "  E1:\n    first_name: Ana\n    last_name: Silva\n    email: ana@acme.io\n"
+        "    desk:\n      sea: A-12\n"
+        "    memory:\n      seat: A-12\n"))
+    found = problems(path)
+    assert found[:4] == [
+        f"{path}:3:3: providers.memory: missing required key 'url'",
+        f"{path}:7:12: providers.desk.floor: expected a whole number, got 'high'",
+        f"{path}:8:5: providers.desk.flor: unknown key 'flor' (did you mean 'floor'?)",
+        f"{path}:15:7: employees.E1.desk.sea: unknown key 'sea' (did you mean 'seat'?)"]
+    assert found[4].startswith(f"{path}:16:5: employees.E1.memory: unknown key 'memory'")
+    assert len(found) == 5
+
+
+def test_unregistering_a_type_is_seen_too(tmp_path: Path):
+    path = _config(tmp_path, "providers:\n  memory:\n    url: http://localhost:9\n")
+    assert any("providers.memory: missing required key 'type'" in p for p in problems(path))

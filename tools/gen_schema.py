@@ -1,0 +1,50 @@
+"""Write schemas/orgctl.schema.json, the config's JSON Schema that editors load.
+
+It is assembled (by `orgctl.config.schema`) from the core schema,
+`orgctl/schema/core.schema.json`, and the part each built-in provider type ships,
+`orgctl/providers/<type>/schema.json`; change those, never this file by hand:
+
+    python tools/gen_schema.py           # rewrite schemas/orgctl.schema.json
+    python tools/gen_schema.py --check   # exit 1 when it is out of date
+
+tests/config/test_schema.py runs the check. Then run tools/gen_config_reference.py, which
+documents the written file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from orgctl.config.schema import schema_document
+
+ROOT = Path(__file__).resolve().parents[1]
+OUTPUT = ROOT / "schemas" / "orgctl.schema.json"
+
+
+def render() -> str:
+    return json.dumps(schema_document(), indent=2, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 if the committed schema differs from the assembled one")
+    args = parser.parse_args(argv)
+    text = render()
+    if args.check:
+        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
+        if current != text:
+            print(f"{OUTPUT.relative_to(ROOT)} is out of date: run python tools/gen_schema.py",
+                  file=sys.stderr)
+            return 1
+        return 0
+    OUTPUT.write_text(text, encoding="utf-8")
+    print(OUTPUT.relative_to(ROOT))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
