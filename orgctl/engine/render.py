@@ -42,8 +42,8 @@ def summary_line(plan: Plan) -> str:
 
 
 def tagged(plan: Plan) -> bool:
-    """Whether changes show where they come from: when any comes from HRMS (source mode);
-    a plan of YAML alone stays as it always read."""
+    """Whether changes show where they come from: when any comes from a source of truth
+    (source mode); a plan of YAML alone stays as it always read."""
     return any(c.source != "yaml" for c in plan.changes)
 
 
