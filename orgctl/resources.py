@@ -46,7 +46,8 @@ class Resource:
         engine orders changes by them and the provider resolves them to remote ids.
     remote_id: the system's own id (live resources only).
     protected: the object may not be removed or deactivated by any plan.
-    source: where the desired value comes from: "yaml" or "hrms".
+    source: where the desired value comes from: "yaml", or the name of the provider that
+        is the org's source of truth ("hrms").
     server: live fields the system populates that are not diffed (status, created_at...).
     """
 

@@ -1,4 +1,6 @@
-"""The connected systems. One module per system; `create()` builds one from its config."""
+"""The connected systems: the registry. One package per system (`providers/<type>/`);
+`TYPES` maps a provider type to its class, and is the one line a new system adds.
+`create()` builds a provider from its config block."""
 
 from __future__ import annotations
 

@@ -12,7 +12,8 @@ that writes) `apply` or `apply_batch` has a default, so a minimal provider is sm
    manages, parents first; `PRUNE_DEFAULTS` and `COALESCED_KINDS` may name only those.
    `BATCH` says the system is written in one batch (`apply_batch`), `READ_ONLY` that it is
    never written (an audit source). `SETTINGS` is the typed settings class, parsed once
-   from the provider block when the provider is created (`self.settings`).
+   from the provider block when the provider is created (`self.settings`). `SCHEMA` is
+   the system's part of the config's JSON Schema (see `orgctl.config.schema`).
 2. **What is there?** `read(progress)` fetches live state with list endpoints at their
    largest page, pages concurrently where the API allows, and normalises it into
    resources with the same attribute names and value shapes as `desired()`. A provider may
@@ -32,18 +33,28 @@ that writes) `apply` or `apply_batch` has a default, so a minimal provider is sm
    reviewer should know that is not a change.
 5. **Make it so.** `apply(change, ids)` performs one change and returns the remote id of
    what it created (or None); `ids` maps addresses to remote ids, for resolving `refs` to
-   objects created earlier in the same run. `lookup(change, ids)` finds a created object
-   by its key, so a create whose outcome is unknown is checked before any retry and never
-   duplicated. Batch systems implement `apply_batch(changes, live)` instead and say per
-   change what became of it (typed `Outcome`s). `aclose()` releases connections.
+   objects created earlier in the same run. By default it calls the method `WRITES` names
+   for the change's (kind, action), the provider's one dispatch table. `lookup(change,
+   ids)` finds a created object by its key, so a create whose outcome is unknown is
+   checked before any retry and never duplicated. Batch systems implement
+   `apply_batch(changes, live)` instead and say per change what became of it (typed
+   `Outcome`s). `aclose()` releases connections.
 6. **Import.** `to_config(live)` maps a live state to configuration data (`Imported`)
    that `desired()` turns back into the same resources. `IMPORT_SETTINGS` is the provider
    block written when no config gives one (`${ENV}` placeholders for secrets).
 7. **Source of truth.** A provider with `SOURCE` set can be the org's source of truth
    (`mode: source`): `source_data()` gives, after `read()`, the employees and units it
    knows, and `SOURCE` says which fields it owns (see `orgctl.engine.sources`).
-8. **Sandbox.** `seed(org)` gives the live state this system's emulator would hold after
-   a perfect apply of `org` (the emulator's own seed format).
+8. **Sandbox.** `seed(org, organization)` gives the live state this system's emulator would
+   hold after a perfect apply of `org` (the emulator's own seed format), for a company of
+   that name (default "Acme", the sandbox's); default: an empty seed.
+
+The plumbing every provider shares, for its own use (the engine calls none of it but
+`aclose`): `make_http()` builds a client with the system's auth and `self.settings`;
+`http()` is the running loop's one client, made on first use; `explain(err)` words a
+refusal (an `ApiError`: method, path, status, body) so it says what to fix; `call(method,
+path)` and list reads inside `explaining()` raise refusals through it; `expect_object` and
+`expect_items` check an answer's shape once, so the code after them indexes freely.
 
 Providers never print. A failure of the system is a `ProviderError` (from
 `orgctl.errors`); an answer of a shape the provider cannot use is detected by an explicit
@@ -54,19 +65,31 @@ findings or error messages (the HTTP layer redacts its logs).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from orgctl.errors import OrgctlError
+from orgctl.errors import (
+    ApiError,
+    OrgctlError,
+    ProviderError,
+    UnexpectedAnswer,
+    expect_list,
+    expect_mapping,
+)
 from orgctl.model import Org, ProviderConfig
+from orgctl.providers.http import DEFAULT_TIMEOUT, Http
 from orgctl.resources import Action, Change, Finding, Outcome, Resource
 
 if TYPE_CHECKING:
     from orgctl.providers.importing import Imported
 
-__all__ = ["BatchResult", "Capability", "Progress", "Provider", "SourceSpec",
-           "capability_table"]
+__all__ = ["BatchResult", "Capability", "Fields", "Progress", "Provider", "Settings",
+           "SourceSpec", "Write", "capability_table", "schema_file"]
 
 Progress = Callable[[int, int | None], None]
 """Called as progress(done, total) while reading or applying; total may be unknown."""
@@ -96,6 +119,7 @@ class BatchResult:
 class SourceSpec:
     """How a provider acts as the org's source of truth (`mode: source`).
 
+    system: the system's name in messages ("HRMS": "inactive in HRMS", "HRMS wins").
     owned: per config section ("employees", "units"), the fields it owns: an overlay in
         the YAML may not change them.
     required: per section, the fields an object must have once merged.
@@ -105,11 +129,45 @@ class SourceSpec:
         owned fields, so overlays validate before the system is read.
     """
 
+    system: str
     owned: Mapping[str, tuple[str, ...]]
     required: Mapping[str, tuple[str, ...]]
     finding_kind: Mapping[str, str]
     key_noun: Mapping[str, str]
     placeholders: Mapping[str, Callable[[str], dict[str, Any]]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """A provider's own settings, typed: parsed once, when the provider is created, from
+    its config block (`parse`), so a missing or bad value fails before any request.
+
+    These are the fields every system reached over HTTP has. A provider subclasses it with
+    its own (credentials, pacing, poll intervals) and a `parse` that raises `ProviderError`
+    saying how to fix a missing or bad value. What the engine reads for every provider
+    (`manages`, `prune`, `ignore`) is not here: `Provider.option` gives it.
+    """
+
+    timeout: float = DEFAULT_TIMEOUT  # seconds to wait for one answer
+    max_concurrency: int = 8  # requests in flight at once
+
+    @classmethod
+    def parse(cls, provider: str, raw: Mapping[str, Any]) -> Settings:
+        """The settings of the provider named `provider` from its config block `raw`."""
+        return cls(**cls.common(raw))
+
+    @staticmethod
+    def common(raw: Mapping[str, Any]) -> dict[str, Any]:
+        """The fields of this base class, for a subclass's `parse`."""
+        return {"timeout": float(raw.get("timeout", DEFAULT_TIMEOUT)),
+                "max_concurrency": int(raw.get("max_concurrency", 8))}
+
+
+Write = Callable[[Any, Change, Mapping[str, str]], Awaitable[str | None]]
+"""A provider method making one change: (self, change, ids) -> the remote id it created."""
+
+Fields = Mapping[str, type | tuple[type, ...]]
+"""Fields an answer's object must carry, with their JSON types (NoneType: may be absent)."""
 
 
 class Provider:
@@ -136,6 +194,15 @@ class Provider:
     IMPORT_SETTINGS: ClassVar[dict[str, str]] = {}
     # Set when the system can be the org's source of truth (`mode: source`).
     SOURCE: ClassVar[SourceSpec | None] = None
+    # The system's part of the config's JSON Schema: {"provider": its provider block,
+    # "employee": the block an employee may hold under the type's name (optional)}, free
+    # to refer to the core schema's $defs (url, secret, text, selectors...). A package
+    # ships it as `schema.json` (see `schema_file`). None: `url` and any other settings.
+    SCHEMA: ClassVar[Mapping[str, Any] | None] = None
+    # The typed settings class; `self.settings` is parsed with it when the provider is made.
+    SETTINGS: ClassVar[type[Settings]] = Settings
+    # How `apply` makes each change: (kind, action) -> the method that does it.
+    WRITES: ClassVar[Mapping[tuple[str, Action], Write]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -148,11 +215,18 @@ class Provider:
             if stray:
                 raise TypeError(f"provider {cls.type}: {name} names kinds not in KINDS: "
                                 f"{', '.join(stray)}")
+        stray = sorted({kind for kind, _ in cls.WRITES} - set(cls.KINDS))
+        if stray:
+            raise TypeError(f"provider {cls.type}: WRITES names kinds not in KINDS: "
+                            f"{', '.join(stray)}")
 
     def __init__(self, config: ProviderConfig):
         self.config = config
         self.name = config.name
         self.org: Org | None = None
+        self.settings = self.SETTINGS.parse(self.name, config.settings)
+        self._http_client: Http | None = None
+        self._http_loop: asyncio.AbstractEventLoop | None = None
 
     # -- 1. capabilities ----------------------------------------------------------------
     def unsupported(self, change: Change) -> str | None:
@@ -202,7 +276,12 @@ class Provider:
 
     # -- 4. apply -----------------------------------------------------------------------
     async def apply(self, change: Change, ids: Mapping[str, str]) -> str | None:
-        raise NotImplementedError(f"{self.type} does not apply single changes")
+        """Make one change with the method `WRITES` names for its kind and action."""
+        write = self.WRITES.get((change.kind, change.action))
+        if write is None:
+            raise ProviderError(self.name, f"{change.address}: cannot {change.action} a "
+                                           f"{change.kind}")
+        return await write(self, change, ids)
 
     async def lookup(self, change: Change, ids: Mapping[str, str]) -> str | None:
         """The remote id of the object `change` creates, if it exists already."""
@@ -211,9 +290,6 @@ class Provider:
     async def apply_batch(self, changes: list[Change], live: list[Resource],
                           progress: Progress | None = None) -> BatchResult:
         raise NotImplementedError(f"{self.type} does not apply batches")
-
-    async def aclose(self) -> None:
-        """Release connections."""
 
     # -- 5. import, source of truth, sandbox --------------------------------------------
     def to_config(self, live: list[Resource]) -> Imported:
@@ -226,9 +302,74 @@ class Provider:
         raise OrgctlError(f"{self.type} cannot be a source of truth")
 
     @classmethod
-    def seed(cls, org: Org) -> dict[str, Any]:
-        """The emulator seed of a perfect apply of `org` (the emulator's own format)."""
+    def seed(cls, org: Org, organization: str = "Acme") -> dict[str, Any]:
+        """The emulator seed of a perfect apply of `org` (the emulator's own format);
+        `organization` is the company's name, for a system whose seed holds one."""
         return {}
+
+    # -- plumbing: one client per event loop, one wording of refusals, answer checks ----
+    def make_http(self) -> Http:
+        """A new client for this system: base URL, auth, timeout, pacing (`self.settings`)."""
+        raise NotImplementedError(f"{self.type} makes no HTTP requests")
+
+    def http(self) -> Http:
+        """The client of the running event loop, made by `make_http` on first use.
+
+        A CLI command reads and applies on one loop, so one client (one token, one pool of
+        connections, one pacer) serves the whole run; a client is bound to the loop it was
+        made on, so another loop (tests run several) gets a new one."""
+        loop = asyncio.get_running_loop()
+        if self._http_client is None or self._http_loop is not loop:
+            self._http_client, self._http_loop = self.make_http(), loop
+        return self._http_client
+
+    async def aclose(self) -> None:
+        """Release connections: close the client of the running loop."""
+        if self._http_client is not None and self._http_loop is asyncio.get_running_loop():
+            await self._http_client.aclose()
+        self._http_client = None
+
+    def explain(self, err: ApiError) -> ProviderError:
+        """A refusal in words that say what to fix, never quoting a credential. `err`
+        names the request (`method`, `path`) and the answer (`status`, `body`).
+        Default: the refusal as the HTTP layer words it."""
+        return err
+
+    @contextmanager
+    def explaining(self) -> Iterator[None]:
+        """Raise a refusal from within as `explain` words it: around calls and list reads."""
+        try:
+            yield
+        except ApiError as err:
+            explained = self.explain(err)
+            if explained is err:
+                raise
+            raise explained from err
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One request (keywords as `Http.request`), its answer parsed; a refusal is raised
+        as `explain` words it."""
+        with self.explaining():
+            return await self.http().answer(method, path, **kwargs)
+
+    def expect_object(self, what: str, body: Any, fields: Fields) -> dict[str, Any]:
+        """`body` when it is an object carrying `fields`, else an `UnexpectedAnswer` naming
+        `what` (the request, "GET /employees") and the first field missing or mistyped."""
+        body = expect_mapping(self.name, what, body)
+        for name, types in fields.items():
+            value = body.get(name)
+            if not isinstance(value, types):
+                problem = (f"{name} is missing" if name not in body else
+                           f"{name} is {_json_type(type(value))}, not {_json_types(types)}")
+                raise UnexpectedAnswer(self.name, what, problem, body)
+        return body
+
+    def expect_items(self, what: str, items: Any, fields: Fields) -> list[dict[str, Any]]:
+        """`items` when it is a list of objects each carrying `fields` (see
+        `expect_object`). Check a list answer's rows once, then index them freely."""
+        for item in expect_list(self.name, what, items):
+            self.expect_object(what, item, fields)
+        return items
 
     # -- helpers for subclasses ---------------------------------------------------------
     def address(self, kind: str, key: str) -> str:
@@ -238,9 +379,27 @@ class Provider:
         return self.config.settings.get(name, default)
 
 
+_JSON_TYPES = {dict: "an object", list: "a list", str: "text", int: "a number",
+               float: "a number", bool: "true or false", type(None): "null"}
+
+
+def _json_type(kind: type) -> str:
+    return _JSON_TYPES.get(kind, kind.__name__)
+
+
+def _json_types(types: type | tuple[type, ...]) -> str:
+    names = [_json_type(t) for t in (types if isinstance(types, tuple) else (types,))]
+    return " or ".join(dict.fromkeys(names))
+
+
 def capability_table(provider: type[Provider]) -> str:
     """The capability table as Markdown, for the docs."""
     rows = ["| operation | method | endpoint | status | seed |", "|---|---|---|---|---|"]
     for c in provider.CAPABILITIES:
         rows.append(f"| {c.operation} | {c.method} | `{c.endpoint}` | {c.status} | {c.seed} |")
     return "\n".join(rows)
+
+
+def schema_file(package: str) -> dict[str, Any]:
+    """The `schema.json` a provider package ships: its `Provider.SCHEMA`."""
+    return json.loads(resources.files(package).joinpath("schema.json").read_text("utf-8"))

@@ -1,7 +1,8 @@
 """The HTTP layer every provider talks through: auth, retries, pacing, paging, redaction.
 
-One `Http` per provider run. It knows nothing of HR concepts; it knows what hostile APIs do:
-expiring tokens, rate limits, pagination caps, 5xx, resets and slow answers.
+One `Http` per provider and event loop (`Provider.http()`). It knows nothing of HR concepts;
+it knows what hostile APIs do: expiring tokens, rate limits, pagination caps, 5xx, resets and
+slow answers.
 
 Retry rules (why they differ):
 - 429 means "not processed": every request waits `Retry-After` and tries again.
@@ -26,7 +27,13 @@ from typing import Any
 
 import httpx
 
-from orgctl.errors import ApiError, ProviderError, UnknownOutcome
+from orgctl.errors import (
+    ApiError,
+    ProviderError,
+    UnexpectedAnswer,
+    UnknownOutcome,
+    expect_mapping,
+)
 from orgctl.redact import redact, register
 
 log = logging.getLogger("orgctl.http")
@@ -109,12 +116,19 @@ class ClientCredentials(Auth):
             except ProviderError as exc:
                 self._failure, self._failed_for = exc, stale
                 raise
-            body = resp.json()
+            what = f"POST {self.path}"
+            body = expect_mapping(http.provider, what, _body(resp))
             token = body.get("access_token")
             if not token:
                 raise ProviderError(http.provider, f"POST {self.path} returned no access_token")
+            if not isinstance(token, str):
+                raise UnexpectedAnswer(http.provider, what, "access_token is not text", body)
             register(token)
-            ttl = float(body.get("expires_in") or 3600)
+            try:
+                ttl = float(body.get("expires_in") or 3600)
+            except (TypeError, ValueError):
+                raise UnexpectedAnswer(http.provider, what, "expires_in is not a number of "
+                                                            "seconds", body) from None
             self._token = token
             self._expires_at = time.monotonic() + max(ttl - min(self.margin, ttl / 2), 0.0)
 
@@ -357,6 +371,10 @@ class Http:
             return self.backoff * 2 ** attempt
 
     # -- verbs returning parsed JSON --------------------------------------------------------
+    async def answer(self, method: str, path: str, **kwargs: Any) -> Any:
+        """`request`, and its answer parsed: JSON, else the text; None when empty."""
+        return _body(await self.request(method, path, **kwargs))
+
     async def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         return _body(await self.request("GET", path, params=params))
 

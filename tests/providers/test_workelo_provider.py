@@ -480,7 +480,7 @@ def test_missing_credentials_are_a_clear_error() -> None:
     provider = WorkeloProvider(ProviderConfig("workelo", "workelo", "http://127.0.0.1:1/v1",
                                               {"client_id": "x", "client_secret": "y",
                                                "rate_limit": 500}))
-    assert provider.rate_limit == 500
+    assert provider.settings.rate_limit == 500
 
 
 def test_refused_credentials_fail_the_read_without_leaking_the_secret(serve: Serve) -> None:

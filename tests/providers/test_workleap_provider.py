@@ -58,8 +58,8 @@ def seed(**integration: Any) -> dict[str, Any]:
 def org(without: tuple[str, ...] = (), **extra: Employee) -> Org:
     """The config matching `seed()` for E1-E3, eng and platform; minus `without`."""
     people = {
-        "E1": Employee("E1", "Ana", "Silva", "Ana@Acme.io", workleap_language="fr",
-                       workleap_products=("Officevibe", "Skills")),
+        "E1": Employee("E1", "Ana", "Silva", "Ana@Acme.io", systems={
+            "workleap": {"language": "fr", "products": ["Officevibe", "Skills"]}}),
         "E2": Employee("E2", "Bob", "Stone", "bob@acme.io"),
         "E3": Employee("E3", "Cy", "Roy", "cy@acme.io"),
         **extra,
@@ -385,17 +385,19 @@ class LoseFirstSubmitAnswer(httpx.AsyncHTTPTransport):
 def test_a_lost_submit_answer_is_retried_into_the_same_sync(
         sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     provider = sb.provider()
+    config = org(E4=Employee("E4", "Dee", "New", "dee@acme.io"))
+    changes, live = plan(provider, config)
     transport = LoseFirstSubmitAnswer()
-    make = provider._http
+    make = provider.make_http
 
     def with_transport() -> Http:
         http = make()
         http._client = httpx.AsyncClient(transport=transport, timeout=10)
         return http
 
-    monkeypatch.setattr(provider, "_http", with_transport)
-    config = org(E4=Employee("E4", "Dee", "New", "dee@acme.io"))
-    _, result = apply(provider, config)
+    # The apply runs on a loop of its own, so it makes its client, through the transport.
+    monkeypatch.setattr(provider, "make_http", with_transport)
+    result = asyncio.run(provider.apply_batch(changes, live))
     assert transport.lost == 1
     assert {a: o.status for a, o in result.outcomes.items()} == {"workleap.member.E4": "applied"}
     assert len(sb.emu.snapshot()["syncs"]) == 1  # the retry found the first sync

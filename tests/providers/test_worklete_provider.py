@@ -54,10 +54,11 @@ def live_seed() -> dict[str, Any]:
     }
 
 
-def employee(key: str, **changes: Any) -> Employee:
+def employee(key: str, org_admin: bool | None = None, **changes: Any) -> Employee:
     first, last, email = PEOPLE[key]
+    admin = key == "EMP-1" if org_admin is None else org_admin
     fields: dict[str, Any] = {"key": key, "first_name": first, "last_name": last,
-                              "email": email, "worklete_org_admin": key == "EMP-1"}
+                              "email": email, "systems": {"worklete": {"org_admin": admin}}}
     fields.update(changes)
     return Employee(**fields)
 
@@ -467,8 +468,8 @@ def test_team_admins_follow_the_managers(world: World) -> None:
 
 
 def test_org_admin_is_set_and_unset(world: World) -> None:
-    config = org(employees=[employee("EMP-1", worklete_org_admin=False),
-                            employee("EMP-2", worklete_org_admin=True),
+    config = org(employees=[employee("EMP-1", org_admin=False),
+                            employee("EMP-2", org_admin=True),
                             employee("EMP-3"), employee("EMP-4")])
     provider = world.provider(prune={"org_admins": True})
     plan, result = run(provider, world.apply(provider, config))
@@ -493,7 +494,7 @@ STAFF_SIGN_IN = {
 
 @pytest.mark.parametrize("world", [STAFF_SIGN_IN], indirect=True)
 def test_the_last_org_admin_is_never_unset(world: World) -> None:
-    config = org(teams=[], employees=[employee("EMP-1", worklete_org_admin=False)])
+    config = org(teams=[], employees=[employee("EMP-1", org_admin=False)])
     provider = world.provider(username="staff", password="staff-pass",
                               prune={"org_admins": True})
     plan, result = run(provider, world.apply(provider, config))
@@ -511,7 +512,7 @@ def _shape(path: str) -> str:
 
 def test_every_request_the_provider_makes_is_in_the_capability_table(world: World) -> None:
     config = org(employees=[employee("EMP-1"), employee("EMP-2", email="robert@acme.example"),
-                            employee("EMP-3"), employee("EMP-4", worklete_org_admin=True),
+                            employee("EMP-3"), employee("EMP-4", org_admin=True),
                             Employee(key="EMP-9", first_name="Nina", last_name="New",
                                      email="nina@acme.example")])
     config.teams["platform"] = Team("platform", "Platform Team", parent="engineering",

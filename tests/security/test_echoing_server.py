@@ -77,5 +77,5 @@ def test_an_unexpected_answer_quoting_the_secret_is_redacted(
     failed = orgctl("-v", "plan", config, code=1)
     # The token answer echoes the secret where a number belongs: a clear provider error,
     # with the secret masked in it.
-    assert "workelo: unexpected answer from the API while reading (ValueError" \
-        in failed.stderr
+    assert ("workelo: unexpected answer from the API: POST /tokens: expires_in is not a "
+            "number of seconds") in failed.stderr

@@ -9,14 +9,25 @@ ever removed. Identity is the HRMS `staffId`, which is the config's employee key
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from types import NoneType
 from typing import Any, ClassVar
 
-from orgctl.errors import ProviderError
+from orgctl.errors import ApiError, ProviderError
 from orgctl.model import Employee, Org, ProviderConfig
-from orgctl.providers.base import Capability, Progress, Provider
-from orgctl.providers.http import DEFAULT_TIMEOUT, ApiError, Http, StaticHeaders
+from orgctl.providers.base import (
+    Capability,
+    Progress,
+    Provider,
+    Settings,
+    SourceSpec,
+    schema_file,
+)
+from orgctl.providers.hrms import seeding
+from orgctl.providers.hrms.source import SOURCE_SPEC, UNIT_LEVEL
+from orgctl.providers.http import Http, StaticHeaders
+from orgctl.providers.importing import Imported
 from orgctl.redact import redact
 from orgctl.resources import Action, Finding, Resource
 
@@ -24,8 +35,35 @@ ENVIRONMENTS = ("staging", "uat")  # seed 002 "Required Headers"
 MODES = ("audit", "source")
 # ASSUMED (seed silent on pagination): the largest page the API serves.
 PAGE_SIZE = 100
-UNIT_LEVEL = "department"  # ASSUMED: HRMS departments are flat; their level in the config
+USERS, DEPARTMENTS, POSITIONS = "/v1/users", "/v1/departments", "/v1/positions"
 NO_STAFF_ID = "id:"  # key prefix of an HRMS user without a staffId (matches no employee)
+
+
+@dataclass(frozen=True, kw_only=True)
+class HrmsSettings(Settings):
+    """token (write it as ${HRMS_TOKEN}), environment (staging or uat), mode (audit or
+    source, default audit); timeout, max_concurrency."""
+
+    token: str = field(repr=False)
+    environment: str
+    mode: str = "audit"
+
+    @classmethod
+    def parse(cls, provider: str, raw: Mapping[str, Any]) -> HrmsSettings:
+        token = str(raw.get("token") or "")
+        environment = str(raw.get("environment") or "")
+        mode = str(raw.get("mode", "audit"))
+        if not token:
+            raise ProviderError(provider, "setting `token` is required "
+                                          "(write it as ${HRMS_TOKEN}, never in the file)")
+        if environment not in ENVIRONMENTS:
+            raise ProviderError(provider, f"setting `environment` must be one of "
+                                          f"{', '.join(ENVIRONMENTS)}, "
+                                          f"not {environment or 'empty'!r}")
+        if mode not in MODES:
+            raise ProviderError(provider, f"setting `mode` must be one of {', '.join(MODES)}, "
+                                          f"not {mode!r}")
+        return cls(token=token, environment=environment, mode=mode, **cls.common(raw))
 
 
 @dataclass(frozen=True)
@@ -63,8 +101,12 @@ class HrmsProvider(Provider):
     """
 
     type: ClassVar[str] = "hrms"
+    SCHEMA: ClassVar[dict[str, Any]] = schema_file(__package__)
     READ_ONLY: ClassVar[bool] = True
+    SOURCE: ClassVar[SourceSpec | None] = SOURCE_SPEC
     KINDS: ClassVar[tuple[str, ...]] = ("user",)
+    IMPORT_SETTINGS: ClassVar[dict[str, str]] = {
+        "token": "${HRMS_TOKEN}", "environment": "staging", "mode": "audit"}
     CAPABILITIES: ClassVar[tuple[Capability, ...]] = (
         Capability("list users", "GET", "/v1/users", "documented",
                    "002 Step 3 \"Available Endpoints\"; shape from Step 2 \"Example Response\""),
@@ -87,27 +129,44 @@ class HrmsProvider(Provider):
         "/v1/positions": "positions:read",
     }
 
+    SETTINGS: ClassVar[type[Settings]] = HrmsSettings
+    settings: HrmsSettings
+
     def __init__(self, config: ProviderConfig):
         super().__init__(config)
-        self.token = str(self.option("token") or "")
-        self.environment = str(self.option("environment") or "")
-        self.mode = str(self.option("mode", "audit"))
-        if not self.token:
-            raise ProviderError(self.name, "setting `token` is required "
-                                           "(write it as ${HRMS_TOKEN}, never in the file)")
-        if self.environment not in ENVIRONMENTS:
-            raise ProviderError(self.name, f"setting `environment` must be one of "
-                                           f"{', '.join(ENVIRONMENTS)}, "
-                                           f"not {self.environment or 'empty'!r}")
-        if self.mode not in MODES:
-            raise ProviderError(self.name, f"setting `mode` must be one of {', '.join(MODES)}, "
-                                           f"not {self.mode!r}")
-        self.timeout = float(self.option("timeout", DEFAULT_TIMEOUT))
-        self.max_concurrency = int(self.option("max_concurrency", 8))
         # The last read, kept for source mode (`source_data`).
         self.users: list[HrmsUser] = []
         self.departments: list[HrmsDepartment] = []
         self.positions: list[HrmsPosition] = []
+
+    # -- plumbing -----------------------------------------------------------------------
+    def make_http(self) -> Http:
+        return Http(provider=self.name, base_url=self.config.url,
+                    auth=StaticHeaders({"Authorization": f"Bearer {self.settings.token}",
+                                        "X-Environment": self.settings.environment}),
+                    timeout=self.settings.timeout,
+                    max_concurrency=self.settings.max_concurrency)
+
+    def explain(self, err: ApiError) -> ProviderError:
+        """An HRMS refusal in words that say what to fix. Never includes the token."""
+        body = err.body if isinstance(err.body, dict) else {}
+        said = body.get("message") or str(err.body)[:200]
+        what = f"{err.method} {err.path}"
+        if err.status == 401:
+            text = (f"{what} answered 401 ({said}): the token was refused; check it and "
+                    f"that it was created for the {self.settings.environment} environment")
+        elif err.status == 403 and err.path in self.SCOPES:
+            text = (f"{what} answered 403 ({said}): the token lacks the "
+                    f"{self.SCOPES[err.path]} scope; add it to the application token in HRMS "
+                    f"Company Settings > Integrations")
+        elif err.status == 400:
+            text = f"{what} answered 400 ({said}): {body.get('errors') or err.body}"
+        elif err.status == 404:
+            text = (f"{what} answered 404 ({said}): is {self.config.url} the API base "
+                    f"URL (it ends in /api)?")
+        else:
+            text = f"{what} answered {err.status}: {said}"
+        return ProviderError(self.name, redact(text))
 
     # -- capabilities -------------------------------------------------------------------
     def removal(self, kind: str) -> Action | None:
@@ -121,34 +180,26 @@ class HrmsProvider(Provider):
     async def read(self, progress: Progress | None = None) -> list[Resource]:
         """Users (with their department and position), departments and positions, the three
         collections concurrently, each at the largest page size."""
-        http = Http(
-            provider=self.name, base_url=self.config.url,
-            auth=StaticHeaders({"Authorization": f"Bearer {self.token}",
-                                "X-Environment": self.environment}),
-            timeout=self.timeout, max_concurrency=self.max_concurrency,
-        )
         done = 0
 
         def users_page(body: Any) -> list[HrmsUser]:
             nonlocal done
-            page = _users_of(body)
+            page = _users_of(self._page(USERS, body))
             done += len(page)
             if progress:
                 progress(done, _total(body))
             return page
 
-        try:
-            # return_exceptions: let every collection settle before the client closes, then
-            # report the first failure in a fixed order (users, departments, positions).
-            results = await asyncio.gather(
-                self._collection(http, "/v1/users", users_page,
-                                 {"include": "department,position"}),
-                self._collection(http, "/v1/departments", _departments_of),
-                self._collection(http, "/v1/positions", _positions_of),
-                return_exceptions=True,
-            )
-        finally:
-            await http.aclose()
+        # return_exceptions: let every collection settle, then report the first failure in
+        # a fixed order (users, departments, positions).
+        results = await asyncio.gather(
+            self._collection(USERS, users_page, {"include": "department,position"}),
+            self._collection(DEPARTMENTS,
+                             lambda body: _departments_of(self._page(DEPARTMENTS, body))),
+            self._collection(POSITIONS,
+                             lambda body: _positions_of(self._page(POSITIONS, body))),
+            return_exceptions=True,
+        )
         for result in results:
             if isinstance(result, BaseException):
                 raise result
@@ -158,35 +209,33 @@ class HrmsProvider(Provider):
         self.users = _resolve_names(users, departments, positions)
         return _resources(self.users)
 
-    async def _collection(self, http: Http, path: str, items: Callable[[Any], list[Any]],
+    async def _collection(self, path: str, items: Callable[[Any], list[Any]],
                           params: dict[str, Any] | None = None) -> list[Any]:
-        try:
-            return await http.paginate_pages(
+        with self.explaining():
+            return await self.http().paginate_pages(
                 path, params=params or {}, size=PAGE_SIZE, first=1,
                 page_param="page[number]", size_param="page[size]",
                 items=items, total=_total)
-        except ApiError as err:
-            raise ProviderError(self.name, self._explain(err, path)) from None
 
-    def _explain(self, err: ApiError, path: str) -> str:
-        """An HRMS refusal in words that say what to fix. Never includes the token."""
-        body = err.body if isinstance(err.body, dict) else {}
-        said = body.get("message") or str(err.body)[:200]
-        if err.status == 401:
-            text = (f"GET {path} answered 401 ({said}): the token was refused; check it and "
-                    f"that it was created for the {self.environment} environment")
-        elif err.status == 403:
-            text = (f"GET {path} answered 403 ({said}): the token lacks the "
-                    f"{self.SCOPES[path]} scope; add it to the application token in HRMS "
-                    f"Company Settings > Integrations")
-        elif err.status == 400:
-            text = f"GET {path} answered 400 ({said}): {body.get('errors') or err.body}"
-        elif err.status == 404:
-            text = (f"GET {path} answered 404 ({said}): is {self.config.url} the API base "
-                    f"URL (it ends in /api)?")
-        else:
-            text = f"GET {path} answered {err.status}: {said}"
-        return redact(text)
+    def _page(self, path: str, body: Any) -> dict[str, Any]:
+        """One page of a JSON:API list, its shape checked once: `data` objects with an id,
+        their attributes and relationships objects (when present) with the fields read
+        holding text; `included` objects likewise."""
+        what = f"GET {path}"
+        page = self.expect_object(what, body, {"data": list, "included": (list, NoneType)})
+        self.expect_items(what, page["data"], {
+            "id": (str, int), "attributes": (dict, NoneType),
+            "relationships": (dict, NoneType)})
+        self.expect_items(what, page.get("included") or [], {
+            "type": (str, NoneType), "id": (str, int, NoneType),
+            "attributes": (dict, NoneType)})
+        text = (str, NoneType)
+        for obj in page["data"] + (page.get("included") or []):
+            self.expect_object(what, obj.get("attributes") or {}, {
+                "staffId": text, "email": text, "name": text, "title": text})
+            self.expect_object(what, obj.get("relationships") or {}, {
+                "department": (dict, NoneType), "position": (dict, NoneType)})
+        return page
 
     # -- audit --------------------------------------------------------------------------
     def findings(self, org: Org, live: list[Resource]) -> list[Finding]:
@@ -195,7 +244,7 @@ class HrmsProvider(Provider):
         disagreement is a change for the other providers, not a finding."""
         out = [self._finding(r.key, r.server["problem"], "warning" if r.server.get(
             "duplicate_of") else "info") for r in live if r.server.get("problem")]
-        if self.mode == "audit":
+        if self.settings.mode == "audit":
             out += self._audit(org, [r for r in live if not r.server.get("problem")])
         return out
 
@@ -234,6 +283,15 @@ class HrmsProvider(Provider):
     def source_data(self) -> dict[str, Any]:
         """The last read as config-shaped data (see `org_from_hrms`)."""
         return org_from_hrms(self.users, self.departments, self.positions)
+
+    def to_config(self, live: list[Resource]) -> Imported:
+        from orgctl.providers.hrms import importer  # it imports this module
+
+        return importer.to_config(live, self)
+
+    @classmethod
+    def seed(cls, org: Org, organization: str = "Acme") -> dict[str, Any]:
+        return seeding.seed(org)
 
 
 # -- reading ---------------------------------------------------------------------------------

@@ -17,21 +17,25 @@ user stories; where a seed is silent the capability table says "assumed".
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import replace
+from collections.abc import Awaitable, Mapping
+from dataclasses import dataclass, field, replace
+from types import NoneType
 from typing import Any, ClassVar
 
-from orgctl.errors import ProviderError
+from orgctl.errors import ApiError, ProviderError, UnknownOutcome
 from orgctl.model import IMPLICATIONS, Employee, Journey, Org, ProviderConfig
-from orgctl.providers.base import Capability, Progress, Provider
-from orgctl.providers.http import (
-    DEFAULT_TIMEOUT,
-    ApiError,
-    ClientCredentials,
-    Http,
-    Pacer,
-    UnknownOutcome,
+from orgctl.providers.base import (
+    Capability,
+    Fields,
+    Progress,
+    Provider,
+    Settings,
+    Write,
+    schema_file,
 )
+from orgctl.providers.http import ClientCredentials, Http, Pacer
+from orgctl.providers.importing import Imported
+from orgctl.providers.workelo import seeding
 from orgctl.resources import Action, Change, Resource
 
 PAGE_SIZE = 100  # the page cap (issue #3); larger limits are clamped by the API
@@ -40,10 +44,55 @@ CLOSED_STATUSES = ("closed", "cancelled")  # seed 000 "Statuses": journeys orgct
 FOLLOW_UP_ATTEMPTS = 3  # a follow-up write (identification, start) whose outcome is unknown
 NO_KEY = "id:"  # key prefix of a live object without external_id
 
+# What reading relies on in each listed object (answers' shapes: see CAPABILITIES).
+NAMED_FIELDS: Fields = {"id": int, "name": str}  # roles, identifications, levels, templates
+UNIT_FIELDS: Fields = {"id": int, "name": str, "level_organization_id": int,
+                       "external_id": (str, NoneType), "parent_id": (int, NoneType),
+                       "language": (str, NoneType)}
+EMPLOYEE_FIELDS: Fields = {"id": int, "first_name": str, "last_name": str, "email": str,
+                           "external_id": (str, NoneType), "job_position": (str, NoneType),
+                           "unit_organization": (dict, NoneType),
+                           "identifications": (list, NoneType)}
+IDENTIFICATION_FIELDS: Fields = {"identification_resource_id": int, "value": str}
+SCOPE_FIELDS: Fields = {"id": int, "unit_organization_id": int}
+TRACK_FIELDS: Fields = {"id": int, "status": str, "mobility": str, "start_date": str,
+                        "employee_id": (int, NoneType), "employee": (dict, NoneType),
+                        "implications": (dict, NoneType), "template_ids": (list, NoneType),
+                        "end_date": (str, NoneType), "invite_at": (str, NoneType)}
+
 
 def _implication_field(role: str) -> str:
     # seed 000 "Create a journey": implications {hr_id, second_hr_id, manager_id, ...}
     return f"{role}_id"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkeloSettings(Settings):
+    """client_id, client_secret (write them as ${ENV}); rate_limit ("1000/h" default, or
+    an int per hour); timeout (seconds, default 30: seed 000 "Timeout: minimum 30 seconds
+    recommended"), max_concurrency (default 8)."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    rate_limit: str | int = DEFAULT_RATE_LIMIT
+
+    @classmethod
+    def parse(cls, provider: str, raw: Mapping[str, Any]) -> WorkeloSettings:
+        client_id = str(raw.get("client_id") or "")
+        client_secret = str(raw.get("client_secret") or "")
+        for name, value in (("client_id", client_id), ("client_secret", client_secret)):
+            if not value:
+                raise ProviderError(provider, f"setting `{name}` is required (create it in "
+                                              f"Workelo under Account > Advanced > API and "
+                                              f"write it as ${{ENV_VAR}})")
+        common = cls.common(raw)
+        rate_limit = raw.get("rate_limit", DEFAULT_RATE_LIMIT)
+        try:
+            Pacer.parse(rate_limit, DEFAULT_RATE_LIMIT)
+        except ValueError as exc:
+            raise ProviderError(provider, str(exc)) from None
+        return cls(client_id=client_id, client_secret=client_secret, rate_limit=rate_limit,
+                   **common)
 
 
 class WorkeloProvider(Provider):
@@ -55,7 +104,10 @@ class WorkeloProvider(Provider):
     # deleting an employee, changing a journey's templates or mobility, cancelling a
     # journey) are not capabilities: unsupported() plans them as manual, with the reason.
     type: ClassVar[str] = "workelo"
+    SCHEMA: ClassVar[dict[str, Any]] = schema_file(__package__)
     KINDS: ClassVar[tuple[str, ...]] = ("unit", "employee", "scope", "journey")
+    IMPORT_SETTINGS: ClassVar[dict[str, str]] = {
+        "client_id": "${WORKELO_CLIENT_ID}", "client_secret": "${WORKELO_CLIENT_SECRET}"}
     # A scope exists only as part of a managed employee: one absent from the config goes.
     PRUNE_DEFAULTS: ClassVar[dict[str, bool]] = {"scope": True}
     CAPABILITIES: ClassVar[tuple[Capability, ...]] = (
@@ -117,75 +169,55 @@ class WorkeloProvider(Provider):
                    "clears the role (assumed)"),
     )
 
+    SETTINGS: ClassVar[type[Settings]] = WorkeloSettings
+    settings: WorkeloSettings
+
     def __init__(self, config: ProviderConfig):
         super().__init__(config)
-        self.client_id = str(self.option("client_id") or "")
-        self.client_secret = str(self.option("client_secret") or "")
-        for name, value in (("client_id", self.client_id),
-                            ("client_secret", self.client_secret)):
-            if not value:
-                raise ProviderError(self.name, f"setting `{name}` is required (create it in "
-                                               f"Workelo under Account > Advanced > API and "
-                                               f"write it as ${{ENV_VAR}})")
-        self.timeout = float(self.option("timeout", DEFAULT_TIMEOUT))
-        self.max_concurrency = int(self.option("max_concurrency", 8))
-        try:
-            self.rate_limit = self.option("rate_limit", DEFAULT_RATE_LIMIT)
-            Pacer.parse(self.rate_limit, DEFAULT_RATE_LIMIT)
-        except ValueError as exc:
-            raise ProviderError(self.name, str(exc)) from None
-        self._http_client: Http | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
         # Reference data (names <-> ids), filled by read() or on first need by apply().
         self._catalog: dict[str, dict[int, str]] | None = None
         self._closed_tracks: dict[str, str] = {}  # remote id -> status, from read()
         self._live_people: set[str] = set()  # keys and "email:" identities, from read()
 
     # -- plumbing -----------------------------------------------------------------------
-    def _http(self) -> Http:
-        """One client (and so one token) per event loop: a CLI run reads and applies on
-        one loop; a client bound to a finished loop cannot be reused."""
-        loop = asyncio.get_running_loop()
-        if self._http_client is None or self._loop is not loop:
-            self._http_client = Http(
-                provider=self.name, base_url=self.config.url,
-                auth=ClientCredentials("/tokens", self.client_id, self.client_secret),
-                timeout=self.timeout, max_concurrency=self.max_concurrency,
-                pacer=Pacer.parse(self.rate_limit, DEFAULT_RATE_LIMIT))
-            self._loop = loop
-        return self._http_client
+    def make_http(self) -> Http:
+        """A client with its own token and pacer: the rate limit is per token."""
+        return Http(provider=self.name, base_url=self.config.url,
+                    auth=ClientCredentials("/tokens", self.settings.client_id,
+                                           self.settings.client_secret),
+                    timeout=self.settings.timeout,
+                    max_concurrency=self.settings.max_concurrency,
+                    pacer=Pacer.parse(self.settings.rate_limit, DEFAULT_RATE_LIMIT))
 
-    async def aclose(self) -> None:
-        if self._http_client is not None and self._loop is asyncio.get_running_loop():
-            await self._http_client.aclose()
-        self._http_client = None
-
-    async def _list(self, path: str, params: dict[str, Any] | None = None) -> list[Any]:
-        try:
-            return await self._http().paginate_offset(
-                path, params=params, limit=PAGE_SIZE, items=lambda b: b["data"],
-                total=lambda b: b["pagination"]["total"])
-        except ApiError as err:
-            raise self._explain(err, "GET", path) from None
-
-    def _explain(self, err: ApiError, method: str, path: str) -> ProviderError:
+    def explain(self, err: ApiError) -> ProviderError:
         """A refusal in words that say what to fix; never a credential."""
         body = err.body if isinstance(err.body, dict) else {}
         said = "; ".join(str(e) for e in body.get("errors") or []) or str(err.body)[:200]
+        what = f"{err.method} {err.path}"
         if err.status == 401:
-            return ProviderError(self.name, f"{method} {path} answered 401 ({said}): the "
+            return ProviderError(self.name, f"{what} answered 401 ({said}): the "
                                             f"client_id/client_secret were refused or the "
                                             f"token expired; check the credentials")
-        if err.status == 404 and path.startswith("/tokens"):
+        if err.status == 404 and err.path.startswith("/tokens"):
             return ProviderError(self.name, f"POST /tokens answered 404: is {self.config.url} "
                                             f"the API base URL (it ends in /v1)?")
-        return ProviderError(self.name, f"{method} {path} answered {err.status}: {said}")
+        return ProviderError(self.name, f"{what} answered {err.status}: {said}")
 
-    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        try:
-            return await getattr(self._http(), method.lower())(path, **kwargs)
-        except ApiError as err:
-            raise self._explain(err, method, path) from err
+    async def _list(self, path: str, fields: Fields,
+                    params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Every item of a list endpoint, each page's shape checked once: {data: [objects
+        with `fields`], pagination: {total}}."""
+        what = f"GET {path}"
+
+        def items(body: Any) -> list[dict[str, Any]]:
+            page = self.expect_object(what, body, {"data": list, "pagination": dict})
+            self.expect_object(what, page["pagination"], {"total": int})
+            return self.expect_items(what, page["data"], fields)
+
+        with self.explaining():
+            return await self.http().paginate_offset(
+                path, params=params, limit=PAGE_SIZE, items=items,
+                total=lambda b: b["pagination"]["total"])
 
     # -- capabilities -------------------------------------------------------------------
     def _person(self, key: str) -> Employee | None:
@@ -272,6 +304,16 @@ class WorkeloProvider(Provider):
             return (f"Workelo has no {', '.join(missing)}: create it in Workelo first "
                     f"(orgctl does not manage them)")
         return None
+
+    # -- import -------------------------------------------------------------------------
+    def to_config(self, live: list[Resource]) -> Imported:
+        from orgctl.providers.workelo import importer  # it imports this module
+
+        return importer.to_config(live, self)
+
+    @classmethod
+    def seed(cls, org: Org, organization: str = "Acme") -> dict[str, Any]:
+        return seeding.seed(org)
 
     # -- desired ------------------------------------------------------------------------
     def desired(self, org: Org) -> list[Resource]:
@@ -384,22 +426,28 @@ class WorkeloProvider(Provider):
         their pages concurrently; normalised into the shapes desired() produces."""
         done = 0
 
-        async def counted(path: str) -> list[Any]:
+        async def counted(path: str, fields: Fields) -> list[dict[str, Any]]:
             nonlocal done
-            rows = await self._list(path)
+            rows = await self._list(path, fields)
             done += len(rows)
             if progress:
                 progress(done, None)
             return rows
 
-        paths = ("/user_roles", "/identification_resources", "/level_organizations",
-                 "/templates", "/unit_organizations", "/employees",
-                 "/unit_organization_managements", "/tracks")
-        results = await asyncio.gather(*(counted(p) for p in paths), return_exceptions=True)
+        lists = (("/user_roles", NAMED_FIELDS), ("/identification_resources", NAMED_FIELDS),
+                 ("/level_organizations", NAMED_FIELDS), ("/templates", NAMED_FIELDS),
+                 ("/unit_organizations", UNIT_FIELDS), ("/employees", EMPLOYEE_FIELDS),
+                 ("/unit_organization_managements", {**SCOPE_FIELDS, "employee_id": int}),
+                 ("/tracks", TRACK_FIELDS))
+        results = await asyncio.gather(*(counted(p, f) for p, f in lists),
+                                       return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException):
                 raise result
         roles, idents, levels, templates, units, employees, scopes, tracks = results
+        for e in employees:
+            self.expect_items("GET /employees", e.get("identifications") or [],
+                              IDENTIFICATION_FIELDS)
         self._catalog = _catalog(roles, idents, levels, templates)
         resources = self._normalise(units, employees, scopes, tracks)
         if progress:
@@ -502,8 +550,10 @@ class WorkeloProvider(Provider):
     async def _ensure_catalog(self) -> dict[str, dict[int, str]]:
         if self._catalog is None:
             roles, idents, levels, templates = await asyncio.gather(
-                self._list("/user_roles"), self._list("/identification_resources"),
-                self._list("/level_organizations"), self._list("/templates"))
+                self._list("/user_roles", NAMED_FIELDS),
+                self._list("/identification_resources", NAMED_FIELDS),
+                self._list("/level_organizations", NAMED_FIELDS),
+                self._list("/templates", NAMED_FIELDS))
             self._catalog = _catalog(roles, idents, levels, templates)
         return self._catalog
 
@@ -517,15 +567,12 @@ class WorkeloProvider(Provider):
 
     # -- apply --------------------------------------------------------------------------
     async def apply(self, change: Change, ids: Mapping[str, str]) -> str | None:
+        """Refuse what `unsupported` refuses (the catalogue may have changed since the
+        plan), else make the change through `WRITES`."""
         reason = self.unsupported(change)
         if reason:
             raise ProviderError(self.name, f"{change.address}: {reason}")
-        handler: Callable[[Change, Mapping[str, str]], Awaitable[str | None]] | None = getattr(
-            self, f"_{change.action}_{change.kind}", None)
-        if handler is None:
-            raise ProviderError(self.name, f"{change.address}: cannot {change.action} a "
-                                           f"{change.kind}")
-        return await handler(change, ids)
+        return await super().apply(change, ids)
 
     def _ref(self, change: Change, name: str, ids: Mapping[str, str]) -> int:
         address = change.refs.get(name)
@@ -539,13 +586,13 @@ class WorkeloProvider(Provider):
         """POST a create; when its outcome is unknown, look the object up before anything
         else, so the follow-up writes go to the object that was made, never a second one."""
         try:
-            created = await self._call("POST", path, json=body)
+            created = await self.call("POST", path, json=body)
         except UnknownOutcome:
             found = await self.lookup(change, ids)
             if found is None:
                 raise  # not made: the engine tries again
             return int(found)
-        return int(created["id"])
+        return int(self.expect_object(f"POST {path}", created, {"id": int})["id"])
 
     # units: seed 000 "Create an organization"; update and delete assumed
     def _unit_body(self, change: Change, ids: Mapping[str, str],
@@ -566,7 +613,7 @@ class WorkeloProvider(Provider):
 
     async def _update_unit(self, change: Change, ids: Mapping[str, str]) -> str | None:
         level = await self._id_of("levels", (change.after or {})["level"])
-        await self._call("PUT", f"/unit_organizations/{change.remote_id}",
+        await self.call("PUT", f"/unit_organizations/{change.remote_id}",
                          json=self._unit_body(change, ids, level))
         return change.remote_id
 
@@ -575,10 +622,7 @@ class WorkeloProvider(Provider):
 
     async def _delete(self, path: str) -> None:
         # Already gone (a retried DELETE that had committed) is what we wanted.
-        try:
-            await self._http().request("DELETE", path, allow=(404,))
-        except ApiError as err:
-            raise self._explain(err, "DELETE", path) from err
+        await self.call("DELETE", path, allow=(404,))
 
     # employees: seed 000 "Create an employee", "Add custom identifications"; 001 §1
     async def _employee_body(self, change: Change, ids: Mapping[str, str]) -> dict[str, Any]:
@@ -614,7 +658,7 @@ class WorkeloProvider(Provider):
         fields = {name.split(".", 1)[0] for name in change.fields}
         emp_id = int(change.remote_id or 0)
         if fields - {"identifications"}:
-            await self._call("PUT", f"/employees/{emp_id}",
+            await self.call("PUT", f"/employees/{emp_id}",
                              json=await self._employee_body(change, ids))
         await self._set_identifications(
             emp_id, (change.after or {}).get("identifications") or {},
@@ -632,12 +676,17 @@ class WorkeloProvider(Provider):
             body = {"identification_resource_id": resource_id, "value": value}
             for attempt in range(1, FOLLOW_UP_ATTEMPTS + 1):
                 try:
-                    await self._call("POST", f"/employees/{emp_id}/identifications", json=body)
+                    await self.call("POST", f"/employees/{emp_id}/identifications", json=body)
                     break
                 except UnknownOutcome:
-                    current = await self._call("GET", f"/employees/{emp_id}")
+                    what = f"GET /employees/{emp_id}"
+                    current = self.expect_object(
+                        what, await self.call("GET", f"/employees/{emp_id}"),
+                        {"identifications": (list, NoneType)})
+                    held = self.expect_items(what, current.get("identifications") or [],
+                                             IDENTIFICATION_FIELDS)
                     if any(i["identification_resource_id"] == resource_id
-                           and i["value"] == value for i in current.get("identifications") or []):
+                           and i["value"] == value for i in held):
                         break
                     if attempt == FOLLOW_UP_ATTEMPTS:
                         raise
@@ -695,11 +744,13 @@ class WorkeloProvider(Provider):
         try had started the journey, the retry's refusal only confirms it."""
         body = {"invite_at": invite_at} if invite_at else {}
         try:
-            await self._http().put(f"/tracks/{track_id}/start", json=body)
+            await self.http().put(f"/tracks/{track_id}/start", json=body)
         except ApiError as err:
-            track = await self._call("GET", f"/tracks/{track_id}")
-            if err.status != 422 or track.get("status") == "draft":
-                raise self._explain(err, "PUT", f"/tracks/{track_id}/start") from err
+            track = self.expect_object(f"GET /tracks/{track_id}",
+                                       await self.call("GET", f"/tracks/{track_id}"),
+                                       {"status": str})
+            if err.status != 422 or track["status"] == "draft":
+                raise self.explain(err) from err
 
     async def _update_journey(self, change: Change, ids: Mapping[str, str]) -> str | None:
         fields = {name.split(".", 1)[0] for name in change.fields}
@@ -713,10 +764,18 @@ class WorkeloProvider(Provider):
         if "implications" in fields:
             body["implications"] = self._implications(change, ids)
         if body:
-            await self._call("PUT", f"/tracks/{track_id}", json=body)
+            await self.call("PUT", f"/tracks/{track_id}", json=body)
         if "started" in fields and after.get("started"):
             await self._start(track_id, after.get("invite_at"))
         return change.remote_id
+
+    WRITES: ClassVar[Mapping[tuple[str, Action], Write]] = {
+        ("unit", "create"): _create_unit, ("unit", "update"): _update_unit,
+        ("unit", "delete"): _delete_unit,
+        ("employee", "create"): _create_employee, ("employee", "update"): _update_employee,
+        ("scope", "create"): _create_scope, ("scope", "delete"): _delete_scope,
+        ("journey", "create"): _create_journey, ("journey", "update"): _update_journey,
+    }
 
     # -- lookup -------------------------------------------------------------------------
     async def lookup(self, change: Change, ids: Mapping[str, str]) -> str | None:
@@ -725,24 +784,27 @@ class WorkeloProvider(Provider):
         date among open journeys."""
         after = change.after or {}
         if change.kind == "employee":
-            found = await self._call("GET", "/employees", params={"external_id": change.key})
-            rows = found.get("data") or []
+            found = await self.call("GET", "/employees", params={"external_id": change.key})
+            page = self.expect_object("GET /employees", found, {"data": list})
+            rows = self.expect_items("GET /employees", page["data"], {"id": int})
             return str(rows[0]["id"]) if rows else None
         if change.kind == "unit":
             # Filtered by level (documented) and scanned: the seeds show no external_id filter.
             level = await self._id_of("levels", after["level"])
-            rows = await self._list("/unit_organizations", {"level_organization_id": level})
+            rows = await self._list("/unit_organizations", UNIT_FIELDS,
+                                    {"level_organization_id": level})
             return next((str(u["id"]) for u in rows if u.get("external_id") == change.key),
                         None)
         if change.kind == "scope":
             emp_id = self._ref(change, "employee", ids)
             unit_id = self._ref(change, "unit", ids)
-            rows = await self._list(f"/employees/{emp_id}/unit_organization_managements")
+            rows = await self._list(f"/employees/{emp_id}/unit_organization_managements",
+                                    SCOPE_FIELDS)
             return next((str(s["id"]) for s in rows if s["unit_organization_id"] == unit_id),
                         None)
         if change.kind == "journey":
             emp_id = self._ref(change, "employee", ids)
-            rows = await self._list("/tracks")
+            rows = await self._list("/tracks", TRACK_FIELDS)
             return next((str(t["id"]) for t in rows
                          if (t.get("employee_id") or (t.get("employee") or {}).get("id"))
                          == emp_id and t["mobility"] == after["mobility"]

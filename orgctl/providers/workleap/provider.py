@@ -18,18 +18,27 @@ emulator (`orgctl.sandbox.workleap`) implements the same assumptions.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from types import NoneType
 from typing import Any, ClassVar
 
-from orgctl.errors import ProviderError
+from orgctl.errors import ApiError, ProviderError
 from orgctl.model import Org, ProviderConfig
-from orgctl.providers.base import BatchResult, Capability, Progress, Provider
+from orgctl.providers.base import (
+    BatchResult,
+    Capability,
+    Progress,
+    Provider,
+    Settings,
+    schema_file,
+)
 from orgctl.providers.csvsafe import FORMULA_PREFIXES, neutralise, render_csv
-from orgctl.providers.http import DEFAULT_TIMEOUT, ApiError, Http, StaticHeaders
+from orgctl.providers.http import Http, StaticHeaders
+from orgctl.providers.importing import Imported
+from orgctl.providers.workleap import seeding
 from orgctl.redact import redact, register
 from orgctl.resources import Action, Change, Finding, Outcome, Resource
 
@@ -43,8 +52,35 @@ MEMBER_COLUMNS = ["externalMemberId", "email", "firstName", "lastName", "languag
 TEAM_COLUMNS = ["externalTeamId", "teamName"]
 MAPPING_COLUMNS = ["externalTeamId", "externalMemberId", "externalSubteamId", "role"]
 PRODUCT_SEPARATOR = ";"  # ASSUMED: the seed lists products, not how a cell holds several
+# What `read` relies on in each listed member and team (ASSUMED shapes, see CAPABILITIES).
+MEMBER_FIELDS = {"id": (str, int), "email": (str, NoneType),
+                 "externalMemberId": (str, NoneType), "status": (str, NoneType),
+                 "productAssignations": (list, NoneType), "customProperties": (dict, NoneType),
+                 "accessibleTeamIds": (list, NoneType)}
+TEAM_FIELDS = {"id": (str, int), "externalTeamId": (str, int), "parentId": (str, int, NoneType),
+               "managerIds": (list, NoneType), "memberIds": (list, NoneType)}
 TERMINAL = ("Paused", "Rejected", "Success", "Warning", "Failed")
 PAUSED = "awaiting approval in Workleap (risk threshold)"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkleapSettings(Settings):
+    """api_key (write it as ${WORKLEAP_API_KEY}); poll_interval (seconds between sync
+    status reads, default 2), poll_timeout (seconds to wait for a terminal status, default
+    900); timeout, max_concurrency."""
+
+    api_key: str = field(repr=False)
+    poll_interval: float = 2.0
+    poll_timeout: float = 900.0
+
+    @classmethod
+    def parse(cls, provider: str, raw: Mapping[str, Any]) -> WorkleapSettings:
+        api_key = str(raw.get("api_key") or "")
+        if not api_key:
+            raise ProviderError(provider, "setting `api_key` is required (write it as "
+                                          "${WORKLEAP_API_KEY}, never in the file)")
+        return cls(api_key=api_key, poll_interval=float(raw.get("poll_interval", 2.0)),
+                   poll_timeout=float(raw.get("poll_timeout", 900.0)), **cls.common(raw))
 
 
 class WorkleapProvider(Provider):
@@ -56,11 +92,15 @@ class WorkleapProvider(Provider):
     """
 
     type: ClassVar[str] = "workleap"
+    SCHEMA: ClassVar[dict[str, Any]] = schema_file(__package__)
     BATCH: ClassVar[bool] = True
     KINDS: ClassVar[tuple[str, ...]] = ("team", "member", "mapping")
+    IMPORT_SETTINGS: ClassVar[dict[str, str]] = {"api_key": "${WORKLEAP_API_KEY}"}
     # A managed team's mappings are exactly the config's; other teams' are left alone
     # (see `removal_of`), so pruning mappings is safe by default.
     PRUNE_DEFAULTS: ClassVar[dict[str, bool]] = {"mapping": True}
+    # A member's `deactivated` is the employee's status.
+    MODEL_FIELDS: ClassVar[dict[str, str]] = {"deactivated": "status"}
     CAPABILITIES: ClassVar[tuple[Capability, ...]] = (
         Capability("authenticate with the API key", "*", f"header {API_KEY_HEADER}",
                    "assumed", "003 Step 1 \"Create an organization management API Key\"; "
@@ -95,22 +135,31 @@ class WorkleapProvider(Provider):
                    "003 Step 4 teams-mappings.csv"),
     )
 
+    SETTINGS: ClassVar[type[Settings]] = WorkleapSettings
+    settings: WorkleapSettings
+
     def __init__(self, config: ProviderConfig):
         super().__init__(config)
-        self.api_key = str(self.option("api_key") or "")
-        if not self.api_key:
-            raise ProviderError(self.name, "setting `api_key` is required (write it as "
-                                           "${WORKLEAP_API_KEY}, never in the file)")
-        register(self.api_key)  # the header name is not one StaticHeaders recognises
-        self.timeout = float(self.option("timeout", DEFAULT_TIMEOUT))
-        self.max_concurrency = int(self.option("max_concurrency", 8))
-        self.poll_interval = float(self.option("poll_interval", 2.0))
-        self.poll_timeout = float(self.option("poll_timeout", 900.0))
+        register(self.settings.api_key)  # the header name is not one StaticHeaders knows
 
-    def _http(self) -> Http:
+    # -- plumbing -----------------------------------------------------------------------
+    def make_http(self) -> Http:
         return Http(provider=self.name, base_url=self.config.url,
-                    auth=StaticHeaders({API_KEY_HEADER: self.api_key}),
-                    timeout=self.timeout, max_concurrency=self.max_concurrency)
+                    auth=StaticHeaders({API_KEY_HEADER: self.settings.api_key}),
+                    timeout=self.settings.timeout,
+                    max_concurrency=self.settings.max_concurrency)
+
+    def explain(self, err: ApiError) -> ProviderError:
+        """A Workleap refusal in words that say what to fix. Never includes the key."""
+        body = err.body if isinstance(err.body, dict) else {}
+        said = body.get("message") or str(err.body)[:200]
+        what = f"{err.method} {err.path}"
+        if err.status in (401, 403):
+            text = (f"{what} answered {err.status} ({said}): the API key was refused; create "
+                    "an organization management API key in Workleap Settings > API")
+        else:
+            text = f"{what} answered {err.status}: {said}"
+        return ProviderError(self.name, redact(text))
 
     # -- 1. capabilities ----------------------------------------------------------------
     def removal(self, kind: str) -> Action | None:
@@ -150,6 +199,16 @@ class WorkleapProvider(Provider):
                     f"prefixes with ', so Workleap would store another id; rename the key")
         return None
 
+    # -- import -------------------------------------------------------------------------
+    def to_config(self, live: list[Resource]) -> Imported:
+        from orgctl.providers.workleap import importer  # it imports this module
+
+        return importer.to_config(live, self)
+
+    @classmethod
+    def seed(cls, org: Org, organization: str = "Acme") -> dict[str, Any]:
+        return seeding.seed(org)
+
     # -- 2. desired ---------------------------------------------------------------------
     def desired(self, org: Org) -> list[Resource]:
         """A member per active employee, a team per config team, a mapping per (team,
@@ -164,10 +223,11 @@ class WorkleapProvider(Provider):
                 "first_name": neutralise(e.first_name), "last_name": neutralise(e.last_name),
                 "deactivated": False,
             }
-            if e.workleap_language:
-                attrs["language"] = e.workleap_language
-            if e.workleap_products:
-                attrs["products"] = sorted(e.workleap_products)
+            own = e.settings_for(self.type)
+            if own.get("language"):
+                attrs["language"] = own["language"]
+            if own.get("products"):
+                attrs["products"] = sorted(own["products"])
             identities = [f"email:{email}"] + [
                 f"email:{p.strip().lower()}" for p in e.previously if "@" in p]
             out.append(Resource(kind="member", key=key, attrs=attrs,
@@ -196,49 +256,39 @@ class WorkleapProvider(Provider):
     async def read(self, progress: Progress | None = None) -> list[Resource]:
         """Members and teams, both collections concurrently at the largest page size;
         mappings come from the teams' member and manager lists."""
-        http = self._http()
         done = 0
 
-        def counted(body: Any) -> list[dict[str, Any]]:
+        def counted(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             nonlocal done
-            items = list(body.get("items") or []) if isinstance(body, dict) else []
             done += len(items)
             if progress:
                 progress(done, None)
             return items
 
-        try:
-            results = await asyncio.gather(
-                self._collection(http, MEMBERS, counted),
-                self._collection(http, TEAMS, counted),
-                return_exceptions=True)
-        finally:
-            await http.aclose()
+        results = await asyncio.gather(
+            self._collection(MEMBERS, MEMBER_FIELDS, counted),
+            self._collection(TEAMS, TEAM_FIELDS, counted),
+            return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException):
                 raise result
         members, teams = results
         return live_resources(members, teams)
 
-    async def _collection(self, http: Http, path: str,
-                          items: Callable[[Any], list[dict[str, Any]]]
+    async def _collection(self, path: str, fields: Mapping[str, Any],
+                          counted: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
                           ) -> list[dict[str, Any]]:
-        try:
-            return await http.paginate_pages(
-                path, size=PAGE_SIZE, first=1, page_param="page", size_param="pageSize",
-                items=items, total=lambda b: b.get("total") if isinstance(b, dict) else None)
-        except ApiError as err:
-            raise ProviderError(self.name, self._explain(err, f"GET {path}")) from None
+        """Every item of a list, each page's shape checked: {items: [...], total}."""
+        what = f"GET {path}"
 
-    def _explain(self, err: ApiError, what: str) -> str:
-        body = err.body if isinstance(err.body, dict) else {}
-        said = body.get("message") or str(err.body)[:200]
-        if err.status in (401, 403):
-            text = (f"{what} answered {err.status} ({said}): the API key was refused; create "
-                    "an organization management API key in Workleap Settings > API")
-        else:
-            text = f"{what} answered {err.status}: {said}"
-        return redact(text)
+        def items(body: Any) -> list[dict[str, Any]]:
+            page = self.expect_object(what, body, {"items": list, "total": (int, NoneType)})
+            return counted(self.expect_items(what, page["items"], fields))
+
+        with self.explaining():
+            return await self.http().paginate_pages(
+                path, size=PAGE_SIZE, first=1, page_param="page", size_param="pageSize",
+                items=items, total=lambda b: b.get("total"))
 
     def findings(self, org: Org, live: list[Resource]) -> list[Finding]:
         """Live mappings a sync cannot write back: teams-mappings.csv names members by
@@ -269,48 +319,37 @@ class WorkleapProvider(Provider):
             return BatchResult(outcomes, "nothing to sync")
         files = {name: (name, text.encode("utf-8"), "text/csv")
                  for name, text in batch.files.items()}
-        http = self._http()
-        try:
-            if progress:
-                progress(0, len(todo))
-            try:
-                # The key makes a retried submission return the first sync (assumed); the
-                # sync itself is a full replacement, so even a second one changes nothing.
-                resp = await http.request("POST", SYNCS, files=files, idempotent=True,
-                                          headers={"Idempotency-Key": uuid.uuid4().hex})
-            except ApiError as err:
-                raise ProviderError(self.name, self._explain(err, f"POST {SYNCS}")) from None
-            sync = await self._poll(http, self._sync_of(resp.content, f"POST {SYNCS}"))
-        finally:
-            await http.aclose()
+        if progress:
+            progress(0, len(todo))
+        # The key makes a retried submission return the first sync (assumed); the sync
+        # itself is a full replacement, so even a second one changes nothing.
+        submitted = await self.call("POST", SYNCS, files=files, idempotent=True,
+                                    headers={"Idempotency-Key": uuid.uuid4().hex})
+        sync = await self._poll(self._sync_of(submitted, f"POST {SYNCS}"))
         if progress:
             progress(len(todo), len(todo))
         return self._result(sync, todo, outcomes, batch)
 
-    async def _poll(self, http: Http, sync: dict[str, Any]) -> dict[str, Any]:
-        deadline = time.monotonic() + self.poll_timeout
-        wait = min(0.1, self.poll_interval)
+    async def _poll(self, sync: dict[str, Any]) -> dict[str, Any]:
+        deadline = time.monotonic() + self.settings.poll_timeout
+        wait = min(0.1, self.settings.poll_interval)
         while sync.get("status") not in TERMINAL and time.monotonic() < deadline:
             # Small syncs finish in moments; large ones are polled at poll_interval.
             await asyncio.sleep(wait)
-            wait = min(wait * 2, self.poll_interval)
-            what = f"GET {SYNCS}/{sync['id']}"
-            try:
-                resp = await http.request("GET", f"{SYNCS}/{sync['id']}")
-            except ApiError as err:
-                raise ProviderError(self.name, self._explain(err, what)) from None
-            sync = self._sync_of(resp.content, what)
+            wait = min(wait * 2, self.settings.poll_interval)
+            path = f"{SYNCS}/{sync['id']}"
+            sync = self._sync_of(await self.call("GET", path), f"GET {path}")
         return sync
 
-    def _sync_of(self, content: bytes, what: str) -> dict[str, Any]:
-        """The sync a response describes; an answer without a sync id is a provider error,
-        not a crash."""
-        try:
-            sync = json.loads(content)
-        except ValueError:
-            sync = None
-        if not isinstance(sync, dict) or not sync.get("id"):
+    def _sync_of(self, body: Any, what: str) -> dict[str, Any]:
+        """The sync an answer describes, its shape checked: an id, and the status, reason,
+        summary and report `_result` reads."""
+        if not isinstance(body, dict) or not body.get("id"):
             raise ProviderError(self.name, f"{what} answered without a sync id")
+        sync = self.expect_object(what, body, {
+            "id": (str, int), "status": (str, NoneType), "reason": (str, NoneType),
+            "summary": (dict, NoneType), "report": (list, NoneType)})
+        self.expect_items(what, sync.get("report") or [], {})
         return sync
 
     def _result(self, sync: dict[str, Any], todo: list[Change], outcomes: dict[str, Outcome],
@@ -348,7 +387,8 @@ class WorkleapProvider(Provider):
             else:
                 outcomes[address] = Outcome.of(
                     change, "pending", f"sync {sid} still {status} after "
-                                       f"{self.poll_timeout:g} s; see View sync history")
+                                       f"{self.settings.poll_timeout:g} s; see View sync "
+                                       "history")
         return BatchResult(outcomes, redact("\n".join(lines)))
 
 

@@ -21,15 +21,26 @@ import time
 from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from types import NoneType
 from typing import Any, ClassVar
 
 import httpx
 
 from orgctl.errors import ProviderError
-from orgctl.model import Org, ProviderConfig
-from orgctl.providers.base import Capability, Progress, Provider
+from orgctl.model import Employee, Org, ProviderConfig
+from orgctl.providers.base import (
+    Capability,
+    Fields,
+    Progress,
+    Provider,
+    Settings,
+    Write,
+    schema_file,
+)
 from orgctl.providers.csvsafe import FORMULA_PREFIXES, neutralise, render_csv
-from orgctl.providers.http import DEFAULT_TIMEOUT, Http, Pacer, SignInHeaders
+from orgctl.providers.http import Http, Pacer, SignInHeaders
+from orgctl.providers.importing import Imported
+from orgctl.providers.worklete import seeding
 from orgctl.redact import register
 from orgctl.resources import Action, Change, Resource
 
@@ -50,6 +61,48 @@ NAME = "name:"  # identity and fallback key prefix of a team matched by name wit
 EMAIL = "email:"  # identity prefix of a membership (and fallback key without employee_id)
 REMOTE = "id:"  # key of a live object that has neither (a second team of the same name)
 
+# What reading relies on in each listed object (answers' shapes: see CAPABILITIES).
+ORGANIZATION_FIELDS: Fields = {"id": str, "name": (str, NoneType)}
+TEAM_FIELDS: Fields = {"id": str, "name": str, "parent_id": (str, NoneType)}
+MEMBERSHIP_FIELDS: Fields = {"id": str, "user": (dict, NoneType),
+                             "employee_id": (str, int, NoneType), "user_id": (str, NoneType),
+                             "team_ids": (list, NoneType), "org_admin": (bool, NoneType)}
+ADMIN_FIELDS: Fields = {"membership_id": str}
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkleteSettings(Settings):
+    """username, password (write it as ${WORKLETE_PASSWORD}), organization (name or id);
+    rate_limit (none by default), upload_timeout, upload_batch_window (seconds);
+    timeout, max_concurrency."""
+
+    username: str
+    password: str = field(repr=False)
+    organization: str
+    rate_limit: str | int | None = None
+    upload_timeout: float = UPLOAD_TIMEOUT
+    upload_batch_window: float = UPLOAD_BATCH_WINDOW
+
+    @classmethod
+    def parse(cls, provider: str, raw: Mapping[str, Any]) -> WorkleteSettings:
+        for name in ("username", "password", "organization"):
+            if raw.get(name) in (None, ""):
+                hint = " (write it as ${WORKLETE_PASSWORD}, never in the file)" \
+                    if name == "password" else ""
+                raise ProviderError(provider, f"setting `{name}` is required{hint}")
+        common = cls.common(raw)
+        rate_limit = raw.get("rate_limit")
+        try:
+            Pacer.parse(rate_limit)
+        except ValueError as exc:
+            raise ProviderError(provider, str(exc)) from None
+        return cls(username=str(raw["username"]), password=str(raw["password"]),
+                   organization=str(raw["organization"]), rate_limit=rate_limit,
+                   upload_timeout=float(raw.get("upload_timeout", UPLOAD_TIMEOUT)),
+                   upload_batch_window=float(raw.get("upload_batch_window",
+                                                     UPLOAD_BATCH_WINDOW)),
+                   **common)
+
 
 class WorkleteProvider(Provider):
     """Worklete through its token-auth API. Settings: username, password, organization
@@ -57,7 +110,11 @@ class WorkleteProvider(Provider):
     upload_batch_window."""
 
     type: ClassVar[str] = "worklete"
+    SCHEMA: ClassVar[dict[str, Any]] = schema_file(__package__)
     KINDS: ClassVar[tuple[str, ...]] = ("team", "membership", "team_admin", "org_admin")
+    IMPORT_SETTINGS: ClassVar[dict[str, str]] = {
+        "username": "${WORKLETE_USERNAME}", "password": "${WORKLETE_PASSWORD}",
+        "organization": "${WORKLETE_ORGANIZATION}"}
     # Team admins exist only as part of a team's managers: revoked when removed from config.
     PRUNE_DEFAULTS: ClassVar[dict[str, bool]] = {"team_admin": True}
     # A membership apply joins the next memberships CSV upload (see _Uploads).
@@ -117,21 +174,11 @@ class WorkleteProvider(Provider):
                    "004 users \"Update user\" {email}, answers true or false"),
     )
 
+    SETTINGS: ClassVar[type[Settings]] = WorkleteSettings
+    settings: WorkleteSettings
+
     def __init__(self, config: ProviderConfig):
         super().__init__(config)
-        for name in ("username", "password", "organization"):
-            if self.option(name) in (None, ""):
-                hint = " (write it as ${WORKLETE_PASSWORD}, never in the file)" \
-                    if name == "password" else ""
-                raise ProviderError(self.name, f"setting `{name}` is required{hint}")
-        self.username = str(self.option("username"))
-        self.organization = str(self.option("organization"))
-        self.timeout = float(self.option("timeout", DEFAULT_TIMEOUT))
-        self.max_concurrency = int(self.option("max_concurrency", 8))
-        self.upload_timeout = float(self.option("upload_timeout", UPLOAD_TIMEOUT))
-        self.batch_window = float(self.option("upload_batch_window", UPLOAD_BATCH_WINDOW))
-        self._http: Http | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._uploads: _Uploads | None = None
         self._org_id: str | None = None
         # From the last read: what apply needs and the plan does not carry.
@@ -142,61 +189,76 @@ class WorkleteProvider(Provider):
         self._read_memberships = False
 
     # -- plumbing -------------------------------------------------------------------------
-    def _client(self) -> Http:
-        """One Http per event loop (a CLI command runs one loop; tests may run several)."""
-        loop = asyncio.get_running_loop()
-        if self._http is None or self._loop is not loop:
-            self._http = Http(
-                provider=self.name, base_url=self.config.url,
-                auth=SignInHeaders(SIGN_IN, {"username": self.username,
-                                             "password": str(self.option("password")),
-                                             "provider": "username"},
-                                   header_names=AUTH_HEADERS),
-                timeout=self.timeout, max_concurrency=self.max_concurrency,
-                pacer=Pacer.parse(self.option("rate_limit")), retries=5,
-            )
-            self._loop = loop
-            self._uploads = _Uploads(self)
-        return self._http
+    def make_http(self) -> Http:
+        settings = self.settings
+        return Http(provider=self.name, base_url=self.config.url,
+                    auth=SignInHeaders(SIGN_IN, {"username": settings.username,
+                                                 "password": settings.password,
+                                                 "provider": "username"},
+                                       header_names=AUTH_HEADERS),
+                    timeout=settings.timeout, max_concurrency=settings.max_concurrency,
+                    pacer=Pacer.parse(settings.rate_limit))
 
     def _upload_queue(self) -> _Uploads:
-        self._client()  # binds the queue to the running loop
-        assert self._uploads is not None
+        """The memberships upload queue of the running loop: its batches are futures of
+        that loop, as the client is a client of it."""
+        loop = asyncio.get_running_loop()
+        if self._uploads is None or self._uploads.loop is not loop:
+            self._uploads = _Uploads(self, loop)
         return self._uploads
-
-    async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
 
     async def _organization_id(self) -> str:
         if self._org_id is None:
-            orgs = await self._pages("/organizations", {})
-            wanted = self.organization.casefold()
-            found = [o for o in orgs if str(o.get("id")) == self.organization] or [
-                o for o in orgs if str(o.get("name", "")).casefold() == wanted]
+            orgs = await self._pages("/organizations", {}, ORGANIZATION_FIELDS)
+            organization = self.settings.organization
+            wanted = organization.casefold()
+            found = [o for o in orgs if o["id"] == organization] or [
+                o for o in orgs if str(o.get("name") or "").casefold() == wanted]
             if len(found) != 1:
                 names = ", ".join(sorted(str(o.get("name")) for o in orgs)) or "none"
                 what = "matches several organizations" if found else "is not an organization"
-                raise ProviderError(self.name, f"organization {self.organization!r} {what} "
+                raise ProviderError(self.name, f"organization {organization!r} {what} "
                                                f"this account can see (visible: {names})")
             self._org_id = str(found[0]["id"])
         return self._org_id
 
-    async def _pages(self, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        return await self._client().paginate_pages(
-            path, params, size=PAGE_SIZE, first=0,
-            items=lambda body: body.get("data") or [],
-            total=lambda body: (body.get("meta") or {}).get("total"))
+    async def _pages(self, path: str, params: dict[str, Any],
+                     fields: Fields) -> list[dict[str, Any]]:
+        """Every item of a list, each page's shape checked once: {data: [objects with
+        `fields`], meta: {total}}."""
+        what = f"GET {path}"
+
+        def items(body: Any) -> list[dict[str, Any]]:
+            page = self.expect_object(what, body, {"data": list, "meta": (dict, NoneType)})
+            self.expect_object(what, page.get("meta") or {}, {"total": (int, NoneType)})
+            return self.expect_items(what, page["data"], fields)
+
+        with self.explaining():
+            return await self.http().paginate_pages(
+                path, params, size=PAGE_SIZE, first=0, items=items,
+                total=lambda body: (body.get("meta") or {}).get("total"))
 
     async def _teams(self) -> list[dict[str, Any]]:
-        return await self._pages(f"/organizations/{await self._organization_id()}/teams", {})
+        return await self._pages(f"/organizations/{await self._organization_id()}/teams", {},
+                                 TEAM_FIELDS)
 
     async def _memberships(self, team_ids: set[str] | None = None) -> list[dict[str, Any]]:
         params: dict[str, Any] = {"organization_id": await self._organization_id()}
         if team_ids:
             params["team_id"] = ",".join(sorted(team_ids))
-        return await self._pages("/worklete_admin/memberships", params)
+        return await self._pages("/worklete_admin/memberships", params, MEMBERSHIP_FIELDS)
+
+    async def _admins(self, team_id: str) -> list[dict[str, Any]]:
+        """A team's admins: {data: [{membership_id}]}."""
+        path = f"/teams/{team_id}/admins"
+        page = self.expect_object(f"GET {path}", await self.call("GET", path), {"data": list})
+        return self.expect_items(f"GET {path}", page["data"], ADMIN_FIELDS)
+
+    async def _membership(self, membership_id: str, fields: Fields) -> dict[str, Any]:
+        """One membership ({data: {...}}) with `fields`."""
+        path = f"/memberships/{membership_id}"
+        page = self.expect_object(f"GET {path}", await self.call("GET", path), {"data": dict})
+        return self.expect_object(f"GET {path}", page["data"], fields)
 
     # -- capabilities ---------------------------------------------------------------------
     def removal(self, kind: str) -> Action | None:
@@ -213,7 +275,8 @@ class WorkleteProvider(Provider):
     def unsupported(self, change: Change) -> str | None:
         if (change.kind == "org_admin" and change.action == "delete"
                 and change.remote_id is not None and change.remote_id == self._own_membership):
-            return (f"it is the account orgctl signs in as ({self.username}): unsetting it "
+            return (f"it is the account orgctl signs in as ({self.settings.username}): "
+                    "unsetting it "
                     "would lock orgctl out and could leave the organisation without an "
                     "org admin; change it in Worklete by hand")
         if change.kind == "membership" and change.action in ("create", "update"):
@@ -223,6 +286,16 @@ class WorkleteProvider(Provider):
                     return (f"its {name} starts with a spreadsheet formula character and "
                             "cannot go through the memberships CSV unaltered")
         return super().unsupported(change)
+
+    # -- import ---------------------------------------------------------------------------
+    def to_config(self, live: list[Resource]) -> Imported:
+        from orgctl.providers.worklete import importer  # it imports this module
+
+        return importer.to_config(live, self)
+
+    @classmethod
+    def seed(cls, org: Org, organization: str = "Acme") -> dict[str, Any]:
+        return seeding.seed(org, organization)
 
     # -- desired --------------------------------------------------------------------------
     def desired(self, org: Org) -> list[Resource]:
@@ -240,7 +313,7 @@ class WorkleteProvider(Provider):
 
         active = {k: e for k, e in org.employees.items() if e.active}
         member_of: dict[str, set[str]] = {}
-        wanted: set[str] = {k for k, e in active.items() if e.worklete_org_admin}
+        wanted: set[str] = {k for k, e in active.items() if self._org_admin(e)}
         for team in org.teams.values():
             for key in team.members:
                 member_of.setdefault(key, set()).add(team.key)
@@ -273,13 +346,18 @@ class WorkleteProvider(Provider):
                     refs={"team": self.address("team", team.key),
                           "membership": self.address("membership", key)},
                 ))
-        for key in sorted(k for k, e in active.items() if e.worklete_org_admin):
+        for key in sorted(k for k, e in active.items() if self._org_admin(e)):
             out.append(Resource(
                 kind="org_admin", key=key,
                 identities=(f"{EMAIL}{active[key].email.lower()}",),
                 refs={"membership": self.address("membership", key)},
             ))
         return out
+
+    @classmethod
+    def _org_admin(cls, employee: Employee) -> bool:
+        """Whether the config makes this employee an organisation admin."""
+        return bool(employee.settings_for(cls.type).get("org_admin", False))
 
     # -- live -----------------------------------------------------------------------------
     async def read(self, progress: Progress | None = None) -> list[Resource]:
@@ -295,11 +373,11 @@ class WorkleteProvider(Provider):
 
         async def admins_of(team: dict[str, Any]) -> list[dict[str, Any]]:
             nonlocal done
-            body = await self._client().get(f"/teams/{team['id']}/admins")
+            admins = await self._admins(team["id"])
             done += 1
             if progress:
                 progress(done, total)
-            return (body or {}).get("data") or []
+            return admins
 
         admins = await asyncio.gather(*(admins_of(t) for t in teams))
         self._remember(memberships)
@@ -313,7 +391,7 @@ class WorkleteProvider(Provider):
         self._org_admins = {m["id"] for m in memberships if m.get("org_admin")}
         self._live_employee_ids = {str(m["employee_id"]) for m in memberships
                                    if m.get("employee_id")}
-        me = self.username.casefold()
+        me = self.settings.username.casefold()
         self._own_membership = next(
             (m["id"] for m in memberships
              if me in (str((m.get("user") or {}).get("username") or "").casefold(),
@@ -345,36 +423,6 @@ class WorkleteProvider(Provider):
         return out
 
     # -- apply ----------------------------------------------------------------------------
-    async def apply(self, change: Change, ids: Mapping[str, str]) -> str | None:
-        kind, action = change.kind, change.action
-        if kind == "team":
-            if action == "create":
-                return await self._create_team(change, ids)
-            if action == "update":
-                return await self._update_team(change, ids)
-            if action == "delete":
-                await self._client().request("DELETE", f"/teams/{_rid(change)}", allow=(404,))
-                return None
-        elif kind == "membership" and action in ("create", "update"):
-            return await self._write_membership(change, ids)
-        elif kind == "team_admin":
-            if action == "create":
-                team_id, membership_id = self._ref(change, "team", ids), \
-                    self._ref(change, "membership", ids)
-                await self._client().post(f"/teams/{team_id}/admins",
-                                          json={"team_id": team_id,
-                                                "membership_id": membership_id})
-                return f"{team_id}:{membership_id}"
-            if action == "delete":
-                team_id, membership_id = _rid(change).split(":", 1)
-                await self._client().request(
-                    "DELETE", f"/teams/{team_id}/admins/{membership_id}", allow=(404,))
-                return None
-        elif kind == "org_admin" and action in ("create", "delete"):
-            return await self._set_org_admin(change, ids, action == "create")
-        raise ProviderError(self.name, f"{change.address}: {action} of a {kind} is not "
-                                       "something this provider does")
-
     async def lookup(self, change: Change, ids: Mapping[str, str]) -> str | None:
         """Find what an unknown-outcome create may have made, so it is never made twice."""
         after = change.after or {}
@@ -393,14 +441,13 @@ class WorkleteProvider(Provider):
         if change.kind == "team_admin":
             team_id = self._ref(change, "team", ids)
             membership_id = self._ref(change, "membership", ids)
-            body = await self._client().get(f"/teams/{team_id}/admins")
-            if any(a.get("membership_id") == membership_id for a in (body or {}).get("data", [])):
+            if any(a["membership_id"] == membership_id for a in await self._admins(team_id)):
                 return f"{team_id}:{membership_id}"
             return None
         if change.kind == "org_admin":
             membership_id = self._ref(change, "membership", ids)
-            body = await self._client().get(f"/memberships/{membership_id}")
-            return membership_id if ((body or {}).get("data") or {}).get("org_admin") else None
+            membership = await self._membership(membership_id, {"org_admin": (bool, NoneType)})
+            return membership_id if membership.get("org_admin") else None
         return None
 
     def _ref(self, change: Change, attr: str, ids: Mapping[str, str]) -> str:
@@ -415,26 +462,41 @@ class WorkleteProvider(Provider):
         after = change.after or {}
         parent_id = self._ref(change, "parent", ids) if after.get("parent") else None
         org_id = await self._organization_id()
-        body = await self._client().post(
-            f"/worklete_admin/organizations/{org_id}/teams",
-            json={"data": {"name": after["name"], "parent_id": parent_id}})
-        return str(body["data"]["id"])
+        path = f"/worklete_admin/organizations/{org_id}/teams"
+        body = await self.call("POST", path,
+                               json={"data": {"name": after["name"], "parent_id": parent_id}})
+        page = self.expect_object(f"POST {path}", body, {"data": dict})
+        return str(self.expect_object(f"POST {path}", page["data"], {"id": str})["id"])
 
     async def _update_team(self, change: Change, ids: Mapping[str, str]) -> None:
         team_id = _rid(change)
         after = change.after or {}
         if "name" in change.fields:
-            await self._client().put(f"/teams/{team_id}", json={"name": after["name"]})
+            await self.call("PUT", f"/teams/{team_id}", json={"name": after["name"]})
         if "parent" in change.fields:
             parent_id = self._ref(change, "parent", ids) if after.get("parent") else None
             org_id = await self._organization_id()
-            await self._client().patch(
-                f"/worklete_admin/organizations/{org_id}/teams/{team_id}",
-                json={"data": {"parent_id": parent_id}})
+            await self.call("PATCH", f"/worklete_admin/organizations/{org_id}/teams/{team_id}",
+                            json={"data": {"parent_id": parent_id}})
         return None
 
-    async def _set_org_admin(self, change: Change, ids: Mapping[str, str],
-                             value: bool) -> str | None:
+    async def _delete_team(self, change: Change, ids: Mapping[str, str]) -> None:
+        await self.call("DELETE", f"/teams/{_rid(change)}", allow=(404,))
+
+    async def _create_team_admin(self, change: Change, ids: Mapping[str, str]) -> str:
+        team_id = self._ref(change, "team", ids)
+        membership_id = self._ref(change, "membership", ids)
+        await self.call("POST", f"/teams/{team_id}/admins",
+                        json={"team_id": team_id, "membership_id": membership_id})
+        return f"{team_id}:{membership_id}"
+
+    async def _delete_team_admin(self, change: Change, ids: Mapping[str, str]) -> None:
+        team_id, membership_id = _rid(change).split(":", 1)
+        await self.call("DELETE", f"/teams/{team_id}/admins/{membership_id}", allow=(404,))
+
+    async def _set_org_admin(self, change: Change, ids: Mapping[str, str]) -> str | None:
+        """Create: set the membership's org_admin; delete: unset it, guarded."""
+        value = change.action == "create"
         if value:
             membership_id = self._ref(change, "membership", ids)
         else:
@@ -447,8 +509,8 @@ class WorkleteProvider(Provider):
             if not self._org_admins - {membership_id}:
                 raise ProviderError(self.name, f"{change.address}: refusing to unset the "
                                                "last org admin of the organisation")
-        await self._client().patch(f"/memberships/{membership_id}/admin_permission",
-                                   params={"org_admin": "true" if value else "false"})
+        await self.call("PATCH", f"/memberships/{membership_id}/admin_permission",
+                        params={"org_admin": "true" if value else "false"})
         if value:
             self._org_admins.add(membership_id)
             return membership_id
@@ -476,13 +538,21 @@ class WorkleteProvider(Provider):
     async def _set_email(self, membership_id: str, email: str) -> None:
         user_id = self._user_ids.get(membership_id)
         if user_id is None:
-            body = await self._client().get(f"/memberships/{membership_id}")
-            user_id = str(((body or {}).get("data") or {}).get("user_id"))
-        answer = await self._client().patch(f"/users/{user_id}", json={"email": email})
+            user_id = str((await self._membership(membership_id, {"user_id": str}))["user_id"])
+        answer = await self.call("PATCH", f"/users/{user_id}", json={"email": email})
         if answer is not True:
             raise ProviderError(self.name, f"PATCH /users/{user_id} answered {answer!r}: "
                                            f"Worklete refused the email {email} (is another "
                                            "user using it?)")
+
+    WRITES: ClassVar[Mapping[tuple[str, Action], Write]] = {
+        ("team", "create"): _create_team, ("team", "update"): _update_team,
+        ("team", "delete"): _delete_team,
+        ("membership", "create"): _write_membership, ("membership", "update"): _write_membership,
+        ("team_admin", "create"): _create_team_admin,
+        ("team_admin", "delete"): _delete_team_admin,
+        ("org_admin", "create"): _set_org_admin, ("org_admin", "delete"): _set_org_admin,
+    }
 
 
 @dataclass
@@ -492,11 +562,13 @@ class _Batch:
 
 
 class _Uploads:
-    """The memberships CSV flow, batched: the memberships applied within `batch_window`
-    of each other share one signed URL, one PUT and one wait."""
+    """The memberships CSV flow, batched: the memberships applied within
+    `upload_batch_window` of each other share one signed URL, one PUT and one wait. Its
+    batches are futures of `loop`, the loop it serves."""
 
-    def __init__(self, provider: WorkleteProvider):
+    def __init__(self, provider: WorkleteProvider, loop: asyncio.AbstractEventLoop):
         self.provider = provider
+        self.loop = loop
         self._open: _Batch | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -504,7 +576,7 @@ class _Uploads:
         """Send `row` with the next upload; return the membership once Worklete shows it."""
         batch = self._open
         if batch is None:
-            batch = self._open = _Batch(done=asyncio.get_running_loop().create_future())
+            batch = self._open = _Batch(done=self.loop.create_future())
             task = asyncio.create_task(self._flush(batch))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -516,7 +588,7 @@ class _Uploads:
 
     async def _flush(self, batch: _Batch) -> None:
         assert batch.done is not None
-        await asyncio.sleep(self.provider.batch_window)
+        await asyncio.sleep(self.provider.settings.upload_batch_window)
         self._open = None
         try:
             batch.done.set_result(await self._upload(batch))
@@ -525,20 +597,20 @@ class _Uploads:
 
     async def _upload(self, batch: _Batch) -> dict[str, dict[str, Any]]:
         provider = self.provider
-        http = provider._client()
         org_id = await provider._organization_id()
-        body = await http.get(
-            f"/worklete_admin/organizations/{org_id}/upload_memberships_list_url")
-        url = ((body or {}).get("data") or {}).get("url")
-        if not url:
+        body = await provider.call(
+            "GET", f"/worklete_admin/organizations/{org_id}/upload_memberships_list_url")
+        data = body.get("data") if isinstance(body, dict) else None
+        url = data.get("url") if isinstance(data, dict) else None
+        if not url or not isinstance(url, str):
             raise ProviderError(provider.name, "the upload URL answer carried no data.url")
         # The signature is a short-lived credential: keep it out of logs and errors.
         register(httpx.URL(url).params.get("signature"))
         csv_text = render_csv(MEMBERSHIP_COLUMNS, list(batch.rows.values()))
         # A signed URL authenticates itself; a retried PUT of the same object is harmless
         # because the CSV is an upsert by email.
-        await http.request("PUT", url, content=csv_text.encode("utf-8"),
-                           headers={"content-type": "text/csv"}, idempotent=True, auth=False)
+        await provider.call("PUT", url, content=csv_text.encode("utf-8"),
+                            headers={"content-type": "text/csv"}, idempotent=True, auth=False)
         return await self._wait(batch)
 
     async def _wait(self, batch: _Batch) -> dict[str, dict[str, Any]]:
@@ -548,7 +620,7 @@ class _Uploads:
                     for r in batch.rows.values()]
         # Narrow each poll to the batch's teams when every row has one.
         narrow = set().union(*team_ids) if all(team_ids) else None
-        deadline = time.monotonic() + provider.upload_timeout
+        deadline = time.monotonic() + provider.settings.upload_timeout
         delay = POLL_FIRST
         while True:
             listed = {str((m.get("user") or {}).get("email") or "").lower(): m
@@ -560,7 +632,8 @@ class _Uploads:
             if time.monotonic() + delay > deadline:
                 missing = sorted(set(batch.rows) - set(found))
                 raise ProviderError(provider.name, (
-                    f"memberships upload not visible after {provider.upload_timeout:g} s: "
+                    f"memberships upload not visible after "
+                    f"{provider.settings.upload_timeout:g} s: "
                     f"{len(missing)} of {len(batch.rows)} rows still missing or stale "
                     f"({', '.join(missing[:5])}{'...' if len(missing) > 5 else ''}); "
                     "re-run the apply once Worklete has processed the file"))
