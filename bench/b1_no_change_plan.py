@@ -3,7 +3,6 @@ after 20 ms: requests against the minimum, wall time against the latency lower b
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import math
 import time
@@ -21,7 +20,7 @@ from bench.common import (
     orgctl_serve,
     spread,
 )
-from orgctl.engine.workflow import close_all, open_providers, plan_org, point_at
+from orgctl import commands
 from orgctl.model import Org
 from orgctl.sandbox.seeding import seed_from_org
 
@@ -35,8 +34,8 @@ METHOD = f"""\
 seeded with `seed_from_org(org)` of the generated {EMPLOYEES:,}-employee org: the live
 state a perfect apply leaves, so the plan has no change (`plan.has_changes` is false; the
 inactive employees Workelo cannot deactivate stay as `manual` notes). The plan runs in the
-benchmark process exactly as `orgctl plan --sandbox` does it (`point_at`, `open_providers`,
-`plan_org`), {RUNS} times; the emulators' request logs (`GET /_sandbox/log`) give the
+benchmark process exactly as `orgctl plan --sandbox` does it (`point_at`, then
+`commands.plan`), {RUNS} times; the emulators' request logs (`GET /_sandbox/log`) give the
 requests each plan made.
 
 **Minimum requests**, per provider, from the live collection sizes (read from
@@ -90,12 +89,8 @@ def minimum(system: str, state: dict[str, Any]) -> tuple[int, int, str]:
     return auth + prelude + body, rounds, how
 
 
-async def _plan(org: Org, config: Path) -> tuple[bool, int]:
-    providers = open_providers(org)
-    try:
-        plan, _ = await plan_org(org, providers, config)
-    finally:
-        await close_all(providers)
+def _plan(org: Org, config: Path) -> tuple[bool, int]:
+    plan = commands.plan(config, org=org).plan
     return plan.has_changes, sum(1 for c in plan.changes if c.action == "manual")
 
 
@@ -105,7 +100,7 @@ def run(workdir: Path) -> Result:
     server: ServerProcess
     with orgctl_serve(workdir, seed, latency_ms=LATENCY_MS) as server:
         del seed
-        target = point_at(org, server.endpoints)
+        target = commands.point_at(org, server.endpoints)
         states = {s: server.state(s) for s in SYSTEMS}
         mins = {s: minimum(s, states[s]) for s in SYSTEMS}
         del states
@@ -119,7 +114,7 @@ def run(workdir: Path) -> Result:
             before = {s: server.requests(s) for s in SYSTEMS}
             server_cpu = server.cpu_seconds()
             cpu, start = time.process_time(), time.perf_counter()
-            changed, manual = asyncio.run(_plan(target, workdir / "org"))
+            changed, manual = _plan(target, workdir / "org")
             walls.append(time.perf_counter() - start)
             cpus.append(time.process_time() - cpu)
             server_cpus.append(server.cpu_seconds() - server_cpu)

@@ -18,10 +18,9 @@ from typing import Any
 
 from bench.common import ROOT, Figure, Result, drift, main
 from bench.generate import generate, write
+from orgctl import commands
 from orgctl.config import load
-from orgctl.engine import workflow
 from orgctl.engine.render import render_json, render_text
-from orgctl.engine.workflow import close_all, open_providers, plan_org, point_at
 from orgctl.sandbox import Sandbox
 from orgctl.sandbox.seeding import seed_from_org
 
@@ -32,7 +31,7 @@ TOP = 12
 
 METHOD = f"""\
 The config of a generated {EMPLOYEES:,}-employee org is written as YAML files, then one
-process does what `orgctl plan --sandbox` does (`plan_org`, timed at each step), phase by
+process does what `orgctl plan --sandbox` does (`commands.plan`, timed at each step), phase by
 phase: **load** (`config.load`:
 YAML, schema, model, checks), **read** (`read_live`: every provider's list requests, HTTP
 and JSON decoding, normalisation into resources), **diff** (`make_plan`: policies,
@@ -103,24 +102,16 @@ def run(workdir: Path) -> Result:
     try:
         endpoints = box.endpoints()
         endpoints["workelo"]["rate_limit"] = f"{UNLIMITED}/h"
-        target = point_at(org, endpoints)
+        target = commands.point_at(org, endpoints)
         before_read = rss_mb()
         server_cpu = time.process_time() - time.thread_time()
 
         def plan_once() -> tuple[Any, dict[str, Any]]:
-            providers = open_providers(target)
-
-            async def plan() -> tuple[Any, dict[str, Any]]:
-                try:
-                    return await plan_org(target, providers, config)
-                finally:
-                    await close_all(providers)
-
-            # plan_org as the CLI runs it; its two steps timed where it calls them.
-            with timing(workflow, "read_live", "read"), timing(workflow, "make_plan", "diff"):
-                made, live = asyncio.run(plan())
-            phase("render", lambda: (render_text(made), render_json(made)))
-            return made, live
+            # The plan as the CLI runs it; its two steps timed where `plan_org` calls them.
+            with timing(commands, "read_live", "read"), timing(commands, "make_plan", "diff"):
+                made = commands.plan(config, org=target)
+            phase("render", lambda: (render_text(made.plan), render_json(made.plan)))
+            return made.plan, made.live
 
         plan, live = plan_once()
         server_cpu = time.process_time() - time.thread_time() - server_cpu

@@ -21,8 +21,8 @@ from bench.common import (
     median,
     spread,
 )
+from orgctl import commands
 from orgctl.engine.apply import apply_changes
-from orgctl.engine.workflow import close_all, open_providers, plan_org, point_at
 from orgctl.model import Org
 from orgctl.sandbox.seeding import seed_from_org
 
@@ -70,27 +70,23 @@ async def apply_once(target: Org, config: Path, pause: float,
                      before_apply: Callable[[], None]) -> tuple[float, int]:
     """Plan, keep the first CREATES employee creates, wait `pause`, call `before_apply`,
     apply; return the apply's wall time and how many changes it applied."""
-    providers = open_providers(target, ["workelo"])
-    try:
-        plan, live = await plan_org(target, providers, config)
-        todo = [c for c in plan.changes if c.kind == "employee" and c.action == "create"]
+    async with commands.planned(target, config, providers=["workelo"]) as made:
+        todo = [c for c in made.plan.changes if c.kind == "employee" and c.action == "create"]
         if len(todo) < CREATES:
             raise RuntimeError(f"only {len(todo)} employee creates planned")
         await asyncio.sleep(pause)
         before_apply()
         start = time.perf_counter()
-        result = await apply_changes(todo[:CREATES], {p.name: p for p in providers}, live,
-                                     plan.ids, PARALLELISM)
+        result = await apply_changes(todo[:CREATES], made.providers, made.live, made.plan.ids,
+                                     PARALLELISM)
         return time.perf_counter() - start, result.count("applied")
-    finally:
-        await close_all(providers)
 
 
 def runs(server: ServerProcess, org: Org, seed: dict[str, Any], config: Path,
          provider_limit: str, pause: float) -> list[dict[str, float]]:
     """RUNS applies from the same live state; what each one's apply cost."""
     endpoints = {"workelo": {**server.endpoints["workelo"], "rate_limit": provider_limit}}
-    target = point_at(org, {**server.endpoints, **endpoints})
+    target = commands.point_at(org, {**server.endpoints, **endpoints})
     out = []
     marks: dict[str, int] = {}
 

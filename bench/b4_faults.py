@@ -4,15 +4,13 @@ faults cost."""
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from bench.common import SYSTEMS, Figure, Result, bench_serve, main, make_org, median
-from orgctl.engine.apply import apply_changes
-from orgctl.engine.workflow import close_all, open_providers, plan_org, point_at
+from orgctl import commands
 from orgctl.model import Org
 
 EMPLOYEES = 300
@@ -25,13 +23,13 @@ OPTIONS = {"workelo": {"rate_limit": UNBOUND}, "worklete": {"upload_delay": 0.2}
 METHOD = f"""\
 A generated {EMPLOYEES}-employee org is applied from empty live state to all four
 emulators (HRMS is read only: it is audited, never written), exactly as `orgctl apply
---auto-approve` does it: plan, apply every change, and, when something failed, run again
-(a re-run plans from live state and does only what is left), up to {MAX_ROUNDS} rounds,
-until a plan shows no change. Once without faults, then {len(FAULT_SEEDS)} times with
-`{FAULTS}` (fault seeds {", ".join(map(str, FAULT_SEEDS))}): 10 % of requests answered 503,
-5 % 429 with `Retry-After: 1`, 2 % connections dropped mid-answer, and 2 % committed then
-answered 500 or dropped. The emulators run in their own process with Workelo's rate limit
-lifted and Worklete's upload processing at 0.2 s.
+--auto-approve --force` does it (`commands.apply`): plan, apply every change, and, when
+something failed, run again (a re-run plans from live state and does only what is left),
+up to {MAX_ROUNDS} rounds, until a plan shows no change. Once without faults, then
+{len(FAULT_SEEDS)} times with `{FAULTS}` (fault seeds {", ".join(map(str, FAULT_SEEDS))}):
+10 % of requests answered 503, 5 % 429 with `Retry-After: 1`, 2 % connections dropped
+mid-answer, and 2 % committed then answered 500 or dropped. The emulators run in their own
+process with Workelo's rate limit lifted and Worklete's upload processing at 0.2 s.
 
 **Duplicates** are counted in the emulators' state (`GET /_sandbox/state`), by each
 system's identity: Workelo employees by external id and by email, units by external id,
@@ -75,31 +73,23 @@ def duplicates(states: dict[str, dict[str, Any]]) -> dict[str, int]:
     }
 
 
-async def converge(target: Org, config: Path) -> tuple[int, int, bool]:
-    """Plan and apply until a plan is empty; (apply rounds, changes applied, converged)."""
+def converge(target: Org, config: Path) -> tuple[int, int, bool]:
+    """Apply until a plan is empty; (apply rounds, changes applied, converged)."""
     applied = 0
-    for rounds in range(MAX_ROUNDS + 1):
-        providers = open_providers(target)
-        try:
-            plan, live = await plan_org(target, providers, config)
-            if not plan.has_changes:
-                return rounds, applied, True
-            if rounds == MAX_ROUNDS:
-                break
-            result = await apply_changes(plan.changes, {p.name: p for p in providers}, live,
-                                         plan.ids)
-            applied += result.count("applied")
-        finally:
-            await close_all(providers)
-    return MAX_ROUNDS, applied, False
+    for rounds in range(MAX_ROUNDS):
+        report = commands.apply(config, org=target, force=True)
+        if report.result is None:
+            return rounds, applied, True
+        applied += report.result.count("applied")
+    return MAX_ROUNDS, applied, not commands.plan(config, org=target, force=True).plan.has_changes
 
 
 def job(workdir: Path, org: Org, faults: str) -> dict[str, Any]:
     with bench_serve(workdir, None, faults, OPTIONS) as server:
         endpoints = {**server.endpoints}
         endpoints["workelo"] = {**endpoints["workelo"], "rate_limit": f"{UNBOUND}/h"}
-        rounds, applied, converged = asyncio.run(converge(point_at(org, endpoints),
-                                                          workdir / "org"))
+        target = commands.point_at(org, endpoints)
+        rounds, applied, converged = converge(target, workdir / "org")
         requests = sum(server.requests(s) for s in SYSTEMS)
         faulted = sum(c["count"] for s in SYSTEMS for c in server.log(s)["counters"]
                       if c["status"] in (429, 500, 503, 599))

@@ -1,21 +1,25 @@
-"""The command line: parse, call the engine, render, exit code. Nothing else lives here."""
+"""The command line: parse the options, call `orgctl.commands`, render what they return,
+turn the outcome into an exit code. Nothing else lives here."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from orgctl import __version__
-from orgctl.errors import ConfigError, OrgctlError, StalePlanError
+from orgctl.errors import ConfigError, OrgctlError
+from orgctl.providers import TYPES as PROVIDER_TYPES
 from orgctl.redact import RedactingFilter, redact
+
+if TYPE_CHECKING:
+    from orgctl.engine.plan import Plan
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 SANDBOX_BUILTIN = "builtin"
@@ -107,30 +111,14 @@ def sandbox_option(f: Callable[..., Any]) -> Callable[..., Any]:
 def _sandbox_endpoints(sandbox: str | None, seed: Path | None) -> Iterator[Any]:
     """The sandbox's endpoints (None without `--sandbox`), started here for a bare
     `--sandbox` and stopped after the command."""
-    from orgctl.engine.workflow import read_endpoints
+    from orgctl import commands
 
     if sandbox is None:
         yield None
-    elif sandbox != SANDBOX_BUILTIN:
-        yield read_endpoints(Path(sandbox))
-    else:
-        from orgctl.sandbox import Sandbox, load_fixture
-
-        with Sandbox(load_fixture(seed)) as box:
-            yield box.endpoints()
-
-
-@contextmanager
-def _target_org(path: Path, sandbox: str | None, seed: Path | None = None) -> Iterator[Any]:
-    """The loaded org, pointed at the sandbox when asked (started here for `--sandbox`)."""
-    from orgctl.engine.workflow import load_org, point_at
-
-    if sandbox is None:
-        yield load_org(path)
         return
-    org = load_org(path, resolve_env=False)  # the sandbox has its own throw-away credentials
-    with _sandbox_endpoints(sandbox, seed) as endpoints:
-        yield point_at(org, endpoints)
+    with commands.sandbox(None if sandbox == SANDBOX_BUILTIN else Path(sandbox),
+                          seed) as endpoints:
+        yield endpoints
 
 
 def _read_progress(enabled: bool) -> Callable[[str, int, int | None], None] | None:
@@ -144,6 +132,22 @@ def _read_progress(enabled: bool) -> Callable[[str, int, int | None], None] | No
     return report
 
 
+class RegisteredType(click.Choice):
+    """One of the provider types in the registry, as it is when the command runs (a type
+    registered after this module was imported counts too)."""
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property  # type: ignore[override]
+    def choices(self) -> tuple[str, ...]:
+        return tuple(sorted(PROVIDER_TYPES))
+
+    @choices.setter
+    def choices(self, _value: object) -> None:
+        pass
+
+
 # -- validate -------------------------------------------------------------------------------
 
 @cli.command()
@@ -153,10 +157,10 @@ def _read_progress(enabled: bool) -> Callable[[str, int, int | None], None] | No
                    "that validate without secrets.")
 def validate(path: Path, no_env: bool) -> None:
     """Check the configuration at PATH: schema, references, cycles, all errors at once."""
-    from orgctl.engine.workflow import load_org
+    from orgctl import commands
 
     with _errors():
-        org = load_org(path, resolve_env=not no_env)
+        org = commands.load(path, resolve_env=not no_env)
         click.echo(f"valid: {org.summary()}")
 
 
@@ -177,7 +181,7 @@ FORMATS = click.Choice(["text", "json", "markdown"])
               help="Plan only this provider (repeatable).")
 @click.option("--target", "targets", multiple=True, metavar="ADDRESS",
               help="Plan only changes at this address or below it, e.g. "
-                   "workelo.employee.EMP-001 or worklete.team (repeatable; globs allowed).")
+                   "PROVIDER.employee.EMP-001 or PROVIDER.team (repeatable; globs allowed).")
 @click.option("--no-removals", is_flag=True, help="Leave every delete and deactivation out.")
 @click.option("--force", is_flag=True, help="Do not refuse plans over the safety thresholds.")
 @sandbox_option
@@ -188,35 +192,24 @@ def plan(ctx: click.Context, path: Path, out: Path | None, fmt: str, detailed_ex
          providers: tuple[str, ...], targets: tuple[str, ...], no_removals: bool, force: bool,
          sandbox: str | None, seed: Path | None) -> None:
     """Read every provider's live state, diff it against PATH, and show the plan."""
-    from orgctl.engine import safety
+    from orgctl import commands
     from orgctl.engine.render import render
-    from orgctl.engine.workflow import close_all, open_providers, plan_org
 
-    with _errors(), _target_org(path, sandbox, seed) as org:
-        opened = open_providers(org, providers)
-
-        async def run() -> Any:
-            try:
-                return await plan_org(org, opened, path, list(targets),
-                                      _read_progress(sys.stderr.isatty()))
-            finally:
-                await close_all(opened)
-
-        the_plan, _live = asyncio.run(run())
+    def show(the_plan: Plan) -> None:
         if sys.stderr.isatty():
             click.echo("\r\033[K", err=True, nl=False)
-        if no_removals:
-            safety.drop_removals(the_plan)
-        if out:
-            the_plan.write(out)
         click.echo(render(the_plan, fmt, color=_color(ctx)), nl=False)
         if out:
             against = "" if sandbox is None else " --sandbox" + (
                 "" if sandbox == SANDBOX_BUILTIN else f" {sandbox}")
             click.echo(f"Plan saved to {out}. Apply it with: orgctl apply {out}{against}",
                        err=True)
-        safety.check(the_plan, org, force=force)
-    if detailed_exitcode and the_plan.has_changes:
+
+    with _errors(), _sandbox_endpoints(sandbox, seed) as endpoints:
+        result = commands.plan(path, sandbox_endpoints=endpoints, providers=providers,
+                               targets=targets, no_removals=no_removals, out=out, force=force,
+                               progress=_read_progress(sys.stderr.isatty()), show=show)
+    if detailed_exitcode and result.plan.has_changes:
         sys.exit(EXIT_CHANGES)
 
 
@@ -226,11 +219,11 @@ def plan(ctx: click.Context, path: Path, out: Path | None, fmt: str, detailed_ex
 @click.pass_context
 def show(ctx: click.Context, planfile: Path, fmt: str) -> None:
     """Render a saved plan file (checks its checksum first)."""
-    from orgctl.engine.plan import Plan
+    from orgctl import commands
     from orgctl.engine.render import render
 
     with _errors():
-        click.echo(render(Plan.read(planfile), fmt, color=_color(ctx)), nl=False)
+        click.echo(render(commands.read_plan(planfile), fmt, color=_color(ctx)), nl=False)
 
 
 @cli.command()
@@ -242,15 +235,14 @@ def graph(path: Path, planfile: Path | None) -> None:
 
     Render it with: orgctl graph examples/acme | dot -Tsvg > org.svg
     """
+    from orgctl import commands
     from orgctl.engine.graph import org_dot, plan_dot
-    from orgctl.engine.plan import Plan
-    from orgctl.engine.workflow import load_org
 
     with _errors():
         if planfile:
-            click.echo(plan_dot(Plan.read(planfile)), nl=False)
+            click.echo(plan_dot(commands.read_plan(planfile)), nl=False)
         else:
-            click.echo(org_dot(load_org(path, resolve_env=False)), nl=False)
+            click.echo(org_dot(commands.load(path, resolve_env=False)), nl=False)
 
 
 # -- apply ----------------------------------------------------------------------------------
@@ -282,100 +274,43 @@ def apply(ctx: click.Context, source: Path, auto_approve: bool, force: bool, no_
     A saved plan is refused as stale when the live state moved or the re-computed plan
     differs from it.
     """
-    from orgctl.engine import safety
-    from orgctl.engine.apply import Journal, ProgressLine, apply_changes
-    from orgctl.engine.lock import apply_lock
-    from orgctl.engine.plan import Plan
+    from orgctl import commands
     from orgctl.engine.render import render
-    from orgctl.engine.workflow import close_all, open_providers, plan_org
 
-    saved: Plan | None = None
+    def show(fresh: Plan) -> None:
+        click.echo(render(fresh, "text", color=_color(ctx)), nl=False)
+
+    def confirm(fresh: Plan) -> bool:
+        try:
+            return click.confirm("Apply these changes?", err=True)
+        except click.Abort:  # Ctrl-C or end of input at the prompt: a no
+            return False
+
     with _errors():
-        if source.is_file() and source.suffix == ".json":
-            saved = Plan.read(source)
-            config_path = config_override or Path(saved.config_path)
-        else:
-            config_path = source
-        if saved is None and not auto_approve and not sys.stdin.isatty():
+        if (not commands.is_plan_file(source) and not auto_approve
+                and not sys.stdin.isatty()):
             raise OrgctlError("refusing to apply without confirmation: stdin is not a "
                               "terminal. Review with `orgctl plan -o plan.json`, then run "
                               "`orgctl apply plan.json` or add --auto-approve.")
-        with _target_org(config_path, sandbox, seed) as org, apply_lock(config_path):
-            names = sorted(saved.fingerprints) if saved else []
-            opened = open_providers(org, names)
-            by_name = {p.name: p for p in opened}
-
-            async def run() -> Any:
-                try:
-                    fresh, live = await plan_org(org, opened, config_path)
-                    if no_removals or (saved and _held_back(saved)):
-                        safety.drop_removals(fresh)
-                    if saved is not None:
-                        _check_stale(saved, fresh)
-                    else:
-                        click.echo(render(fresh, "text", color=_color(ctx)), nl=False)
-                    safety.check(fresh, org, force=force)
-                    if not fresh.has_changes:
-                        return fresh, None
-                    if saved is None and not auto_approve:
-                        click.confirm("Apply these changes?", abort=True, err=True)
-                    todo = [c for c in fresh.changes]
-                    line = ProgressLine(sum(c.action != "manual" for c in todo),
-                                        sys.stderr.isatty() if progress is None else progress)
-                    log = Journal(journal or _journal_path(config_path))
-                    try:
-                        log.write(event="apply_started", checksum=fresh.checksum,
-                                  changes=len(todo))
-                        result = await apply_changes(todo, by_name, live, fresh.ids,
-                                                     parallelism, log, line)
-                        log.write(event="apply_finished", summary=result.summary())
-                    except (KeyboardInterrupt, asyncio.CancelledError):
-                        log.write(event="apply_interrupted",
-                                  detail="stopped before the end: re-run to finish")
-                        raise
-                    finally:
-                        log.close()
-                    return fresh, result
-                finally:
-                    await close_all(opened)
-
-            fresh, result = asyncio.run(run())
-        if result is None:
+        with _sandbox_endpoints(sandbox, seed) as endpoints:
+            report = commands.apply(
+                source, config=config_override, sandbox_endpoints=endpoints,
+                no_removals=no_removals, force=force, parallelism=parallelism,
+                journal=journal,
+                progress=sys.stderr.isatty() if progress is None else progress,
+                show=show, confirm=None if auto_approve else confirm)
+        if report.status == "declined":
+            _fail("Aborted!")
+        if report.result is None:
             click.echo("No changes. The live systems match the configuration.")
             return
-        for outcome in result.outcomes:
+        for outcome in report.result.outcomes:
             if outcome.status in ("failed", "skipped", "pending"):
                 click.echo(f"  {outcome.status}: {outcome.address}: {outcome.detail}", err=True)
-        click.echo(result.summary())
-        if not result.ok:
+        click.echo(report.result.summary())
+        if not report.result.ok:
             raise OrgctlError("some changes were not applied; fix the cause and re-run: "
                               "only what is left will be applied")
-
-
-def _held_back(saved: Any) -> bool:
-    return any(f.code == "held-back" for f in saved.findings)
-
-
-def _check_stale(saved: Any, fresh: Any) -> None:
-    moved = [n for n, fp in saved.fingerprints.items() if fresh.fingerprints.get(n) != fp]
-    if moved:
-        raise StalePlanError(
-            f"stale plan: the live state of {', '.join(sorted(moved))} changed since the "
-            f"plan was made. Run `orgctl plan` again and review the new plan.")
-    if saved.config_digest and fresh.config_digest != saved.config_digest:
-        raise StalePlanError("stale plan: the configuration changed since the plan was made. "
-                             "Run `orgctl plan` again and review the new plan.")
-    if fresh.compute_checksum() != saved.checksum:
-        raise StalePlanError("stale plan: re-planning gives a different plan than the saved "
-                             "one. Run `orgctl plan` again and review the new plan.")
-
-
-def _journal_path(config_path: Path) -> Path:
-    from datetime import datetime, timezone
-
-    base = config_path if config_path.is_dir() else config_path.parent
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    return base / ".orgctl" / f"journal-{stamp}.jsonl"
 
 
 # -- import ---------------------------------------------------------------------------------
@@ -383,15 +318,13 @@ def _journal_path(config_path: Path) -> Path:
 @cli.command("import")
 @click.argument("path", type=click.Path(path_type=Path), required=False)
 @click.option("--from", "system", required=True,
-              type=click.Choice(["workelo", "hrms", "workleap", "worklete"]),
+              type=RegisteredType(),
               help="The system whose live state to write as configuration.")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("."),
               show_default=True, help="Directory to write the configuration into.")
 @click.option("--url", help="The system's API base URL, when no PATH gives its provider "
-                            "block; credentials then come from the environment: "
-                            "WORKELO_CLIENT_ID and WORKELO_CLIENT_SECRET, HRMS_TOKEN, "
-                            "WORKLEAP_API_KEY, or WORKLETE_USERNAME, WORKLETE_PASSWORD and "
-                            "WORKLETE_ORGANIZATION.")
+                            "block; credentials then come from the environment variables "
+                            "that block names (see docs/providers/SYSTEM.md).")
 @click.option("--force", is_flag=True, help="Write into a directory that holds YAML already.")
 @click.option("--progress/--no-progress", default=None,
               help="Report reading and writing on stderr (default: when it is a terminal).")
@@ -407,24 +340,17 @@ def import_(path: Path | None, system: str, out: Path, url: str | None, force: b
     --url (or --sandbox). Values that cannot be mapped are noted as # comments. A plan of
     the written configuration against the same system shows no changes.
     """
-    from orgctl.engine import importer
-    from orgctl.engine.workflow import load_org
+    from orgctl import commands
 
     with _errors(), _sandbox_endpoints(sandbox, seed) as endpoints:
-        name, block = importer.provider_block(system, path, url, endpoints)
-        config = importer.connect(name, block, endpoints)
         show = sys.stderr.isatty() if progress is None else progress
-        imported = asyncio.run(importer.read(config, _import_read_progress(system, show)))
-        files = importer.write(out, name, block, imported, force=force,
-                               written=_import_write_progress(out) if show else None)
-        try:
-            org = load_org(out, resolve_env=False)
-        except ConfigError as exc:
-            raise OrgctlError(f"the configuration written to {out} does not validate; fix "
-                              f"these values by hand:\n{exc}") from None
-        click.echo(f"wrote {len(files)} files to {out}: {org.summary()}")
-        if imported.note_count:
-            n = imported.note_count
+        result = commands.import_config(
+            system, out, path=path, url=url, sandbox_endpoints=endpoints, force=force,
+            progress=_import_read_progress(system, show),
+            written=_import_write_progress(out) if show else None)
+        click.echo(f"wrote {len(result.files)} files to {out}: {result.org.summary()}")
+        if result.notes:
+            n = result.notes
             click.echo(f"{n} note{'s' * (n != 1)} on values that could not be mapped or "
                        f"objects left out: see the # comments in the files")
         click.echo(f"next: orgctl plan {out}")
@@ -459,7 +385,7 @@ def _import_write_progress(out: Path) -> Callable[[Path, int, int], None]:
 
 @cli.group()
 def sandbox() -> None:
-    """Local emulators of Workelo, HRMS, Workleap and Worklete, for trying orgctl safely."""
+    """Local emulators of every system orgctl connects to, for trying orgctl safely."""
 
 
 @sandbox.command("serve")

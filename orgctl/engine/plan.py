@@ -226,7 +226,7 @@ def plan_provider(provider: Provider, org: Org, live: list[Resource]) -> tuple[
     if provider.READ_ONLY:
         # Nothing is ever written to an audit source: its whole contribution is findings.
         return [], provider.findings(org, live), existing, {}
-    # A system without external ids (Worklete teams) can write a live object's relations
+    # A system without external ids (teams matched by name) can write a live object's relations
     # in config keys only once it sees the desired side, which is built after the read.
     live = provider.match_live(desired, live)
 
@@ -236,10 +236,11 @@ def plan_provider(provider: Provider, org: Org, live: list[Resource]) -> tuple[
             # The config says this person left: their account goes, whatever prune says.
             if provider.is_inactive(r):
                 return None, "status inactive in config; already inactive here"
+            where = person.status_from
             action = provider.removal_of(r)
             if action is not None:
-                return action, "status inactive in config"
-            return "manual", (f"status inactive in config, but {provider.type} does not "
+                return action, f"status inactive in {where}"
+            return "manual", (f"status inactive in {where}, but {provider.type} does not "
                               f"remove this {r.kind} (a rule of the system): do it by hand")
         if not prune_enabled(provider, r.kind):
             return None, f"not in config; left alone (prune.{r.kind}: false)"
