@@ -1,14 +1,66 @@
-"""Shared fixtures: the four emulators on free loopback ports, started by the tests."""
+"""Shared fixtures: one sandbox (the four emulators on free loopback ports) for the whole test
+session, reset to what each test asks for.
+
+Starting and stopping four servers per test cost about 0.2 s each time; `Sandbox.reset` gives
+the running servers new emulators instead. A test asks through `sandboxes.start(...)` (or the
+`sandbox`, `start_sandbox` and `serve` fixtures built on it): its first sandbox is the
+session's, reset; a further one in the same test (two live states side by side) is its own,
+stopped after the test. Tests that need their own process or ports (`orgctl sandbox serve`
+as a subprocess, a sandbox kept for a whole module) still start one themselves.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from orgctl.sandbox import Sandbox
+from orgctl.sandbox.core import Faults
+
+# Worklete processes an uploaded CSV after `upload_delay` seconds (1 s by default); tests
+# do not need to wait that long.
+QUICK_OPTIONS: dict[str, dict[str, Any]] = {"worklete": {"upload_delay": 0.05}}
+
+
+class Sandboxes:
+    """The sandboxes one test uses: the session's for the first, private ones after it."""
+
+    def __init__(self, shared: Sandbox):
+        self._shared: Sandbox | None = shared
+        self._private: list[Sandbox] = []
+
+    def start(self, seed: dict[str, Any] | None = None, faults: Faults | None = None,
+              options: dict[str, dict[str, Any]] | None = None) -> Sandbox:
+        """A running sandbox holding `seed`, with `faults` and per-emulator `options`."""
+        if self._shared is not None:
+            shared, self._shared = self._shared, None
+            return shared.reset(seed, faults=faults, options=options)
+        box = Sandbox(seed, faults=faults, options=options).start()
+        self._private.append(box)
+        return box
+
+    def stop(self) -> None:
+        for box in self._private:
+            box.stop()
+
+
+@pytest.fixture(scope="session")
+def session_sandbox() -> Iterator[Sandbox]:
+    """The one shared sandbox; use it through `sandboxes`, which resets it for each test."""
+    with Sandbox({}, options=QUICK_OPTIONS) as box:
+        yield box
 
 
 @pytest.fixture
-def sandbox():
-    """All four emulators, empty, started for one test."""
-    with Sandbox({}, options={"worklete": {"upload_delay": 0.05}}) as box:
-        yield box
+def sandboxes(session_sandbox: Sandbox) -> Iterator[Sandboxes]:
+    started = Sandboxes(session_sandbox)
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def sandbox(sandboxes: Sandboxes) -> Sandbox:
+    """All four emulators, empty."""
+    return sandboxes.start({}, options=QUICK_OPTIONS)

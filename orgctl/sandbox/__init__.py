@@ -2,7 +2,8 @@
 
 `Sandbox` starts the emulators in a background thread on free ports (the pytest fixture and
 `orgctl plan --sandbox` use it in-process); `orgctl sandbox serve` runs the same thing in the
-foreground and writes the endpoints file other orgctl commands connect with.
+foreground and writes the endpoints file other orgctl commands connect with. `reset` gives a
+running sandbox fresh emulators on the same ports, so tests share one per session.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import json
 from importlib import import_module
 from pathlib import Path
 from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from orgctl.errors import OrgctlError
 from orgctl.sandbox.core import Emulator, Faults, ServerThread
@@ -33,23 +36,36 @@ def emulator_class(system: str) -> type[Emulator]:
 
 class Sandbox:
     """All four emulators, started together. `endpoints()` gives, per system, the base URL
-    and throw-away credentials in the shape of a provider block's settings."""
+    and throw-away credentials in the shape of a provider block's settings.
+
+    Each port serves whichever emulator `self.emulators` holds for its system when a request
+    arrives, so `reset` swaps in new emulators without restarting a server.
+    """
 
     def __init__(self, seed: dict[str, Any] | None = None, faults: Faults | None = None,
                  systems: tuple[str, ...] = tuple(EMULATORS),
                  options: dict[str, dict[str, Any]] | None = None,
                  host: str = "127.0.0.1", ports: dict[str, int] | None = None):
-        seed = seed or {}
-        try:
-            self.emulators: dict[str, Emulator] = {
-                name: emulator_class(name)(seed.get(name), faults=faults or Faults(),
-                                           **(options or {}).get(name, {}))
-                for name in systems
-            }
-        except (ValueError, KeyError, TypeError) as exc:
-            raise OrgctlError(f"sandbox seed fixture is invalid: {exc}") from None
-        self.server = ServerThread({n: e.app for n, e in self.emulators.items()}, host=host,
-                                   ports=ports)
+        self.emulators = _emulators(systems, seed, faults, options)
+        self.server = ServerThread({name: self._serving(name) for name in self.emulators},
+                                   host=host, ports=ports)
+
+    def reset(self, seed: dict[str, Any] | None = None, faults: Faults | None = None,
+              options: dict[str, dict[str, Any]] | None = None) -> Sandbox:
+        """Replace every emulator with a new one built from `seed`, `faults` and `options`,
+        as `Sandbox(...)` would, keeping the ports. Nothing of the previous emulators carries
+        over (state, request log, tokens, rate limits, faults); an upload or sync they still
+        had pending finishes on the discarded emulator. Credentials come from the seed (or
+        the emulators' fixed defaults), so `endpoints()` gives the new ones. An invalid seed
+        raises and leaves the running emulators as they were."""
+        self.emulators = _emulators(tuple(self.emulators), seed, faults, options)
+        return self
+
+    def _serving(self, system: str) -> ASGIApp:
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            await self.emulators[system].app(scope, receive, send)
+
+        return app
 
     def start(self) -> Sandbox:
         self.server.start()
@@ -74,6 +90,17 @@ class Sandbox:
     def set_faults(self, faults: Faults) -> None:
         for emu in self.emulators.values():
             emu.faults = faults
+
+
+def _emulators(systems: tuple[str, ...], seed: dict[str, Any] | None, faults: Faults | None,
+               options: dict[str, dict[str, Any]] | None) -> dict[str, Emulator]:
+    seed = seed or {}
+    try:
+        return {name: emulator_class(name)(seed.get(name), faults=faults or Faults(),
+                                           **(options or {}).get(name, {}))
+                for name in systems}
+    except (ValueError, KeyError, TypeError) as exc:
+        raise OrgctlError(f"sandbox seed fixture is invalid: {exc}") from None
 
 
 def load_fixture(path: Path | None) -> dict[str, Any]:

@@ -10,7 +10,8 @@ Stable API for other e2e test modules (import from `tests.e2e.conftest`):
     acme_org            (fixture, session)  examples/acme loaded with resolve_env=False
     acme_seed           (fixture)           a fresh copy of seed_from_org(acme_org)
     start_sandbox       (fixture)           start_sandbox(seed=None, faults=None,
-                                            options=None) -> Sandbox, stopped after the test
+                                            options=None) -> Sandbox, running for the test
+                                            (the session's, reset: see tests/conftest.py)
     write_endpoints(box, path, overrides=None) -> path
     run_orgctl(*args, input=None) -> click.testing.Result   (.exit_code .stdout .stderr)
     run_orgctl_process(*args, cwd=None, timeout=60) -> subprocess.CompletedProcess
@@ -25,7 +26,7 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +40,10 @@ from orgctl.model import Org
 from orgctl.sandbox import Sandbox
 from orgctl.sandbox.core import Faults
 from orgctl.sandbox.seeding import seed_from_org
+from tests.conftest import QUICK_OPTIONS, Sandboxes
 
 ACME = Path(__file__).resolve().parents[2] / "examples" / "acme"
-# Worklete processes an uploaded CSV after `upload_delay` seconds (1 s by default); e2e tests
-# that apply do not need to wait that long.
-DEFAULT_OPTIONS: dict[str, dict[str, Any]] = {"worklete": {"upload_delay": 0.05}}
+DEFAULT_OPTIONS = QUICK_OPTIONS
 
 StartSandbox = Callable[..., Sandbox]
 
@@ -66,22 +66,17 @@ def acme_seed(_acme_seed: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def start_sandbox() -> Iterator[StartSandbox]:
-    """Start all four emulators seeded with `seed` (by system name; empty by default), with
-    `faults` and per-emulator `options` (merged over DEFAULT_OPTIONS); stopped after the test."""
-    started: list[Sandbox] = []
+def start_sandbox(sandboxes: Sandboxes) -> StartSandbox:
+    """All four emulators seeded with `seed` (by system name; empty by default), with
+    `faults` and per-emulator `options` (merged over DEFAULT_OPTIONS), for this test."""
 
     def start(seed: dict[str, Any] | None = None, faults: Faults | None = None,
               options: dict[str, dict[str, Any]] | None = None) -> Sandbox:
         merged = {name: {**DEFAULT_OPTIONS.get(name, {}), **(options or {}).get(name, {})}
                   for name in {*DEFAULT_OPTIONS, *(options or {})}}
-        box = Sandbox(seed or {}, faults=faults, options=merged).start()
-        started.append(box)
-        return box
+        return sandboxes.start(seed, faults=faults, options=merged)
 
-    yield start
-    for box in started:
-        box.stop()
+    return start
 
 
 def write_endpoints(box: Sandbox, path: Path,

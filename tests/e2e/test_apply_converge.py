@@ -183,7 +183,7 @@ def test_the_systems_hold_examples_acme(from_empty: FromEmpty, acme_org: Org) ->
             assert live.worklete_teams_of(key) == in_teams
     assert {m["employee_id"] for m in live.worklete["memberships"].values()
             if m["org_admin"] and m["employee_id"]} == {
-        k for k in active if acme_org.employees[k].worklete_org_admin}
+        k for k in active if acme_org.employees[k].settings_for("worklete").get("org_admin")}
 
 
 def test_the_journal_has_one_line_per_step_and_no_secret(from_empty: FromEmpty) -> None:

@@ -61,10 +61,11 @@ def test_empty_live_state_plans_a_create_for_everything_the_config_declares(
         ("worklete", "team"): len(acme_org.teams),
         ("worklete", "membership"): len(set().union(*people_of.values())
                                         | {k for k, e in active.items()
-                                           if e.worklete_org_admin}),
+                                           if e.settings_for("worklete").get("org_admin")}),
         ("worklete", "team_admin"): sum(len({m for m in t.managers if m in active})
                                         for t in acme_org.teams.values()),
-        ("worklete", "org_admin"): sum(e.worklete_org_admin for e in active.values()),
+        ("worklete", "org_admin"): sum(bool(e.settings_for("worklete").get("org_admin"))
+                                       for e in active.values()),
     }
     creates = Counter((c["provider"], c["kind"]) for c in the_plan["changes"]
                       if c["action"] == "create")

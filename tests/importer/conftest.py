@@ -4,8 +4,9 @@ overlays) so that both sides describe the same organisation."""
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,10 @@ from orgctl.config import load
 from orgctl.model import IMPLICATIONS, Org
 from orgctl.sandbox import Sandbox
 from orgctl.sandbox.seeding import seed_from_org
+from tests.conftest import QUICK_OPTIONS, Sandboxes
 
 ACME = Path(__file__).resolve().parents[2] / "examples" / "acme"
-OPTIONS = {"worklete": {"upload_delay": 0.05}}  # Worklete processes uploads in 50 ms
+OPTIONS = QUICK_OPTIONS  # Worklete processes uploads in 50 ms
 
 
 @pytest.fixture(scope="session")
@@ -35,20 +37,18 @@ def acme_seed(acme: Org) -> dict[str, Any]:
 
 
 @pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Callable[[dict[str, Any]], tuple[Sandbox, Path]]]:
-    """serve(seed) -> (sandbox, endpoints file), stopped after the test."""
-    started: list[Sandbox] = []
+def serve(tmp_path: Path, sandboxes: Sandboxes
+          ) -> Callable[[dict[str, Any]], tuple[Sandbox, Path]]:
+    """serve(seed) -> (sandbox, endpoints file), running for the test."""
+    written = itertools.count(1)
 
     def start(seed: dict[str, Any]) -> tuple[Sandbox, Path]:
-        box = Sandbox(seed, options=OPTIONS).start()
-        started.append(box)
-        endpoints = tmp_path / f"endpoints-{len(started)}.json"
+        box = sandboxes.start(seed, options=OPTIONS)
+        endpoints = tmp_path / f"endpoints-{next(written)}.json"
         endpoints.write_text(json.dumps(box.endpoints()), encoding="utf-8")
         return box, endpoints
 
-    yield start
-    for box in started:
-        box.stop()
+    return start
 
 
 def orgctl(*args: str | Path) -> Result:
@@ -102,10 +102,11 @@ def acme_overlays(org: Org) -> dict[str, Any]:
             overlay["identifications"] = dict(e.identifications)
         if e.unit_scopes:
             overlay["unit_scopes"] = [department(u) for u in e.unit_scopes]
-        workleap = {"language": e.workleap_language, "products": list(e.workleap_products)}
+        own = e.settings_for("workleap")
+        workleap = {"language": own.get("language"), "products": list(own.get("products", ()))}
         if any(workleap.values()):
             overlay["workleap"] = {k: v for k, v in workleap.items() if v}
-        if e.worklete_org_admin:
+        if e.settings_for("worklete").get("org_admin"):
             overlay["worklete"] = {"org_admin": True}
         journeys = []
         for j in e.journeys:

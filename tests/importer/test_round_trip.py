@@ -106,5 +106,5 @@ def test_the_account_orgctl_signs_in_as_is_not_imported_as_a_person(
             "not a person of the organisation") in providers
     org = load(out, resolve_env=False)
     assert all("sandbox-admin" not in e.email for e in org.employees.values())
-    assert {k for k, e in org.employees.items() if e.worklete_org_admin} == \
+    assert {k for k, e in org.employees.items() if e.settings_for("worklete").get("org_admin")} == \
         {"EMP-001", "EMP-004", "EMP-042"}

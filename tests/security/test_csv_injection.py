@@ -7,12 +7,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from orgctl.sandbox import Sandbox
+from tests.conftest import Sandboxes
 from tests.security.conftest import Runner, base_env
 
 HOSTILE = {
@@ -41,11 +41,9 @@ employees:
 
 
 @pytest.fixture
-def box() -> Iterator[Sandbox]:
+def box(sandboxes: Sandboxes) -> Sandbox:
     seed = {"workleap": {"integration": {"processing_delay": 0.01, "risk_threshold": None}}}
-    with Sandbox(seed, systems=("workleap", "worklete"),
-                 options={"worklete": {"upload_delay": 0.01}}) as sandbox:
-        yield sandbox
+    return sandboxes.start(seed, options={"worklete": {"upload_delay": 0.01}})
 
 
 def test_formula_cells_are_neutralised_and_quoted_end_to_end(box: Sandbox,
