@@ -66,11 +66,13 @@ findings or error messages (the HTTP layer redacts its logs).
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from importlib import resources
+from importlib import import_module, resources
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from orgctl.errors import (
@@ -293,8 +295,14 @@ class Provider:
 
     # -- 5. import, source of truth, sandbox --------------------------------------------
     def to_config(self, live: list[Resource]) -> Imported:
-        """This live state as configuration data (see `orgctl.providers.importing`)."""
-        raise OrgctlError(f"{self.type} cannot be imported from")
+        """This live state as configuration data (see `orgctl.providers.importing`). By
+        default, `to_config(live, provider)` of the `importer` module of the provider's
+        package."""
+        module = _package_module(type(self), "importer")
+        if module is None:
+            raise OrgctlError(f"{self.type} cannot be imported from")
+        imported: Imported = module.to_config(live, self)
+        return imported
 
     def source_data(self) -> dict[str, Any]:
         """After `read()`, the org as this system knows it: {"units": {key: fields},
@@ -304,8 +312,16 @@ class Provider:
     @classmethod
     def seed(cls, org: Org, organization: str = "Acme") -> dict[str, Any]:
         """The emulator seed of a perfect apply of `org` (the emulator's own format);
-        `organization` is the company's name, for a system whose seed holds one."""
-        return {}
+        `organization` is the company's name, for a system whose seed holds one. By
+        default, `seed(org)` (or `seed(org, organization)` when it takes one) of the
+        `seeding` module of the provider's package; no such module: an empty seed."""
+        module = _package_module(cls, "seeding")
+        if module is None:
+            return {}
+        wants = inspect.signature(module.seed).parameters
+        made: dict[str, Any] = (module.seed(org, organization) if "organization" in wants
+                                else module.seed(org))
+        return made
 
     # -- plumbing: one client per event loop, one wording of refusals, answer checks ----
     def make_http(self) -> Http:
@@ -390,6 +406,19 @@ def _json_type(kind: type) -> str:
 def _json_types(types: type | tuple[type, ...]) -> str:
     names = [_json_type(t) for t in (types if isinstance(types, tuple) else (types,))]
     return " or ".join(dict.fromkeys(names))
+
+
+def _package_module(provider: type[Provider], name: str) -> ModuleType | None:
+    """The module `name` beside the provider's class in its package, if there is one."""
+    package = provider.__module__.rpartition(".")[0]
+    if not package:
+        return None
+    try:
+        return import_module(f"{package}.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{package}.{name}":
+            raise  # the module exists and fails to import: a bug, not an absence
+        return None
 
 
 def capability_table(provider: type[Provider]) -> str:

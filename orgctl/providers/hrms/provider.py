@@ -24,10 +24,8 @@ from orgctl.providers.base import (
     SourceSpec,
     schema_file,
 )
-from orgctl.providers.hrms import seeding
 from orgctl.providers.hrms.source import SOURCE_SPEC, UNIT_LEVEL
 from orgctl.providers.http import Http, StaticHeaders
-from orgctl.providers.importing import Imported
 from orgctl.redact import redact
 from orgctl.resources import Action, Finding, Resource
 
@@ -283,15 +281,6 @@ class HrmsProvider(Provider):
     def source_data(self) -> dict[str, Any]:
         """The last read as config-shaped data (see `org_from_hrms`)."""
         return org_from_hrms(self.users, self.departments, self.positions)
-
-    def to_config(self, live: list[Resource]) -> Imported:
-        from orgctl.providers.hrms import importer  # it imports this module
-
-        return importer.to_config(live, self)
-
-    @classmethod
-    def seed(cls, org: Org, organization: str = "Acme") -> dict[str, Any]:
-        return seeding.seed(org)
 
 
 # -- reading ---------------------------------------------------------------------------------

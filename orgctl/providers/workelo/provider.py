@@ -34,8 +34,6 @@ from orgctl.providers.base import (
     schema_file,
 )
 from orgctl.providers.http import ClientCredentials, Http, Pacer
-from orgctl.providers.importing import Imported
-from orgctl.providers.workelo import seeding
 from orgctl.resources import Action, Change, Resource
 
 PAGE_SIZE = 100  # the page cap (issue #3); larger limits are clamped by the API
@@ -305,15 +303,6 @@ class WorkeloProvider(Provider):
                     f"(orgctl does not manage them)")
         return None
 
-    # -- import -------------------------------------------------------------------------
-    def to_config(self, live: list[Resource]) -> Imported:
-        from orgctl.providers.workelo import importer  # it imports this module
-
-        return importer.to_config(live, self)
-
-    @classmethod
-    def seed(cls, org: Org, organization: str = "Acme") -> dict[str, Any]:
-        return seeding.seed(org)
 
     # -- desired ------------------------------------------------------------------------
     def desired(self, org: Org) -> list[Resource]:

@@ -37,8 +37,6 @@ from orgctl.providers.base import (
 )
 from orgctl.providers.csvsafe import FORMULA_PREFIXES, neutralise, render_csv
 from orgctl.providers.http import Http, StaticHeaders
-from orgctl.providers.importing import Imported
-from orgctl.providers.workleap import seeding
 from orgctl.redact import redact, register
 from orgctl.resources import Action, Change, Finding, Outcome, Resource
 
@@ -199,15 +197,6 @@ class WorkleapProvider(Provider):
                     f"prefixes with ', so Workleap would store another id; rename the key")
         return None
 
-    # -- import -------------------------------------------------------------------------
-    def to_config(self, live: list[Resource]) -> Imported:
-        from orgctl.providers.workleap import importer  # it imports this module
-
-        return importer.to_config(live, self)
-
-    @classmethod
-    def seed(cls, org: Org, organization: str = "Acme") -> dict[str, Any]:
-        return seeding.seed(org)
 
     # -- 2. desired ---------------------------------------------------------------------
     def desired(self, org: Org) -> list[Resource]:

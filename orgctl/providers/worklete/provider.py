@@ -39,8 +39,6 @@ from orgctl.providers.base import (
 )
 from orgctl.providers.csvsafe import FORMULA_PREFIXES, neutralise, render_csv
 from orgctl.providers.http import Http, Pacer, SignInHeaders
-from orgctl.providers.importing import Imported
-from orgctl.providers.worklete import seeding
 from orgctl.redact import register
 from orgctl.resources import Action, Change, Resource
 
@@ -287,15 +285,6 @@ class WorkleteProvider(Provider):
                             "cannot go through the memberships CSV unaltered")
         return super().unsupported(change)
 
-    # -- import ---------------------------------------------------------------------------
-    def to_config(self, live: list[Resource]) -> Imported:
-        from orgctl.providers.worklete import importer  # it imports this module
-
-        return importer.to_config(live, self)
-
-    @classmethod
-    def seed(cls, org: Org, organization: str = "Acme") -> dict[str, Any]:
-        return seeding.seed(org, organization)
 
     # -- desired --------------------------------------------------------------------------
     def desired(self, org: Org) -> list[Resource]:
