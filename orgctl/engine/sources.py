@@ -145,7 +145,8 @@ class SourceOfTruth:
                     continue
                 merged[key] = raw
             out[section] = merged
-        for note in self.data.get("notes") or []:
+        for key, text in self.data.get("notes") or []:
+            note = f"{key}: {text}" if key else text
             self.findings.append(Finding(self.provider, self.spec.finding_kind["employees"],
                                          "*", f"not taken from {self.spec.system}: {note}",
                                          level="info"))

@@ -306,7 +306,8 @@ class Provider:
 
     def source_data(self) -> dict[str, Any]:
         """After `read()`, the org as this system knows it: {"units": {key: fields},
-        "employees": {key: fields}, "notes": [text]} (only when `SOURCE` is set)."""
+        "employees": {key: fields}, "notes": [(employee key or "", text)]} (only when
+        `SOURCE` is set)."""
         raise OrgctlError(f"{self.type} cannot be a source of truth")
 
     @classmethod

@@ -329,12 +329,12 @@ def test_org_from_hrms_builds_units_and_employees() -> None:
                   "status": "active"},
     }
     assert data["notes"] == [
-        "S0003: name 'Cher' has no last name to split off",
-        "S0003: HRMS status 'suspended' read as inactive",
-        "HRMS user u4 (No Id) has no staffId: skipped",
-        "HRMS user u5 repeats staffId S0001: skipped",
-        "S0006: department dept_9 is not in the department list",
-        "S0006: position pos_9 is not in the position list",
+        ("S0003", "name 'Cher' has no last name to split off"),
+        ("S0003", "HRMS status 'suspended' read as inactive"),
+        ("", "HRMS user u4 (No Id) has no staffId: skipped"),
+        ("", "HRMS user u5 repeats staffId S0001: skipped"),
+        ("S0006", "department dept_9 is not in the department list"),
+        ("S0006", "position pos_9 is not in the position list"),
     ]
     assert list(data["employees"]) == sorted(data["employees"])
 

@@ -19,10 +19,9 @@ def to_config(live: list[Resource], provider: HrmsProvider) -> Imported:
         # Active is the default: only leavers say so.
         imported.employees[key] = {f: v for f, v in employee.items()
                                    if (f, v) != ("status", "active")}
-    for text in data["notes"]:
-        key, sep, rest = text.partition(": ")
-        if sep and key in imported.employees:
-            imported.note("employees", key, rest)
+    for key, text in data["notes"]:
+        if key in imported.employees:
+            imported.note("employees", key, text)
         else:
-            imported.note("", "", text)
+            imported.note("", "", f"{key}: {text}" if key else text)
     return imported

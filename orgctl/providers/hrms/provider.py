@@ -442,33 +442,35 @@ def org_from_hrms(users: Sequence[HrmsUser], departments: Sequence[HrmsDepartmen
     unit_of = {d.id: department_key(d) for d in departments}
     title_of = {p.id: p.title for p in positions}
     employees: dict[str, dict[str, Any]] = {}
-    notes: list[str] = []
+    notes: list[tuple[str, str]] = []  # (staffId the note is about, or "", text)
     for u in users:
         if not u.staff_id:
-            notes.append(f"HRMS user {u.id} ({u.name}) has no staffId: skipped")
+            notes.append(("", f"HRMS user {u.id} ({u.name}) has no staffId: skipped"))
             continue
         if u.staff_id in employees:
-            notes.append(f"HRMS user {u.id} repeats staffId {u.staff_id}: skipped")
+            notes.append(("", f"HRMS user {u.id} repeats staffId {u.staff_id}: skipped"))
             continue
         first, last = split_name(u.name)
         if not last:
-            notes.append(f"{u.staff_id}: name {u.name!r} has no last name to split off")
+            notes.append((u.staff_id, f"name {u.name!r} has no last name to split off"))
         status = "active" if u.status == "active" else "inactive"
         if u.status not in ("active", "inactive"):
-            notes.append(f"{u.staff_id}: HRMS status {u.status or 'empty'!r} read as inactive")
+            notes.append((u.staff_id,
+                          f"HRMS status {u.status or 'empty'!r} read as inactive"))
         employee: dict[str, Any] = {"first_name": first, "last_name": last,
                                     "email": u.email, "status": status}
         if u.department_id:
             if u.department_id in unit_of:
                 employee["unit"] = unit_of[u.department_id]
             else:
-                notes.append(f"{u.staff_id}: department {u.department_id} is not in the "
-                             f"department list")
+                notes.append((u.staff_id, f"department {u.department_id} is not in the "
+                                          f"department list"))
         title = u.position or title_of.get(u.position_id or "")
         if title:
             employee["job_position"] = title
         elif u.position_id:
-            notes.append(f"{u.staff_id}: position {u.position_id} is not in the position list")
+            notes.append((u.staff_id,
+                          f"position {u.position_id} is not in the position list"))
         employees[u.staff_id] = employee
     return {"units": units,
             "employees": dict(sorted(employees.items())),
