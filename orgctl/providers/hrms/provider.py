@@ -433,7 +433,8 @@ def org_from_hrms(users: Sequence[HrmsUser], departments: Sequence[HrmsDepartmen
     """HRMS live state as config-shaped data: `units` (one per department, keyed by
     `department_key`), `employees` keyed by staffId (first_name, last_name, email, status,
     unit, job_position; a field HRMS does not know is left out, not emptied), and `notes`:
-    one line per value that could not be mapped, for the importer to write as comments.
+    (staffId or "", text) per value that could not be mapped, for the importer to write
+    as comments.
 
     Pure: the same input always gives the same output, in a stable order.
     """
