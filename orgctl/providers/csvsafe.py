@@ -7,6 +7,10 @@ and team names come from config files many people edit, so every string cell is 
 prefixing a single quote (the OWASP "CSV injection" advice). Providers that diff what they wrote
 against what they read back must apply `neutralise` to their desired values too, or the quote
 shows up as drift.
+
+A value read from the system itself and written back as part of a full-state file (a
+Workleap sync carries every live member) is `Verbatim`: it goes back byte for byte, because
+neutralising it would change data the plan did not show.
 """
 
 from __future__ import annotations
@@ -17,6 +21,21 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+class Verbatim(str):
+    """A value the system gave us, written back exactly as it was (never neutralised)."""
+
+
+def as_read(value: Any) -> Any:
+    """`value` from a live answer with every string in it marked `Verbatim`."""
+    if isinstance(value, str):
+        return Verbatim(value)
+    if isinstance(value, dict):
+        return {k: as_read(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_read(v) for v in value]
+    return value
 
 
 def neutralise(value: str) -> str:
@@ -34,12 +53,15 @@ def _cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return str(value)  # a number is not a formula, even when negative
+    if isinstance(value, Verbatim):
+        return str(value)
     return neutralise(str(value))
 
 
 def render_csv(header: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
     """The CSV text of `rows` under `header`: one line per row, columns in header order,
-    missing keys and None as empty cells, strings neutralised. Keys not in `header` are an
+    missing keys and None as empty cells, strings neutralised unless `Verbatim`. Keys not
+    in `header` are an
     error, so a typo in a column name cannot silently drop data."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=",", quotechar='"', doublequote=True,

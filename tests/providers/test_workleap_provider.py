@@ -423,3 +423,40 @@ def test_a_key_the_csv_would_alter_is_planned_manual(sb: Sandbox) -> None:
     changes, _ = plan(provider, config)
     assert [(c.action, c.key) for c in changes] == [("manual", "-E9")]
     assert "rename the key" in changes[0].reason
+
+
+def test_a_sync_writes_values_it_read_back_byte_for_byte() -> None:
+    """Issue 13 (6) / issue 14 (4): a sync carries every live member and team, and what
+    it read from Workleap goes back as it was. Neutralising those values (a leading `'`)
+    rewrote phone numbers, handles and names of people the plan left alone, on every
+    member, on the first sync: silent data corruption. Only values orgctl introduces are
+    neutralised."""
+    data = seed()
+    data["members"][1]["customProperties"] = {"Phone": "+33 1 23 45", "Slack": "@bob"}
+    data["members"].append(
+        {"externalMemberId": "U2", "email": "=odd@acme.io", "firstName": "-Zed",
+         "lastName": "+Plus", "status": "active",
+         "customProperties": {"Site": "=Lyon", "Phone": "-12"}})
+    data["teams"].append({"externalTeamId": "+ops", "teamName": "@Ops"})
+    data["mappings"].append({"externalTeamId": "+ops", "externalMemberId": "U2",
+                             "role": "member"})
+    for sb in sandbox(data):
+        before = {m["email"]: m for m in sb.emu.snapshot()["members"].values()}
+        teams_before = {t["externalTeamId"]: t["teamName"]
+                        for t in sb.emu.snapshot()["teams"].values()}
+        provider = sb.provider()
+        changes, result = apply(provider, org(E4=Employee("E4", "=Dee", "New", "dee@acme.io")))
+        assert summary(changes) == {("create", "workleap.member.E4")}
+        assert {o.status for o in result.outcomes.values()} == {"applied"}, result.detail
+        after = {m["email"]: m for m in sb.emu.snapshot()["members"].values()}
+        for email, member in before.items():
+            for field in ("firstName", "lastName", "customProperties", "status"):
+                assert after[email][field] == member[field], (email, field)
+        assert {t["externalTeamId"]: t["teamName"]
+                for t in sb.emu.snapshot()["teams"].values()} == teams_before
+        ops = next(t for t in sb.emu.snapshot()["teams"].values()
+                   if t["externalTeamId"] == "+ops")
+        assert ops["memberIds"] == [after["=odd@acme.io"]["id"]]
+        # What orgctl itself introduces is still neutralised.
+        assert after["dee@acme.io"]["firstName"] == "'=Dee"
+        assert plan(provider, org(E4=Employee("E4", "=Dee", "New", "dee@acme.io")))[0] == []

@@ -35,7 +35,7 @@ from orgctl.providers.base import (
     Settings,
     schema_file,
 )
-from orgctl.providers.csvsafe import FORMULA_PREFIXES, neutralise, render_csv
+from orgctl.providers.csvsafe import FORMULA_PREFIXES, as_read, neutralise, render_csv
 from orgctl.providers.http import Http, StaticHeaders
 from orgctl.redact import redact, register
 from orgctl.resources import Action, Change, Finding, Outcome, Resource
@@ -457,20 +457,21 @@ def render_sync(provider: str, changes: list[Change], live: list[Resource]) -> R
     """The full state a sync must carry so that Workleap ends up where the plan says: the
     live members, teams and mappings, with the changes applied on top. A live member left
     deactivated is not listed (listing it would reactivate it); a removed one is not listed
-    either, and Workleap deactivates or deletes it."""
+    either, and Workleap deactivates or deletes it. What was read goes back byte for byte
+    (`as_read`); only values the changes bring are neutralised."""
     members: dict[str, _Member] = {}
     by_remote: dict[str, str] = {}
     admins: set[str] = set()
     for r in live:
         if r.kind == "member":
-            members[r.key] = _Member(r.attrs.get("external_id"), dict(r.attrs),
-                                     dict(r.server.get("customProperties") or {}))
+            members[r.key] = _Member(as_read(r.attrs.get("external_id")), as_read(r.attrs),
+                                     as_read(dict(r.server.get("customProperties") or {})))
             if r.remote_id:
                 by_remote[r.remote_id] = r.key
             if r.server.get("isAdmin"):
                 admins.add(r.key)
-    teams = {r.key: dict(r.attrs) for r in live if r.kind == "team"}
-    mappings = {r.key: dict(r.attrs) for r in live if r.kind == "mapping"}
+    teams = {as_read(r.key): as_read(r.attrs) for r in live if r.kind == "team"}
+    mappings = {as_read(r.key): as_read(r.attrs) for r in live if r.kind == "mapping"}
     team_address: dict[str, str] = {}
     mapping_address: dict[str, str] = {}
     alias: dict[str, str] = {}  # old member key -> new, when a member is bound to its id
