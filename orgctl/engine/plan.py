@@ -216,8 +216,7 @@ def plan_provider(provider: Provider, org: Org, live: list[Resource]) -> tuple[
     ignore = provider.option("ignore") or []
     provider.bind(org)
     everything = provider.desired(org)
-    for r in (*everything, *live):
-        provider.check_kind(r.kind)
+    provider.check_kinds({r.kind for r in everything} | {r.kind for r in live})
     desired = [r for r in everything if r.kind in kinds and not _ignored(r, ignore)]
     live = [r for r in live if r.kind in kinds]
     ignored = [r for r in live if _ignored(r, ignore)]

@@ -249,11 +249,12 @@ class Provider:
         """Whether this live object already is what a leaver's object should be."""
         return False
 
-    def check_kind(self, kind: str) -> None:
-        """Refuse a resource of a kind this provider did not declare in KINDS."""
-        if kind not in self.KINDS:
+    def check_kinds(self, kinds: set[str]) -> None:
+        """Refuse resources of kinds this provider did not declare in KINDS."""
+        stray = sorted(kinds.difference(self.KINDS))
+        if stray:
             raise OrgctlError(f"provider {self.name} ({self.type}) produced a resource of "
-                              f"kind {kind!r}, which is not one of its KINDS "
+                              f"kind {stray[0]!r}, which is not one of its KINDS "
                               f"({', '.join(self.KINDS)})")
 
     # -- 2. live ------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import pytest
 
 from orgctl.engine.apply import Journal, apply_changes
 from orgctl.engine.plan import make_plan
-from orgctl.errors import expect_mapping
+from orgctl.errors import OrgctlError, expect_mapping
 from orgctl.model import Org
 
 from .fakes import FakeProvider, resource
@@ -179,3 +179,11 @@ def test_a_bug_in_a_provider_stays_a_bug(tmp_path):
     plan = plan_for(provider, tmp_path)
     with pytest.raises(KeyError):
         asyncio.run(apply_changes(plan.changes, {"fake": provider}, {}, plan.ids))
+
+
+def test_a_resource_of_an_undeclared_kind_fails_the_plan(tmp_path):
+    """A kind missing from KINDS used to be dropped silently by the managed-kinds filter."""
+    provider = FakeProvider(desired=tree(), live=[
+        resource({"kind": "team", "key": "t1", "remote_id": "9"})])
+    with pytest.raises(OrgctlError, match="kind 'team', which is not one of its KINDS"):
+        plan_for(provider, tmp_path)
