@@ -12,11 +12,12 @@ tests/docs/test_config_reference.py runs the check.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 from typing import Any
+
+import generated
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "schemas" / "orgctl.schema.json"
@@ -201,21 +202,9 @@ def render(schema_path: Path = SCHEMA) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 if the committed page differs from the schema's")
-    args = parser.parse_args(argv)
-    text = render()
-    if args.check:
-        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
-        if current != text:
-            print(f"{OUTPUT.relative_to(ROOT)} is out of date: run "
-                  f"python tools/gen_config_reference.py", file=sys.stderr)
-            return 1
-        return 0
-    OUTPUT.write_text(text, encoding="utf-8")
-    print(OUTPUT.relative_to(ROOT))
-    return 0
+    return generated.main(argv, description=__doc__.splitlines()[0], output=OUTPUT,
+                          render=render,
+                          check_help="exit 1 if the committed page differs from the schema's")
 
 
 if __name__ == "__main__":

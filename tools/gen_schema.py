@@ -13,10 +13,11 @@ documents the written file.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
+
+import generated
 
 from orgctl.config.schema import schema_document
 
@@ -29,21 +30,10 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 if the committed schema differs from the assembled one")
-    args = parser.parse_args(argv)
-    text = render()
-    if args.check:
-        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
-        if current != text:
-            print(f"{OUTPUT.relative_to(ROOT)} is out of date: run python tools/gen_schema.py",
-                  file=sys.stderr)
-            return 1
-        return 0
-    OUTPUT.write_text(text, encoding="utf-8")
-    print(OUTPUT.relative_to(ROOT))
-    return 0
+    return generated.main(argv, description=__doc__.splitlines()[0], output=OUTPUT,
+                          render=render,
+                          check_help="exit 1 if the committed schema differs from the "
+                                     "assembled one")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,9 @@ from orgctl.resources import Resource
 __all__ = ["NO_KEY", "ConfigKeys", "Imported", "assign_keys", "by_kind", "email_name",
            "key_pattern", "parents_first", "slug", "sort_team_people"]
 
-NO_KEY = "id:"  # how providers key a live object that has no key of its own
+# How every provider keys a live object that has no key of its own ("id:<remote id>"):
+# the importer then makes a config key for it from its name.
+NO_KEY = "id:"
 
 
 @dataclass

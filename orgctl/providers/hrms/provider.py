@@ -26,6 +26,7 @@ from orgctl.providers.base import (
 )
 from orgctl.providers.hrms.source import SOURCE_SPEC, UNIT_LEVEL
 from orgctl.providers.http import Http, StaticHeaders
+from orgctl.providers.importing import NO_KEY
 from orgctl.redact import redact
 from orgctl.resources import Action, Finding, Resource
 
@@ -34,7 +35,7 @@ MODES = ("audit", "source")
 # ASSUMED (seed silent on pagination): the largest page the API serves.
 PAGE_SIZE = 100
 USERS, DEPARTMENTS, POSITIONS = "/v1/users", "/v1/departments", "/v1/positions"
-NO_STAFF_ID = "id:"  # key prefix of an HRMS user without a staffId (matches no employee)
+NO_STAFF_ID = NO_KEY  # key prefix of an HRMS user without a staffId (matches no employee)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -34,13 +34,13 @@ from orgctl.providers.base import (
     schema_file,
 )
 from orgctl.providers.http import ClientCredentials, Http, Pacer
+from orgctl.providers.importing import NO_KEY
 from orgctl.resources import Action, Change, Resource
 
 PAGE_SIZE = 100  # the page cap (issue #3); larger limits are clamped by the API
 DEFAULT_RATE_LIMIT = "1000/h"  # seed 000 "API architecture": 1000 requests per hour per token
 CLOSED_STATUSES = ("closed", "cancelled")  # seed 000 "Statuses": journeys orgctl never changes
 FOLLOW_UP_ATTEMPTS = 3  # a follow-up write (identification, start) whose outcome is unknown
-NO_KEY = "id:"  # key prefix of a live object without external_id
 
 # What reading relies on in each listed object (answers' shapes: see CAPABILITIES).
 NAMED_FIELDS: Fields = {"id": int, "name": str}  # roles, identifications, levels, templates

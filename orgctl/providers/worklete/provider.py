@@ -39,6 +39,7 @@ from orgctl.providers.base import (
 )
 from orgctl.providers.csvsafe import FORMULA_PREFIXES, neutralise, render_csv
 from orgctl.providers.http import Http, Pacer, SignInHeaders
+from orgctl.providers.importing import NO_KEY
 from orgctl.redact import register
 from orgctl.resources import Action, Change, Resource
 
@@ -57,7 +58,7 @@ POLL_FIRST, POLL_MAX = 0.2, 5.0
 
 NAME = "name:"  # identity and fallback key prefix of a team matched by name within parent
 EMAIL = "email:"  # identity prefix of a membership (and fallback key without employee_id)
-REMOTE = "id:"  # key of a live object that has neither (a second team of the same name)
+REMOTE = NO_KEY  # key of a live object that has neither (a second team of the same name)
 
 # What reading relies on in each listed object (answers' shapes: see CAPABILITIES).
 ORGANIZATION_FIELDS: Fields = {"id": str, "name": (str, NoneType)}
@@ -302,7 +303,7 @@ class WorkleteProvider(Provider):
 
         active = {k: e for k, e in org.employees.items() if e.active}
         member_of: dict[str, set[str]] = {}
-        wanted: set[str] = {k for k, e in active.items() if self._org_admin(e)}
+        wanted: set[str] = {k for k, e in active.items() if self.wants_org_admin(e)}
         for team in org.teams.values():
             for key in team.members:
                 member_of.setdefault(key, set()).add(team.key)
@@ -335,7 +336,7 @@ class WorkleteProvider(Provider):
                     refs={"team": self.address("team", team.key),
                           "membership": self.address("membership", key)},
                 ))
-        for key in sorted(k for k, e in active.items() if self._org_admin(e)):
+        for key in sorted(k for k, e in active.items() if self.wants_org_admin(e)):
             out.append(Resource(
                 kind="org_admin", key=key,
                 identities=(f"{EMAIL}{active[key].email.lower()}",),
@@ -344,7 +345,7 @@ class WorkleteProvider(Provider):
         return out
 
     @classmethod
-    def _org_admin(cls, employee: Employee) -> bool:
+    def wants_org_admin(cls, employee: Employee) -> bool:
         """Whether the config makes this employee an organisation admin."""
         return bool(employee.settings_for(cls.type).get("org_admin", False))
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from orgctl.model import Employee, Org
+from orgctl.model import Org
 from orgctl.providers.seeding import parents_first
+from orgctl.providers.worklete.provider import WorkleteProvider
 
 __all__ = ["seed"]
 
@@ -16,11 +17,6 @@ __all__ = ["seed"]
 SANDBOX_ADMIN = {"username": "sandbox-admin", "password": "sandbox-password",
                  "email": "sandbox-admin@orgctl.invalid", "first_name": "Sandbox",
                  "last_name": "Admin"}
-
-
-def _org_admin(employee: Employee) -> bool:
-    """Whether the employee's `worklete:` block makes them an organisation admin."""
-    return bool(employee.settings_for("worklete").get("org_admin", False))
 
 
 def seed(org: Org, organization: str) -> dict[str, Any]:
@@ -40,11 +36,12 @@ def seed(org: Org, organization: str) -> dict[str, Any]:
     memberships: list[dict[str, Any]] = [
         {"user": SANDBOX_ADMIN["username"], "organization": organization, "org_admin": True}]
     for k, e in org.employees.items():
-        if not e.active or (k not in team_of and not _org_admin(e)):
+        if not e.active or (k not in team_of and not WorkleteProvider.wants_org_admin(e)):
             continue
         users.append({"email": e.email, "first_name": e.first_name, "last_name": e.last_name})
         memberships.append({"user": e.email, "organization": organization,
-                            "teams": sorted(team_of.get(k, [])), "org_admin": _org_admin(e),
+                            "teams": sorted(team_of.get(k, [])),
+                            "org_admin": WorkleteProvider.wants_org_admin(e),
                             "employee_id": k,
                             "first_name": e.first_name, "last_name": e.last_name})
     admins = [{"team": t.name, "user": org.employees[m].email}
