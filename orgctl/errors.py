@@ -7,7 +7,8 @@
     └── ProviderError            a system could not be read or written
         ├── ApiError             it answered a definite error status
         ├── UnknownOutcome       a non-idempotent write may or may not have taken effect
-        └── UnexpectedAnswer     it answered in a shape the provider does not recognise
+        ├── UnexpectedAnswer     it answered in a shape the provider does not recognise
+        └── IncompleteRead       a collection could not be read whole (paging broke down)
 
 The CLI turns an `OrgctlError` into a message on stderr and its `exit_code`. Anything
 else that escapes to the CLI is a bug in orgctl: it is reported as one, with the
@@ -25,7 +26,8 @@ from typing import Any
 from orgctl.redact import redact
 
 __all__ = [
-    "ApiError", "ConfigError", "ConfigIssue", "Location", "OrgctlError", "ProviderError",
+    "ApiError", "ConfigError", "ConfigIssue", "IncompleteRead", "Location", "OrgctlError",
+    "ProviderError",
     "SafetyError", "StalePlanError", "UnexpectedAnswer", "UnknownOutcome", "expect_list",
     "expect_mapping",
 ]
@@ -105,6 +107,19 @@ class UnexpectedAnswer(ProviderError):
         tail = "" if sample is None else f"; the answer began: {short(redacted(sample), 200)}"
         super().__init__(provider, redact(f"unexpected answer from the API: {what}: "
                                           f"{problem}{tail}"))
+
+
+class IncompleteRead(ProviderError):
+    """A collection could not be read whole: its pages stopped before the total the server
+    announced, overlapped, or never ended. A plan from part of a collection would create
+    what exists and delete what it did not see, so nothing is planned from it."""
+
+    def __init__(self, provider: str, what: str, problem: str):
+        self.what = what
+        self.problem = problem
+        super().__init__(provider, redact(f"could not read all of {what}: {problem}; "
+                                          f"nothing was planned or written from a partial "
+                                          f"read"))
 
 
 class SafetyError(OrgctlError):

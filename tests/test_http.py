@@ -18,6 +18,8 @@ from orgctl.providers.http import (
     ClientCredentials,
     Http,
     Pacer,
+    Page,
+    Paging,
     SignInHeaders,
     UnknownOutcome,
 )
@@ -120,9 +122,9 @@ def test_offset_paging_fetches_each_page_once(toy):
     async def go():
         http = make_http(url)
         try:
-            return await http.paginate_offset(
-                "/items", limit=100, items=lambda b: b["data"],
-                total=lambda b: b["pagination"]["total"])
+            return await http.collect(
+                "/items", None, Paging("offset", 100, "limit", "offset"),
+                lambda b: Page(b["data"], total=b["pagination"]["total"]))
         finally:
             await http.aclose()
 

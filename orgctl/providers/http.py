@@ -2,7 +2,7 @@
 
 One `Http` per provider and event loop (`Provider.http()`). It knows nothing of HR concepts;
 it knows what hostile APIs do: expiring tokens, rate limits, pagination caps, 5xx, resets and
-slow answers.
+slow answers. Paging follows what the server answers (`collect`), never what was asked.
 
 Retry rules (why they differ):
 - 429 means "not processed": every request waits `Retry-After` and tries again.
@@ -23,12 +23,14 @@ import ssl
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import httpx
 
 from orgctl.errors import (
     ApiError,
+    IncompleteRead,
     ProviderError,
     UnexpectedAnswer,
     UnknownOutcome,
@@ -391,48 +393,140 @@ class Http:
         return _body(await self.request("DELETE", path, **kwargs))
 
     # -- paging -----------------------------------------------------------------------------
-    async def paginate_offset(self, path: str, params: dict[str, Any] | None = None, *,
-                              limit: int, items: Callable[[Any], list[Any]],
-                              total: Callable[[Any], int | None],
-                              limit_param: str = "limit", offset_param: str = "offset",
-                              ) -> list[Any]:
-        """All items of an offset/limit collection (Workelo): the first page tells the
-        total, the rest are fetched concurrently."""
-        def page_params(index: int) -> dict[str, Any]:
-            return {**(params or {}), limit_param: limit, offset_param: index * limit}
+    async def collect(self, path: str, params: dict[str, Any] | None, paging: Paging,
+                      page: Callable[[Any], Page],
+                      ident: Callable[[Any], Any] | None = None) -> list[Any]:
+        """Every row of a paged collection, paging as the server answers, not as asked.
 
-        return await self._paginate(path, page_params, 0, limit, items, total)
+        `paging` says how to ask (the largest size the provider knows of); `page` turns an
+        answer into a `Page`: its rows and whatever paging information it carries; `ident`
+        gives a row's identity (default: its "id"), to notice pages that repeat.
 
-    async def paginate_pages(self, path: str, params: dict[str, Any] | None = None, *,
-                             size: int, items: Callable[[Any], list[Any]],
-                             total: Callable[[Any], int | None], first: int = 0,
-                             page_param: str = "page", size_param: str = "size") -> list[Any]:
-        """All items of a page/size collection (Worklete, HRMS)."""
-        def page_params(index: int) -> dict[str, Any]:
-            return {**(params or {}), page_param: index, size_param: size}
+        - An answer without paging information is the whole list.
+        - The size the server serves is the limit it echoes, else the rows its first page
+          returned; offsets advance by that, and page numbers count pages of that size.
+        - With a total, the remaining pages are fetched concurrently; the rows read must
+          reach the total, else `IncompleteRead`.
+        - Without one, pages are read in turn until one is empty, short, or repeats rows
+          already seen.
+        - More than `paging.max_pages` pages: `IncompleteRead` (a list that never ends).
+        """
+        what = f"GET {path}"
+        ident = ident or _row_id
+        first = page(await self.get(path, paging.params(params, paging.first_index, 0)))
+        rows: list[Any] = []
+        seen: set[Any] = set()
+        _take(first.rows, rows, seen, ident)
+        if not first.paged or not first.rows:
+            return rows
+        served = first.limit or len(first.rows)
+        if first.total is not None:
+            count = min(math.ceil(first.total / served), paging.max_pages + 1)
+            if count > paging.max_pages:
+                raise IncompleteRead(self.provider, what, (
+                    f"{first.total} rows at {served} a page is more than {paging.max_pages} "
+                    f"pages"))
+            pages = await asyncio.gather(*(
+                self.get(path, paging.params(params, paging.first_index + i, i * served))
+                for i in range(1, count)))
+            for body in pages:
+                _take(page(body).rows, rows, seen, ident)  # repeats: counted by the total
+            if len(rows) >= first.total:
+                return rows
+            # Fewer rows than announced: the pages served fewer rows than the first (a size
+            # that varies) or the collection changed. Go on from where the rows end.
+            return await self._collect_in_turn(
+                what, path, params, paging, page, ident, rows, seen, served, count,
+                first.total)
+        if len(first.rows) < served:
+            return rows  # a short first page is the last
+        return await self._collect_in_turn(what, path, params, paging, page, ident, rows,
+                                           seen, served, 1, None)
 
-        return await self._paginate(path, page_params, first, size, items, total)
-
-    async def _paginate(self, path: str, page_params: Callable[[int], dict[str, Any]],
-                        first: int, size: int, items: Callable[[Any], list[Any]],
-                        total: Callable[[Any], int | None]) -> list[Any]:
-        body = await self.get(path, page_params(first))
-        result = list(items(body))
-        count = total(body)
-        if count is not None:
-            pages = math.ceil(count / size) if size else 1
-            rest = await asyncio.gather(
-                *(self.get(path, page_params(first + i)) for i in range(1, pages)))
-            for page in rest:
-                result.extend(items(page))
-            return result
-        index = first
-        page_items = result
-        while len(page_items) >= size:
+    async def _collect_in_turn(self, what: str, path: str, params: dict[str, Any] | None,
+                               paging: Paging, page: Callable[[Any], Page],
+                               ident: Callable[[Any], Any], rows: list[Any], seen: set[Any],
+                               served: int, index: int, total: int | None) -> list[Any]:
+        """Pages one at a time from page `index` (offsets from the rows read so far) until
+        an empty, short or repeating page, or the total is reached."""
+        while total is None or len(rows) < total:
+            if index >= paging.max_pages:
+                raise IncompleteRead(self.provider, what, (
+                    f"still more rows after {paging.max_pages} pages ({len(rows)} rows); "
+                    f"the ceiling stops a list that never ends"))
+            answer = page(await self.get(
+                path, paging.params(params, paging.first_index + index, len(rows))))
             index += 1
-            page_items = list(items(await self.get(path, page_params(index))))
-            result.extend(page_items)
-        return result
+            if not answer.rows:
+                break
+            fresh = len(answer.rows) - _take(answer.rows, rows, seen, ident)
+            if fresh < len(answer.rows):
+                if fresh == 0:
+                    break  # the server answered a page already read: it has no more
+                raise IncompleteRead(self.provider, what, (
+                    f"page {index} repeats {len(answer.rows) - fresh} rows of earlier pages "
+                    f"beside {fresh} new ones: the collection changed while it was read, "
+                    f"or the server pages in a way orgctl does not recognise; run again"))
+            if len(answer.rows) < (answer.limit or served):
+                break
+        if total is not None and len(rows) < total:
+            raise IncompleteRead(self.provider, what, (
+                f"the server announced {total} rows and its pages ended after {len(rows)}; "
+                f"the collection changed while it was read, or the server pages in a way "
+                f"orgctl does not recognise; run again"))
+        return rows
+
+
+@dataclass(frozen=True)
+class Paging:
+    """How to ask for the pages of one collection.
+
+    style "offset": `offset_param` counts rows (Workelo's limit/offset); "page": `index_param`
+    counts pages from `first_index` (HRMS, Worklete, Workleap). `size` is the largest page
+    the provider knows of; the server may serve fewer, and `Http.collect` follows it.
+    """
+
+    style: Literal["offset", "page"]
+    size: int
+    size_param: str
+    index_param: str
+    first_index: int = 0
+    max_pages: int = 10_000
+
+    def params(self, base: dict[str, Any] | None, index: int, offset: int) -> dict[str, Any]:
+        where = offset if self.style == "offset" else index
+        return {**(base or {}), self.index_param: where, self.size_param: self.size}
+
+
+@dataclass(frozen=True)
+class Page:
+    """One answer of a paged collection, as `Http.collect` reads it: its rows and the paging
+    information it carried. `paged` False: the answer carries none, so it is the whole
+    list; `total`, `limit`: the rows in the collection and per page, when it says."""
+
+    rows: list[Any]
+    total: int | None = None
+    limit: int | None = None
+    paged: bool = True
+
+
+def _row_id(row: Any) -> Any:
+    return row.get("id") if isinstance(row, dict) else None
+
+
+def _take(page_rows: list[Any], rows: list[Any], seen: set[Any],
+          ident: Callable[[Any], Any]) -> int:
+    """Append the rows not seen before; return how many were repeats."""
+    repeated = 0
+    for row in page_rows:
+        key = ident(row)
+        if key is not None:
+            if key in seen:
+                repeated += 1
+                continue
+            seen.add(key)
+        rows.append(row)
+    return repeated
 
 
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:

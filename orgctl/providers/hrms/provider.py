@@ -25,7 +25,7 @@ from orgctl.providers.base import (
     schema_file,
 )
 from orgctl.providers.hrms.source import SOURCE_SPEC, UNIT_LEVEL
-from orgctl.providers.http import Http, StaticHeaders
+from orgctl.providers.http import Http, Page, Paging, StaticHeaders
 from orgctl.providers.importing import NO_KEY
 from orgctl.redact import redact
 from orgctl.resources import Action, Finding, Resource
@@ -33,7 +33,9 @@ from orgctl.resources import Action, Finding, Resource
 ENVIRONMENTS = ("staging", "uat")  # seed 002 "Required Headers"
 MODES = ("audit", "source")
 # ASSUMED (seed silent on pagination): the largest page the API serves.
-PAGE_SIZE = 100
+PAGE_SIZE = 100  # asked for; paging follows what the server serves
+PAGING = Paging("page", PAGE_SIZE, size_param="page[size]", index_param="page[number]",
+                first_index=1)
 USERS, DEPARTMENTS, POSITIONS = "/v1/users", "/v1/departments", "/v1/positions"
 NO_STAFF_ID = NO_KEY  # key prefix of an HRMS user without a staffId (matches no employee)
 
@@ -210,11 +212,18 @@ class HrmsProvider(Provider):
 
     async def _collection(self, path: str, items: Callable[[Any], list[Any]],
                           params: dict[str, Any] | None = None) -> list[Any]:
+        """Every item of a list. The seed shows no paging: an answer without `meta` is the
+        whole list; one with it is paged as the server says (`Http.collect`)."""
+
+        def page(body: Any) -> Page:
+            rows = items(body)
+            meta = body.get("meta") if isinstance(body, dict) else None
+            if not isinstance(meta, dict):
+                return Page(rows, paged=False)
+            return Page(rows, total=_total(body), limit=_limit(meta))
+
         with self.explaining():
-            return await self.http().paginate_pages(
-                path, params=params or {}, size=PAGE_SIZE, first=1,
-                page_param="page[number]", size_param="page[size]",
-                items=items, total=_total)
+            return await self.http().collect(path, params, PAGING, page)
 
     def _page(self, path: str, body: Any) -> dict[str, Any]:
         """One page of a JSON:API list, its shape checked once: `data` objects with an id,
@@ -290,6 +299,15 @@ def _total(body: Any) -> int | None:
     meta = body.get("meta") if isinstance(body, dict) else None
     total = meta.get("total") if isinstance(meta, dict) else None
     return total if isinstance(total, int) else None
+
+
+def _limit(meta: dict[str, Any]) -> int | None:
+    """The page size the answer says it served (`meta.per_page` or `meta.size`), if any."""
+    for name in ("per_page", "size", "page_size", "limit"):
+        value = meta.get(name)
+        if isinstance(value, int) and value > 0:
+            return value
+    return None
 
 
 def _users_of(body: Any) -> list[HrmsUser]:

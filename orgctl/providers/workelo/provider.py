@@ -33,11 +33,12 @@ from orgctl.providers.base import (
     Write,
     schema_file,
 )
-from orgctl.providers.http import ClientCredentials, Http, Pacer
+from orgctl.providers.http import ClientCredentials, Http, Pacer, Page, Paging
 from orgctl.providers.importing import NO_KEY
 from orgctl.resources import Action, Change, Resource
 
-PAGE_SIZE = 100  # the page cap (issue #3); larger limits are clamped by the API
+PAGE_SIZE = 100  # asked for; the seed names no cap, and paging follows what the server serves
+PAGING = Paging("offset", PAGE_SIZE, size_param="limit", index_param="offset")
 DEFAULT_RATE_LIMIT = "1000/h"  # seed 000 "API architecture": 1000 requests per hour per token
 CLOSED_STATUSES = ("closed", "cancelled")  # seed 000 "Statuses": journeys orgctl never changes
 FOLLOW_UP_ATTEMPTS = 3  # a follow-up write (identification, start) whose outcome is unknown
@@ -204,18 +205,24 @@ class WorkeloProvider(Provider):
     async def _list(self, path: str, fields: Fields,
                     params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Every item of a list endpoint, each page's shape checked once: {data: [objects
-        with `fields`], pagination: {total}}."""
+        with `fields`], pagination: {total, limit, offset}} (seed 000 "Understand a typical
+        response"). Paging follows the server: the limit it echoes, the total it announces;
+        an answer without `pagination` is the whole list."""
         what = f"GET {path}"
 
-        def items(body: Any) -> list[dict[str, Any]]:
-            page = self.expect_object(what, body, {"data": list, "pagination": dict})
-            self.expect_object(what, page["pagination"], {"total": int})
-            return self.expect_items(what, page["data"], fields)
+        def page(body: Any) -> Page:
+            answer = self.expect_object(what, body, {"data": list,
+                                                     "pagination": (dict, NoneType)})
+            info = answer.get("pagination")
+            if info is None:
+                return Page(self.expect_items(what, answer["data"], fields), paged=False)
+            self.expect_object(what, info, {"total": (int, NoneType),
+                                            "limit": (int, NoneType)})
+            return Page(self.expect_items(what, answer["data"], fields),
+                        total=info.get("total"), limit=info.get("limit") or None)
 
         with self.explaining():
-            return await self.http().paginate_offset(
-                path, params=params, limit=PAGE_SIZE, items=items,
-                total=lambda b: b["pagination"]["total"])
+            return await self.http().collect(path, params, PAGING, page)
 
     # -- capabilities -------------------------------------------------------------------
     def _person(self, key: str) -> Employee | None:

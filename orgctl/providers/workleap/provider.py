@@ -36,12 +36,13 @@ from orgctl.providers.base import (
     schema_file,
 )
 from orgctl.providers.csvsafe import FORMULA_PREFIXES, as_read, neutralise, render_csv
-from orgctl.providers.http import Http, StaticHeaders
+from orgctl.providers.http import Http, Page, Paging, StaticHeaders
 from orgctl.redact import redact, register
 from orgctl.resources import Action, Change, Finding, Outcome, Resource
 
 API_KEY_HEADER = "workleap-subscription-key"  # ASSUMED: the seed only says "API Key"
-PAGE_SIZE = 500  # ASSUMED: the largest page the list endpoints serve
+PAGE_SIZE = 500  # ASSUMED: the largest page the list endpoints serve; paging follows the server
+PAGING = Paging("page", PAGE_SIZE, size_param="pageSize", index_param="page", first_index=1)
 MEMBERS = "/provisioning/members"
 TEAMS = "/provisioning/teams"
 SYNCS = "/provisioning/syncs"
@@ -270,14 +271,16 @@ class WorkleapProvider(Provider):
         """Every item of a list, each page's shape checked: {items: [...], total}."""
         what = f"GET {path}"
 
-        def items(body: Any) -> list[dict[str, Any]]:
-            page = self.expect_object(what, body, {"items": list, "total": (int, NoneType)})
-            return counted(self.expect_items(what, page["items"], fields))
+        def page(body: Any) -> Page:
+            answer = self.expect_object(what, body, {"items": list, "total": (int, NoneType),
+                                                     "pageSize": (int, NoneType)})
+            rows = counted(self.expect_items(what, answer["items"], fields))
+            if "total" not in answer and "pageSize" not in answer and "page" not in answer:
+                return Page(rows, paged=False)
+            return Page(rows, total=answer.get("total"), limit=answer.get("pageSize") or None)
 
         with self.explaining():
-            return await self.http().paginate_pages(
-                path, size=PAGE_SIZE, first=1, page_param="page", size_param="pageSize",
-                items=items, total=lambda b: b.get("total"))
+            return await self.http().collect(path, None, PAGING, page)
 
     def findings(self, org: Org, live: list[Resource]) -> list[Finding]:
         """Live mappings a sync cannot write back: teams-mappings.csv names members by

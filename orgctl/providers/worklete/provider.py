@@ -38,7 +38,7 @@ from orgctl.providers.base import (
     schema_file,
 )
 from orgctl.providers.csvsafe import FORMULA_PREFIXES, neutralise, render_csv
-from orgctl.providers.http import Http, Pacer, SignInHeaders
+from orgctl.providers.http import Http, Pacer, Page, Paging, SignInHeaders
 from orgctl.providers.importing import NO_KEY
 from orgctl.redact import register
 from orgctl.resources import Action, Change, Resource
@@ -48,6 +48,7 @@ AUTH_HEADERS = ("access-token", "client", "uid")
 # Documented: `page` from 0 and `size` on the team list. ASSUMED: 100 is the largest size
 # served (and the same scheme on the organization and membership lists).
 PAGE_SIZE = 100
+PAGING = Paging("page", PAGE_SIZE, size_param="size", index_param="page", first_index=0)
 # ASSUMED: the memberships CSV (the seed names only the file): one row per membership,
 # upserted by email; `team_ids` replaces the membership's teams.
 MEMBERSHIP_COLUMNS = ("email", "first_name", "last_name", "employee_id", "team_ids")
@@ -224,18 +225,21 @@ class WorkleteProvider(Provider):
     async def _pages(self, path: str, params: dict[str, Any],
                      fields: Fields) -> list[dict[str, Any]]:
         """Every item of a list, each page's shape checked once: {data: [objects with
-        `fields`], meta: {total}}."""
+        `fields`], meta: {total}}. Paging follows the server (`Http.collect`): an answer
+        without `meta` is the whole list."""
         what = f"GET {path}"
 
-        def items(body: Any) -> list[dict[str, Any]]:
-            page = self.expect_object(what, body, {"data": list, "meta": (dict, NoneType)})
-            self.expect_object(what, page.get("meta") or {}, {"total": (int, NoneType)})
-            return self.expect_items(what, page["data"], fields)
+        def page(body: Any) -> Page:
+            answer = self.expect_object(what, body, {"data": list, "meta": (dict, NoneType)})
+            meta = answer.get("meta")
+            rows = self.expect_items(what, answer["data"], fields)
+            if meta is None:
+                return Page(rows, paged=False)
+            self.expect_object(what, meta, {"total": (int, NoneType)})
+            return Page(rows, total=meta.get("total"))
 
         with self.explaining():
-            return await self.http().paginate_pages(
-                path, params, size=PAGE_SIZE, first=0, items=items,
-                total=lambda body: (body.get("meta") or {}).get("total"))
+            return await self.http().collect(path, params, PAGING, page)
 
     async def _teams(self) -> list[dict[str, Any]]:
         return await self._pages(f"/organizations/{await self._organization_id()}/teams", {},
