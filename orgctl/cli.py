@@ -399,8 +399,14 @@ def sandbox() -> None:
 @click.option("--endpoints-file", type=click.Path(path_type=Path), default=DEFAULT_ENDPOINTS,
               show_default=True, help="Where to write the URLs and throw-away credentials.")
 @click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--profile", type=click.Choice(["permissive", "strict"]), default="permissive",
+              show_default=True,
+              help="strict: serve only what each system's API documentation shows, and "
+                   "choose differently wherever it is silent (smaller pages, no paging keys "
+                   "where none are documented, large ids, another field order): how a "
+                   "vendor's own server may behave.")
 def sandbox_serve(seed: Path | None, empty: bool, latency: float, faults: str,
-                  endpoints_file: Path, host: str) -> None:
+                  endpoints_file: Path, host: str, profile: str) -> None:
     """Run the four emulators on loopback until interrupted.
 
     Then point any orgctl command at them with `--sandbox ENDPOINTS-FILE`.
@@ -419,12 +425,13 @@ def sandbox_serve(seed: Path | None, empty: bool, latency: float, faults: str,
             raise OrgctlError(f"--faults: {exc}") from None
         spec.latency_ms = latency or spec.latency_ms
         fixture = {} if empty else load_fixture(seed)
-        box = Sandbox(fixture, spec, host=host).start()
+        box = Sandbox(fixture, spec, host=host, profile=profile).start()
         endpoints = box.endpoints()
         endpoints_file.parent.mkdir(parents=True, exist_ok=True)
         endpoints_file.write_text(json.dumps(endpoints, indent=2) + "\n")
         for name, endpoint in endpoints.items():
             click.echo(f"{name:9} {endpoint['url']}")
+        click.echo(f"profile: {profile}")
         click.echo(f"endpoints and throw-away credentials: {endpoints_file}")
         click.echo(f"try: orgctl plan examples/acme --sandbox {endpoints_file}")
         stop = threading.Event()

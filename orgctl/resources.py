@@ -49,6 +49,9 @@ class Resource:
     source: where the desired value comes from: "yaml", or the name of the provider that
         is the org's source of truth ("hrms").
     server: live fields the system populates that are not diffed (status, created_at...).
+    unknown: managed attributes this live object's answers did not carry (a field absent
+        is unknown, not empty; a null is a value). They are never drift and never
+        rewritten: the diff leaves them out, and a create writes them once.
     """
 
     kind: str
@@ -60,6 +63,7 @@ class Resource:
     protected: bool = False
     source: str = "yaml"
     server: dict[str, Any] = field(default_factory=dict)
+    unknown: frozenset[str] = frozenset()
 
 
 @dataclass

@@ -27,17 +27,21 @@ QUICK_OPTIONS: dict[str, dict[str, Any]] = {"worklete": {"upload_delay": 0.05}}
 class Sandboxes:
     """The sandboxes one test uses: the session's for the first, private ones after it."""
 
-    def __init__(self, shared: Sandbox):
+    def __init__(self, shared: Sandbox, profile: str = "permissive"):
         self._shared: Sandbox | None = shared
         self._private: list[Sandbox] = []
+        self.profile = profile
 
     def start(self, seed: dict[str, Any] | None = None, faults: Faults | None = None,
-              options: dict[str, dict[str, Any]] | None = None) -> Sandbox:
-        """A running sandbox holding `seed`, with `faults` and per-emulator `options`."""
+              options: dict[str, dict[str, Any]] | None = None,
+              profile: str | None = None) -> Sandbox:
+        """A running sandbox holding `seed`, with `faults` and per-emulator `options`, its
+        emulators of `profile` (default: the test's `profile` fixture)."""
+        profile = profile or self.profile
         if self._shared is not None:
             shared, self._shared = self._shared, None
-            return shared.reset(seed, faults=faults, options=options)
-        box = Sandbox(seed, faults=faults, options=options).start()
+            return shared.reset(seed, faults=faults, options=options, profile=profile)
+        box = Sandbox(seed, faults=faults, options=options, profile=profile).start()
         self._private.append(box)
         return box
 
@@ -54,8 +58,15 @@ def session_sandbox() -> Iterator[Sandbox]:
 
 
 @pytest.fixture
-def sandboxes(session_sandbox: Sandbox) -> Iterator[Sandboxes]:
-    started = Sandboxes(session_sandbox)
+def profile() -> str:
+    """The emulators' profile ("permissive" or "strict"); a directory whose tests run
+    against both overrides it with a parametrised fixture."""
+    return "permissive"
+
+
+@pytest.fixture
+def sandboxes(session_sandbox: Sandbox, profile: str) -> Iterator[Sandboxes]:
+    started = Sandboxes(session_sandbox, profile)
     yield started
     started.stop()
 

@@ -70,10 +70,13 @@ def diff(provider: str, desired: Iterable[Resource], live: Iterable[Resource],
                 provider, d.kind, d.key,
                 f"matched live object {match.key!r} by {how} (it has no key of its own)",
                 level="info"))
-        before = {k: match.attrs.get(k) for k in d.attrs}
-        if before == d.attrs:  # the cheap path: nearly every pair ends here
+        wanted = d.attrs
+        if match.unknown:  # what the read could not see is never drift, never rewritten
+            wanted = {k: v for k, v in d.attrs.items() if k not in match.unknown}
+        before = {k: match.attrs.get(k) for k in wanted}
+        if before == wanted:  # the cheap path: nearly every pair ends here
             continue
-        fields = field_changes(before, d.attrs)
+        fields = field_changes(before, wanted)
         action: Action = "update"
         reason = "differs from config"
         if d.attrs.get("status") == "inactive" and before.get("status") != "inactive":
@@ -82,7 +85,7 @@ def diff(provider: str, desired: Iterable[Resource], live: Iterable[Resource],
             reason += f" (matched by {how})"
         result.changes.append(Change(
             action=action, provider=provider, kind=d.kind, key=d.key, before=before,
-            after=d.attrs, fields=fields, reason=reason, remote_id=match.remote_id,
+            after=wanted, fields=fields, reason=reason, remote_id=match.remote_id,
             refs=dict(d.refs), source=d.source))
 
     for r in live:

@@ -222,9 +222,10 @@ def plan_provider(provider: Provider, org: Org, live: list[Resource]) -> tuple[
     ignored = [r for r in live if _ignored(r, ignore)]
     live = [r for r in live if not _ignored(r, ignore)]
     existing = dict(Counter(r.kind for r in live))
+    notes = list(provider.notes.values())  # what the read learnt about the server
     if provider.READ_ONLY:
         # Nothing is ever written to an audit source: its whole contribution is findings.
-        return [], provider.findings(org, live), existing, {}
+        return [], notes + provider.findings(org, live), existing, {}
     # A system without external ids (teams matched by name) can write a live object's relations
     # in config keys only once it sees the desired side, which is built after the read.
     live = provider.match_live(desired, live)
@@ -251,7 +252,7 @@ def plan_provider(provider: Provider, org: Org, live: list[Resource]) -> tuple[
         return action, f"absent from config; removed because prune.{r.kind}: true"
 
     result = diff(provider.name, desired, live, removal)
-    findings = list(result.findings)
+    findings = notes + result.findings
     if ignored:
         findings.append(Finding(provider.name, "*", "ignored",
                                 f"{len(ignored)} live objects matched ignore rules: not managed",

@@ -56,6 +56,14 @@ refusal (an `ApiError`: method, path, status, body) so it says what to fix; `cal
 path)` and list reads inside `explaining()` raise refusals through it; `expect_object` and
 `expect_items` check an answer's shape once, so the code after them indexes freely.
 
+Where a provider relies on something its seed does not show to save requests, it reads
+through `assumed(topic, assumed, documented)`: the first 400/404/405/501 answer, or a
+`NotServed` its own check raises (a field absent from the answers), switches it to the
+documented way for the rest of the run, and `note_fallback` puts the reason and the cost
+(requests, time at the rate limit) in the plan. `unknown_fields` marks the attributes a live
+answer did not carry as `Resource.unknown`: never drift, noted once. `notes` holds what the
+plan shows of both.
+
 Providers never print. A failure of the system is a `ProviderError` (from
 `orgctl.errors`); an answer of a shape the provider cannot use is detected by an explicit
 check and raised as `UnexpectedAnswer`. Anything else is a bug in orgctl and is left to
@@ -73,7 +81,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import import_module, resources
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from orgctl.errors import (
     ApiError,
@@ -90,8 +98,22 @@ from orgctl.resources import Action, Change, Finding, Outcome, Resource
 if TYPE_CHECKING:
     from orgctl.providers.importing import Imported
 
-__all__ = ["BatchResult", "Capability", "Fields", "Progress", "Provider", "Settings",
-           "SourceSpec", "Write", "capability_table", "schema_file"]
+__all__ = ["NOT_SERVED", "BatchResult", "Capability", "Fields", "NotServed", "Progress",
+           "Provider", "Settings", "SourceSpec", "Write", "capability_table", "schema_file"]
+
+T = TypeVar("T")
+NOT_SERVED = frozenset({400, 404, 405, 501})
+"""Answers that say a route or parameter is not there (rather than that a request failed)."""
+
+
+class NotServed(Exception):
+    """Raised inside `Provider.assumed`'s assumed read when the server does not serve what
+    it assumes (a field absent from the answers); `why` says what showed it."""
+
+    def __init__(self, why: str):
+        self.why = why
+        super().__init__(why)
+
 
 Progress = Callable[[int, int | None], None]
 """Called as progress(done, total) while reading or applying; total may be unknown."""
@@ -229,6 +251,10 @@ class Provider:
         self.settings = self.SETTINGS.parse(self.name, config.settings)
         self._http_client: Http | None = None
         self._http_loop: asyncio.AbstractEventLoop | None = None
+        # What this run learnt about the server: assumptions that did not hold (topic ->
+        # what showed it), and the notes the plan shows about them, once each.
+        self.fallbacks: dict[str, str] = {}
+        self.notes: dict[str, Finding] = {}
 
     # -- 1. capabilities ----------------------------------------------------------------
     def unsupported(self, change: Change) -> str | None:
@@ -389,12 +415,70 @@ class Provider:
             self.expect_object(what, item, fields)
         return items
 
+    # -- assumptions that may not hold: fall back to the documented way, once per run -----
+    async def assumed(self, topic: str, assumed: Callable[[], Awaitable[T]],
+                      documented: Callable[[], Awaitable[T]]) -> T:
+        """`assumed()`, a read through something the seed does not show (a route, a query
+        parameter, a field in an answer) that saves requests, unless the server does not
+        have it: it answers 400, 404, 405 or 501, or `assumed()` raises `NotServed`
+        (a field it relies on is absent). Then `documented()`, the way the seed shows,
+        for the rest of the run: the choice is remembered under `topic`, so the assumed
+        way is tried once. The documented way should `note_fallback` what it cost."""
+        if topic not in self.fallbacks:
+            try:
+                return await assumed()
+            except NotServed as exc:
+                self.fallbacks[topic] = exc.why
+            except ProviderError as exc:
+                refusal = exc if isinstance(exc, ApiError) else exc.__cause__
+                if not isinstance(refusal, ApiError) or refusal.status not in NOT_SERVED:
+                    raise
+                self.fallbacks[topic] = (f"{refusal.method} {refusal.path} answered "
+                                         f"{refusal.status}")
+        return await documented()
+
+    def note_fallback(self, topic: str, instead: str, requests: int) -> None:
+        """Say in the plan, once, that `topic` was read the documented way (`instead`),
+        why, and what it cost: `requests` requests and, under a rate limit, how long."""
+        why = self.fallbacks.get(topic, "the assumed way is not available")
+        cost = f"{requests} request{'s' if requests != 1 else ''}"
+        pacer = self._http_client.pacer if self._http_client is not None else None
+        if pacer is not None and requests > pacer.limit:
+            cost += (f", about {_duration(pacer.eta(requests))} at the rate limit of "
+                     f"{pacer.limit} per {_duration(pacer.window)}")
+        self.note(f"fallback:{topic}", f"{why}: read {instead} instead ({cost} this run)")
+
+    def note(self, topic: str, message: str) -> None:
+        """Something about this run's read a reviewer should know (a fallback, fields the
+        answers do not carry), shown once in the plan as an info finding."""
+        self.notes.setdefault(topic, Finding(self.name, "*", topic, message, level="info"))
+
+    def unknown_fields(self, what: str, kind: str, row: Mapping[str, Any],
+                       fields: Mapping[str, str]) -> frozenset[str]:
+        """The attributes of a live `kind` whose answer field is absent from `row`
+        (`fields`: answer field -> attribute): unknown, not empty, so never drift; a note
+        says so once. A field present with null is a value, not unknown."""
+        missing = frozenset(attr for name, attr in fields.items() if name not in row)
+        for attr in missing:
+            self.note(f"unknown:{kind}.{attr}",
+                      f"{what} answers do not carry the {kind}s' {attr}: it is written when "
+                      f"a {kind} is created and never compared or rewritten")
+        return missing
+
     # -- helpers for subclasses ---------------------------------------------------------
     def address(self, kind: str, key: str) -> str:
         return f"{self.name}.{kind}.{key}"
 
     def option(self, name: str, default: Any = None) -> Any:
         return self.config.settings.get(name, default)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 _JSON_TYPES = {dict: "an object", list: "a list", str: "text", int: "a number",

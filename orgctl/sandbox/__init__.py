@@ -16,7 +16,7 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from orgctl.errors import OrgctlError
-from orgctl.sandbox.core import Emulator, Faults, ServerThread
+from orgctl.sandbox.core import Emulator, Faults, Profile, ServerThread
 
 EMULATORS: dict[str, str] = {
     "workelo": "orgctl.sandbox.workelo:WorkeloEmulator",
@@ -45,20 +45,27 @@ class Sandbox:
     def __init__(self, seed: dict[str, Any] | None = None, faults: Faults | None = None,
                  systems: tuple[str, ...] = tuple(EMULATORS),
                  options: dict[str, dict[str, Any]] | None = None,
-                 host: str = "127.0.0.1", ports: dict[str, int] | None = None):
-        self.emulators = _emulators(systems, seed, faults, options)
+                 host: str = "127.0.0.1", ports: dict[str, int] | None = None,
+                 profile: str | Profile | None = None):
+        self.profile = Profile.named(profile)
+        self.emulators = _emulators(systems, seed, faults, options, self.profile)
         self.server = ServerThread({name: self._serving(name) for name in self.emulators},
                                    host=host, ports=ports)
 
     def reset(self, seed: dict[str, Any] | None = None, faults: Faults | None = None,
-              options: dict[str, dict[str, Any]] | None = None) -> Sandbox:
+              options: dict[str, dict[str, Any]] | None = None,
+              profile: str | Profile | None = None) -> Sandbox:
         """Replace every emulator with a new one built from `seed`, `faults` and `options`,
         as `Sandbox(...)` would, keeping the ports. Nothing of the previous emulators carries
         over (state, request log, tokens, rate limits, faults); an upload or sync they still
         had pending finishes on the discarded emulator. Credentials come from the seed (or
         the emulators' fixed defaults), so `endpoints()` gives the new ones. An invalid seed
-        raises and leaves the running emulators as they were."""
-        self.emulators = _emulators(tuple(self.emulators), seed, faults, options)
+        raises and leaves the running emulators as they were. `profile`: None keeps the
+        sandbox's profile."""
+        if profile is not None:
+            self.profile = Profile.named(profile)
+        self.emulators = _emulators(tuple(self.emulators), seed, faults, options,
+                                    self.profile)
         return self
 
     def _serving(self, system: str) -> ASGIApp:
@@ -93,11 +100,13 @@ class Sandbox:
 
 
 def _emulators(systems: tuple[str, ...], seed: dict[str, Any] | None, faults: Faults | None,
-               options: dict[str, dict[str, Any]] | None) -> dict[str, Emulator]:
+               options: dict[str, dict[str, Any]] | None,
+               profile: Profile) -> dict[str, Emulator]:
     seed = seed or {}
     try:
         return {name: emulator_class(name)(seed.get(name), faults=faults or Faults(),
-                                           **(options or {}).get(name, {}))
+                                           **{"profile": profile,
+                                              **(options or {}).get(name, {})})
                 for name in systems}
     except (ValueError, KeyError, TypeError) as exc:
         raise OrgctlError(f"sandbox seed fixture is invalid: {exc}") from None

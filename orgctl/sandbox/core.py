@@ -86,6 +86,67 @@ class Faults:
         return bool(self.error_rate or self.rate_429 or self.drop_rate or self.commit_fail_rate)
 
 
+@dataclass(frozen=True)
+class Profile:
+    """How an emulator chooses wherever its seed is silent.
+
+    "permissive" is the profile the providers were written beside: generous page caps,
+    the undocumented convenience routes, parameters and fields orgctl assumes. "strict"
+    serves only what the seed documents (its routes, the fields its examples show, no
+    undocumented query parameters) and chooses differently from the permissive profile
+    wherever the seed is silent: smaller page caps and default sizes, no paging keys where
+    the seed shows none, ids that are not small integers, another field order. A test
+    suite green against both proves the provider notices when an assumption fails.
+
+    Each emulator reads the fields it has a choice about; `draw` picks them at random for
+    property tests.
+    """
+
+    name: str = "permissive"
+    strict: bool = False
+    page_cap: int | None = None  # rows per page at most; None: the emulator's own cap
+    default_size: int | None = None  # rows per page when none is asked; None: its own
+    paging_keys: bool = True  # False: list answers carry no paging keys the seed lacks
+    ids: str = "int"  # "int" (1, 2, 3...), "sparse" (large, uneven), "uuid" where text is
+    shuffle_fields: bool = False  # answer objects' keys in another order than documented
+    seed: int = 0  # randomness of the choices above (ids, field order)
+
+    @classmethod
+    def named(cls, name: str | Profile | None) -> Profile:
+        """"permissive" (default) or "strict"."""
+        if isinstance(name, Profile):
+            return name
+        if name in (None, "", "permissive"):
+            return cls()
+        if name == "strict":
+            return cls(name="strict", strict=True, page_cap=25, default_size=10,
+                       paging_keys=False, ids="sparse", shuffle_fields=True, seed=13)
+        raise ValueError(f"unknown sandbox profile {name!r}: expected permissive or strict")
+
+    @classmethod
+    def draw(cls, rng: random.Random) -> Profile:
+        """A strict profile with its silent choices drawn from `rng` (property tests)."""
+        return cls(name="strict", strict=True, page_cap=rng.randint(20, 50),
+                   default_size=rng.choice((5, 10, 20, 25)),
+                   paging_keys=rng.random() < 0.5, ids=rng.choice(("sparse", "uuid")),
+                   shuffle_fields=rng.random() < 0.5, seed=rng.randrange(1 << 30))
+
+    def cap(self, permissive: int) -> int:
+        """The largest page served: the profile's cap, or the emulator's own."""
+        return self.page_cap if self.page_cap is not None else permissive
+
+    def size(self, permissive: int) -> int:
+        """The page size when a request asks for none."""
+        return self.default_size if self.default_size is not None else permissive
+
+    def shaped(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """`obj` with its keys in this profile's order (reversed when shuffling: another
+        order than documented, the same on every answer)."""
+        if not self.shuffle_fields:
+            return obj
+        return dict(reversed(list(obj.items())))
+
+
 @dataclass
 class LoggedRequest:
     method: str
@@ -271,6 +332,7 @@ class Emulator:
         self.rng = random.Random(self.faults.seed)
         self.log = RequestLog()
         self.lock = threading.RLock()
+        self.profile = Profile.named(options.pop("profile", None))
         self.options = options
         self.state: dict[str, Any] = {}
         self.load_seed(seed or {})
@@ -290,6 +352,14 @@ class Emulator:
         raise NotImplementedError
 
     # -- shared -------------------------------------------------------------------------
+    def new_id(self, number: int) -> int:
+        """The id of the `number`th object of a table whose ids are numbers: `number`
+        itself, or under a "sparse"/"uuid" profile a large, uneven one (still increasing,
+        so newer objects sort after older ones)."""
+        if self.profile.ids == "int":
+            return number
+        return 1_000_003 * number + (number * 7919 + self.profile.seed) % 997
+
     def snapshot(self) -> dict[str, Any]:
         """A JSON-able copy of the state, for tests and `/_sandbox/state`."""
         import copy
