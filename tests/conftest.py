@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from orgctl.sandbox import Sandbox
-from orgctl.sandbox.core import Faults
+from orgctl.sandbox.core import Faults, Profile
 
 # Worklete processes an uploaded CSV after `upload_delay` seconds (1 s by default); tests
 # do not need to wait that long.
@@ -34,7 +34,7 @@ class Sandboxes:
 
     def start(self, seed: dict[str, Any] | None = None, faults: Faults | None = None,
               options: dict[str, dict[str, Any]] | None = None,
-              profile: str | None = None) -> Sandbox:
+              profile: str | Profile | None = None) -> Sandbox:
         """A running sandbox holding `seed`, with `faults` and per-emulator `options`, its
         emulators of `profile` (default: the test's `profile` fixture)."""
         profile = profile or self.profile

@@ -10,7 +10,8 @@ Stable API for other e2e test modules (import from `tests.e2e.conftest`):
     acme_org            (fixture, session)  examples/acme loaded with resolve_env=False
     acme_seed           (fixture)           a fresh copy of seed_from_org(acme_org)
     start_sandbox       (fixture)           start_sandbox(seed=None, faults=None,
-                                            options=None) -> Sandbox, running for the test
+                                            options=None, profile=None) -> Sandbox, running
+                                            for the test (profile: the `profile` fixture's)
                                             (the session's, reset: see tests/conftest.py)
     write_endpoints(box, path, overrides=None) -> path
     run_orgctl(*args, input=None) -> click.testing.Result   (.exit_code .stdout .stderr)
@@ -38,7 +39,7 @@ from orgctl.cli import cli
 from orgctl.config import load
 from orgctl.model import Org
 from orgctl.sandbox import Sandbox
-from orgctl.sandbox.core import Faults
+from orgctl.sandbox.core import Faults, Profile
 from orgctl.sandbox.seeding import seed_from_org
 from tests.conftest import QUICK_OPTIONS, Sandboxes
 
@@ -71,10 +72,11 @@ def start_sandbox(sandboxes: Sandboxes) -> StartSandbox:
     `faults` and per-emulator `options` (merged over DEFAULT_OPTIONS), for this test."""
 
     def start(seed: dict[str, Any] | None = None, faults: Faults | None = None,
-              options: dict[str, dict[str, Any]] | None = None) -> Sandbox:
+              options: dict[str, dict[str, Any]] | None = None,
+              profile: str | Profile | None = None) -> Sandbox:
         merged = {name: {**DEFAULT_OPTIONS.get(name, {}), **(options or {}).get(name, {})}
                   for name in {*DEFAULT_OPTIONS, *(options or {})}}
-        return sandboxes.start(seed, faults=faults, options=merged)
+        return sandboxes.start(seed, faults=faults, options=merged, profile=profile)
 
     return start
 
