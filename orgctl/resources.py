@@ -23,9 +23,10 @@ depends on was not made; accepted but waiting on the system (an approval); left 
 human."""
 STATUSES: tuple[Status, ...] = ("applied", "failed", "skipped", "pending", "manual")
 
-FindingCode = Literal["", "held-back"]
+FindingCode = Literal["", "held-back", "read"]
 """What a finding is about, for code that acts on findings (never their text): "held-back"
-is a removal `--no-removals` left out."""
+is a removal `--no-removals` left out; "read" is how a system was read (a documented route
+used because an assumed one is missing, and its cost; fields its answers do not carry)."""
 
 
 @dataclass

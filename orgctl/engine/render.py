@@ -79,10 +79,15 @@ def render_text(plan: Plan, color: bool = False) -> str:
             out.extend("  " + line for line in lines[1:])
         out.append("")
     warnings = [f for f in plan.findings if f.level == "warning"]
-    infos = [f for f in plan.findings if f.level == "info"]
+    reads = [f for f in plan.findings if f.code == "read"]
+    infos = [f for f in plan.findings if f.level == "info" and f.code != "read"]
     if warnings:
         out.append(style("Warnings:", fg="yellow", bold=True))
         out.extend(f"  ! {f.address}: {f.message}" for f in warnings)
+        out.append("")
+    if reads:  # never folded: they say what the plan could and could not see
+        out.append("How live state was read:")
+        out.extend(f"  · {f.provider}: {f.message}" for f in reads)
         out.append("")
     if infos:
         out.append(f"Notes ({len(infos)}):")
@@ -122,6 +127,11 @@ def render_markdown(plan: Plan) -> str:
     if warnings:
         out += [f"### Warnings ({len(warnings)})", ""]
         out += [f"- `{f.address}`: {f.message}" for f in warnings]
+        out.append("")
+    reads = [f for f in plan.findings if f.code == "read"]
+    if reads:
+        out += ["### How live state was read", ""]
+        out += [f"- **{f.provider}**: {f.message}" for f in reads]
         out.append("")
     out.append(f"<sub>checksum `{plan.checksum}`</sub>")
     return "\n".join(out) + "\n"

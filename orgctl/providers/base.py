@@ -451,7 +451,8 @@ class Provider:
     def note(self, topic: str, message: str) -> None:
         """Something about this run's read a reviewer should know (a fallback, fields the
         answers do not carry), shown once in the plan as an info finding."""
-        self.notes.setdefault(topic, Finding(self.name, "*", topic, message, level="info"))
+        self.notes.setdefault(topic, Finding(self.name, "*", topic, message, level="info",
+                                             code="read"))
 
     def unknown_fields(self, what: str, kind: str, row: Mapping[str, Any],
                        fields: Mapping[str, str]) -> frozenset[str]:

@@ -142,3 +142,26 @@ def test_second_apply_lock_is_refused(tmp_path):
                 pass
     with apply_lock(tmp_path):  # released after the first apply ended
         pass
+
+
+def test_how_each_system_was_read_is_shown_in_every_format_never_folded(tmp_path):
+    """A fallback's reason and cost, noted by the provider during its read, reaches the
+    reviewer in text, Markdown and JSON, ahead of the folded notes."""
+    provider = FakeProvider(settings={}, desired=[], live=[])
+    provider.fallbacks["scopes"] = "GET /unit_organization_managements answered 404"
+    provider.note_fallback("scopes", "GET /employees/{id}/unit_organization_managements", 612)
+    for i in range(FOLD_AFTER + 5):  # more read notes than other notes show: none folded
+        provider.note(f"other-{i}", f"note {i}")
+    config = tmp_path / "org.yaml"
+    config.write_text("version: 1\n")
+    org = Org()
+    org.providers["fake"] = ProviderConfig("fake", "fake", "http://127.0.0.1", {})
+    plan = make_plan(org, [provider], {"fake": []}, config)
+    said = ("GET /unit_organization_managements answered 404: read GET /employees/{id}/"
+            "unit_organization_managements instead (612 requests this run)")
+    text = render(plan, "text")
+    assert f"fake: {said}" in text
+    assert f"fake: note {FOLD_AFTER + 4}" in text and "more (see --format json)" not in text
+    assert f"- **fake**: {said}" in render(plan, "markdown")
+    assert any(f["message"] == said and f["code"] == "read"
+               for f in json.loads(render(plan, "json"))["findings"])
