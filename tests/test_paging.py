@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from orgctl.errors import IncompleteRead
-from orgctl.providers.http import Http, Page, Paging
+from orgctl.providers.http import PAGE_WINDOW, Http, Page, Paging
 from orgctl.sandbox.core import Emulator, ServerThread
 
 OFFSET = Paging("offset", 100, "limit", "offset")
@@ -159,3 +159,23 @@ def test_a_total_beyond_the_ceiling_fails_before_reading_on() -> None:
     ceiling = Paging("offset", 100, "limit", "offset", max_pages=5)
     with pytest.raises(IncompleteRead, match="more than 5 pages"):
         read(570, ceiling, cap=20)
+
+
+def test_a_total_claiming_far_more_than_there_is_costs_one_window_not_all_pages() -> None:
+    """Issue 14 item 10: `total = 10^8` scheduled ~10^6 requests at once (MemoryError). Now
+    pages go in windows; the first short window ends the read, which then fails: the rows
+    never reached the total."""
+    huge = Paging("offset", 100, "limit", "offset", max_pages=10**7)
+    emu = Pager({"rows": 150}, cap=50, total=10**8)
+    with ServerThread({"pager": emu.app}) as servers:
+        async def go() -> list[Any]:
+            http = Http("pager", servers.url("pager"), backoff=0.001)
+            try:
+                return await http.collect("/rows", None, huge, page_of)
+            finally:
+                await http.aclose()
+
+        with pytest.raises(IncompleteRead, match="announced 100000000 rows"):
+            asyncio.run(go())
+    # the first page, one window, and the one page read in turn that found nothing more
+    assert emu.log.count(route="/rows") == 1 + PAGE_WINDOW + 1

@@ -42,6 +42,7 @@ log = logging.getLogger("orgctl.http")
 
 DEFAULT_TIMEOUT = 30.0
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"})
+PAGE_WINDOW = 64  # pages of one collection requested at once when the total is known
 
 
 # -- auth -----------------------------------------------------------------------------------
@@ -405,8 +406,9 @@ class Http:
         - An answer without paging information is the whole list.
         - The size the server serves is the limit it echoes, else the rows its first page
           returned; offsets advance by that, and page numbers count pages of that size.
-        - With a total, the remaining pages are fetched concurrently; the rows read must
-          reach the total, else `IncompleteRead`.
+        - With a total, the remaining pages are fetched concurrently, `PAGE_WINDOW` at a
+          time, until a short one; the rows read must reach the total, else
+          `IncompleteRead`.
         - Without one, pages are read in turn until one is empty, short, or repeats rows
           already seen.
         - More than `paging.max_pages` pages: `IncompleteRead` (a list that never ends).
@@ -426,17 +428,28 @@ class Http:
                 raise IncompleteRead(self.provider, what, (
                     f"{first.total} rows at {served} a page is more than {paging.max_pages} "
                     f"pages"))
-            pages = await asyncio.gather(*(
-                self.get(path, paging.params(params, paging.first_index + i, i * served))
-                for i in range(1, count)))
-            for body in pages:
-                _take(page(body).rows, rows, seen, ident)  # repeats: counted by the total
+            # In windows, not all at once: a total that claims far more than there is
+            # (10^8) costs one window of empty pages, not a million scheduled requests.
+            index = 1
+            while index < count:
+                window = range(index, min(index + PAGE_WINDOW, count))
+                bodies = await asyncio.gather(*(
+                    self.get(path, paging.params(params, paging.first_index + i, i * served))
+                    for i in window))
+                index = window.stop
+                ended = False
+                for body in bodies:
+                    answer = page(body)
+                    _take(answer.rows, rows, seen, ident)  # repeats: counted by the total
+                    ended = ended or len(answer.rows) < (answer.limit or served)
+                if ended:
+                    break
             if len(rows) >= first.total:
                 return rows
             # Fewer rows than announced: the pages served fewer rows than the first (a size
             # that varies) or the collection changed. Go on from where the rows end.
             return await self._collect_in_turn(
-                what, path, params, paging, page, ident, rows, seen, served, count,
+                what, path, params, paging, page, ident, rows, seen, served, index,
                 first.total)
         if len(first.rows) < served:
             return rows  # a short first page is the last
