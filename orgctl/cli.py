@@ -305,7 +305,7 @@ def apply(ctx: click.Context, source: Path, auto_approve: bool, force: bool, no_
             click.echo("No changes. The live systems match the configuration.")
             return
         for outcome in report.result.outcomes:
-            if outcome.status in ("failed", "skipped", "pending"):
+            if outcome.status in ("failed", "skipped", "pending", "unknown"):
                 click.echo(f"  {outcome.status}: {outcome.address}: {outcome.detail}", err=True)
         click.echo(report.result.summary())
         if not report.result.ok:

@@ -17,11 +17,13 @@ Action = Literal["create", "update", "delete", "deactivate", "manual"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "delete", "deactivate", "manual")
 REMOVALS: tuple[Action, ...] = ("delete", "deactivate")
 
-Status = Literal["applied", "failed", "skipped", "pending", "manual"]
+Status = Literal["applied", "failed", "skipped", "pending", "manual", "unknown"]
 """What became of one change: made; refused or broken; not tried because a change it
 depends on was not made; accepted but waiting on the system (an approval); left to a
-human."""
-STATUSES: tuple[Status, ...] = ("applied", "failed", "skipped", "pending", "manual")
+human; unknown: a create whose answer was lost and whose lookup could not tell whether it
+was made, so it is not sent again (the next plan finds out from live state)."""
+STATUSES: tuple[Status, ...] = ("applied", "failed", "skipped", "pending", "manual",
+                                "unknown")
 
 FindingCode = Literal["", "held-back", "read"]
 """What a finding is about, for code that acts on findings (never their text): "held-back"

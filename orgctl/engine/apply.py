@@ -8,9 +8,10 @@ HTTP layer.
 
 Failure: a failed change marks every change that depends on it `skipped` (with the cause);
 independent branches go on. A create whose outcome is unknown is looked up by key before it
-is tried again, so it is never duplicated. Every step is written to the journal as it
-happens, so an interrupted apply can be audited; re-running re-plans from live state and
-does only what is left.
+is tried again, so it is never duplicated; when the lookup cannot tell, the change ends as
+`unknown` and is not sent again (the next plan finds out). Every step is written to the
+journal as it happens, so an interrupted apply can be audited; re-running re-plans from
+live state and does only what is left.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class ApplyResult:
 
     @property
     def ok(self) -> bool:
-        return not any(o.status in ("failed", "skipped") for o in self.outcomes)
+        return not any(o.status in ("failed", "skipped", "unknown") for o in self.outcomes)
 
     def summary(self) -> str:
         parts = [f"{self.count(s)} {s}" for s in STATUSES if self.count(s)]
@@ -294,8 +295,14 @@ class _Runner:
                 try:
                     found = await self.provider.lookup(change, self.ids)
                 except ProviderError as lookup_error:
-                    detail = f"{detail}; lookup failed: {lookup_error}"
-                    continue
+                    # Whether the first create committed cannot be known now: sending it
+                    # again could make a duplicate. The next plan reads live state and
+                    # either finds the object or plans the create again.
+                    detail = (f"{detail}; could not look it up ({lookup_error}), so it was "
+                              f"not sent again: run `orgctl plan` to see whether it was made")
+                    journal.write(address=change.address, action=change.action,
+                                  event="unknown", final=True, detail=detail)
+                    return Outcome(change.address, change.action, "unknown", detail)
                 if found:
                     return self._applied(change, found, "created (confirmed by lookup)")
                 continue

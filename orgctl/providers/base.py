@@ -313,8 +313,12 @@ class Provider:
         return await write(self, change, ids)
 
     async def lookup(self, change: Change, ids: Mapping[str, str]) -> str | None:
-        """The remote id of the object `change` creates, if it exists already."""
-        return None
+        """The remote id of the object `change` creates if it exists, None if it does not;
+        a `ProviderError` when it cannot tell. Called after a create whose outcome is
+        unknown: None lets the create be sent again, an error ends the change as
+        `unknown`. Default: cannot tell, so such a create is never sent twice."""
+        raise ProviderError(self.name, f"{self.type} cannot look a {change.kind} up by its "
+                                       f"key")
 
     async def apply_batch(self, changes: list[Change], live: list[Resource],
                           progress: Progress | None = None) -> BatchResult:

@@ -43,6 +43,11 @@ class Faults:
         connection: the case that makes careless clients create duplicates.
     latency_ms / jitter_ms: added before every request.
     retry_after: seconds announced in injected 429s.
+    script: faults for particular requests, in order, before any drawn at random: each
+        step ("METHOD route", fault) waits for its request, then the next step is armed.
+        [("POST /v1/employees", "commit_fail")] + [("GET /v1/employees", "5xx")] * 6
+        makes the next employee create commit and fail, then the six reads after it answer
+        503 (routes as the emulator declares them).
     """
 
     error_rate: float = 0.0
@@ -53,6 +58,7 @@ class Faults:
     jitter_ms: float = 0.0
     retry_after: float = 1.0
     seed: int | None = None
+    script: list[tuple[str, str]] = field(default_factory=list)
 
     KEYS = {
         "5xx": "error_rate",
@@ -263,7 +269,10 @@ class FaultInjector:
             await send(message)
 
         fault = None
-        if faults.any:
+        script = faults.script
+        if script and script[0][0] == f"{scope['method']} {emu.route_of(scope)}":
+            fault = script.pop(0)[1]
+        elif faults.any:
             roll = rng.random()
             edges = (
                 ("5xx", faults.error_rate),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from orgctl.errors import UnknownOutcome
+from orgctl.errors import ProviderError, UnknownOutcome
 from orgctl.model import Org, ProviderConfig
 from orgctl.providers.base import Provider
 from orgctl.resources import Action, Change, Resource
@@ -33,6 +33,7 @@ class FakeProvider(Provider):
         self.applied: list[str] = []
         self.fail: set[str] = set()
         self.unknown_once: set[str] = set()
+        self.lookup_fails = False  # the list a lookup reads answers 503
         self.store: dict[str, str] = {}  # address -> remote id, as the "server" sees it
         self.calls = 0
 
@@ -70,4 +71,6 @@ class FakeProvider(Provider):
         return remote if change.action == "create" else None
 
     async def lookup(self, change: Change, ids: Mapping[str, str]) -> str | None:
+        if self.lookup_fails:
+            raise ProviderError(self.name, "GET /units answered 503")
         return self.store.get(change.address)

@@ -13,6 +13,7 @@ from orgctl.engine.apply import Journal, apply_changes
 from orgctl.engine.plan import make_plan
 from orgctl.errors import OrgctlError, expect_mapping
 from orgctl.model import Org
+from orgctl.providers.base import Provider
 
 from .fakes import FakeProvider, resource
 
@@ -76,6 +77,33 @@ def test_unknown_outcome_create_is_looked_up_not_repeated(tmp_path):
     assert result.ok
     assert provider.calls == 1  # found by lookup: no second create
     assert result.outcomes[0].detail == "created (confirmed by lookup)"
+
+
+def test_a_create_whose_lookup_fails_ends_unknown_and_is_not_sent_again(tmp_path):
+    """Issue 14 item 1: the create committed and answered 500, then the lookup's list
+    answered 503; apply POSTed again (4 copies each of 4 teams in the probe). Now the
+    change ends `unknown`, the apply is not ok, and the object exists once."""
+    provider = FakeProvider(desired=tree()[:1])
+    provider.unknown_once.add("fake.unit.root")
+    provider.lookup_fails = True
+    plan = plan_for(provider, tmp_path)
+    result = asyncio.run(apply_changes(plan.changes, {"fake": provider}, {}, plan.ids))
+    (outcome,) = result.outcomes
+    assert outcome.status == "unknown"
+    assert "not sent again" in outcome.detail and "orgctl plan" in outcome.detail
+    assert provider.calls == 1
+    assert not result.ok
+    assert result.summary() == "Apply: 1 unknown."
+
+
+def test_a_provider_that_cannot_look_up_never_sends_a_create_twice(tmp_path):
+    provider = FakeProvider(desired=tree()[:1])
+    provider.unknown_once.add("fake.unit.root")
+    provider.lookup = Provider.lookup.__get__(provider)  # the base class: cannot tell
+    plan = plan_for(provider, tmp_path)
+    result = asyncio.run(apply_changes(plan.changes, {"fake": provider}, {}, plan.ids))
+    assert [o.status for o in result.outcomes] == ["unknown"]
+    assert provider.calls == 1
 
 
 def test_deletes_run_after_creates_and_children_first(tmp_path):
