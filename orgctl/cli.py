@@ -176,7 +176,8 @@ FORMATS = click.Choice(["text", "json", "markdown"])
                    "`orgctl apply PLAN` and `orgctl show PLAN`.")
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.option("--detailed-exitcode", is_flag=True,
-              help="Exit 0 when there are no changes, 2 when there are, 1 on error.")
+              help="Exit 0 when there are no changes, 2 when there are (or when the plan "
+                   "holds an error finding, such as duplicates), 1 on error.")
 @click.option("--provider", "providers", multiple=True, metavar="NAME",
               help="Plan only this provider (repeatable).")
 @click.option("--target", "targets", multiple=True, metavar="ADDRESS",
@@ -184,13 +185,16 @@ FORMATS = click.Choice(["text", "json", "markdown"])
                    "PROVIDER.employee.EMP-001 or PROVIDER.team (repeatable; globs allowed).")
 @click.option("--no-removals", is_flag=True, help="Leave every delete and deactivation out.")
 @click.option("--force", is_flag=True, help="Do not refuse plans over the safety thresholds.")
+@click.option("--remove-duplicates", is_flag=True,
+              help="Where several live objects match one in the config, plan the removal of "
+                   "all but the oldest (without it they are reported as errors).")
 @sandbox_option
 @click.option("--seed", type=click.Path(path_type=Path, exists=True),
               help="With --sandbox: the live state to seed the emulators with.")
 @click.pass_context
 def plan(ctx: click.Context, path: Path, out: Path | None, fmt: str, detailed_exitcode: bool,
          providers: tuple[str, ...], targets: tuple[str, ...], no_removals: bool, force: bool,
-         sandbox: str | None, seed: Path | None) -> None:
+         remove_duplicates: bool, sandbox: str | None, seed: Path | None) -> None:
     """Read every provider's live state, diff it against PATH, and show the plan."""
     from orgctl import commands
     from orgctl.engine.render import render
@@ -208,8 +212,9 @@ def plan(ctx: click.Context, path: Path, out: Path | None, fmt: str, detailed_ex
     with _errors(), _sandbox_endpoints(sandbox, seed) as endpoints:
         result = commands.plan(path, sandbox_endpoints=endpoints, providers=providers,
                                targets=targets, no_removals=no_removals, out=out, force=force,
-                               progress=_read_progress(sys.stderr.isatty()), show=show)
-    if detailed_exitcode and result.plan.has_changes:
+                               progress=_read_progress(sys.stderr.isatty()), show=show,
+                               remove_duplicates=remove_duplicates)
+    if detailed_exitcode and (result.plan.has_changes or result.plan.has_errors):
         sys.exit(EXIT_CHANGES)
 
 
@@ -253,6 +258,9 @@ def graph(path: Path, planfile: Path | None) -> None:
               help="Apply without asking (required when not on a terminal).")
 @click.option("--force", is_flag=True, help="Apply plans over the safety thresholds.")
 @click.option("--no-removals", is_flag=True, help="Leave every delete and deactivation out.")
+@click.option("--remove-duplicates", is_flag=True,
+              help="Where several live objects match one in the config, plan the removal of "
+                   "all but the oldest (without it they are reported as errors).")
 @click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True,
               help="Concurrent changes per provider.")
 @click.option("--journal", type=click.Path(path_type=Path),
@@ -267,7 +275,7 @@ def graph(path: Path, planfile: Path | None) -> None:
               help="With --sandbox: the live state to seed the emulators with.")
 @click.pass_context
 def apply(ctx: click.Context, source: Path, auto_approve: bool, force: bool, no_removals: bool,
-          parallelism: int, journal: Path | None, progress: bool | None,
+          remove_duplicates: bool, parallelism: int, journal: Path | None, progress: bool | None,
           config_override: Path | None, sandbox: str | None, seed: Path | None) -> None:
     """Make the changes: re-plan PATH and ask, or apply a saved PLAN without asking.
 
@@ -275,7 +283,7 @@ def apply(ctx: click.Context, source: Path, auto_approve: bool, force: bool, no_
     differs from it.
     """
     from orgctl import commands
-    from orgctl.engine.render import render
+    from orgctl.engine.render import render, summary_line
 
     def show(fresh: Plan) -> None:
         click.echo(render(fresh, "text", color=_color(ctx)), nl=False)
@@ -296,13 +304,14 @@ def apply(ctx: click.Context, source: Path, auto_approve: bool, force: bool, no_
             report = commands.apply(
                 source, config=config_override, sandbox_endpoints=endpoints,
                 no_removals=no_removals, force=force, parallelism=parallelism,
+                remove_duplicates=remove_duplicates,
                 journal=journal,
                 progress=sys.stderr.isatty() if progress is None else progress,
                 show=show, confirm=None if auto_approve else confirm)
         if report.status == "declined":
             _fail("Aborted!")
         if report.result is None:
-            click.echo("No changes. The live systems match the configuration.")
+            click.echo(summary_line(report.plan))
             return
         for outcome in report.result.outcomes:
             if outcome.status in ("failed", "skipped", "pending", "unknown"):

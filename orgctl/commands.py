@@ -87,21 +87,24 @@ def open_providers(org: Org, only: Iterable[str] = ()) -> list[Provider]:
 
 async def plan_org(org: Org, providers: list[Provider], config_path: Path,
                    targets: list[str] | None = None,
-                   progress: ReadProgress | None = None) -> tuple[Plan, dict[str, list[Resource]]]:
+                   progress: ReadProgress | None = None, remove_duplicates: bool = False,
+                   ) -> tuple[Plan, dict[str, list[Resource]]]:
     # Reading and diffing keep nearly everything they allocate (resources and their
     # attrs): the cyclic collector would rescan that growing heap for nothing, as when
     # loading the config. Paused, a 30,000-employee plan takes 28 % less CPU.
     with gc_paused():
-        return await _plan_org(org, providers, config_path, targets, progress)
+        return await _plan_org(org, providers, config_path, targets, progress,
+                               remove_duplicates)
 
 
 async def _plan_org(org: Org, providers: list[Provider], config_path: Path,
-                    targets: list[str] | None, progress: ReadProgress | None
-                    ) -> tuple[Plan, dict[str, list[Resource]]]:
+                    targets: list[str] | None, progress: ReadProgress | None,
+                    remove_duplicates: bool) -> tuple[Plan, dict[str, list[Resource]]]:
     source = sources.source_provider(org)
     if source is None:
         live = await read_live(providers, progress)
-        return make_plan(org, providers, live, config_path, targets), live
+        return make_plan(org, providers, live, config_path, targets,
+                         remove_duplicates), live
     # The source is read even when --provider leaves it out of the plan: the org comes
     # from it.
     extra = [] if any(p.name == source for p in providers) else [
@@ -113,7 +116,7 @@ async def _plan_org(org: Org, providers: list[Provider], config_path: Path,
                                           next(p for p in reading if p.name == source))
     finally:
         await close_all(extra)
-    plan = make_plan(org, providers, live, config_path, targets)
+    plan = make_plan(org, providers, live, config_path, targets, remove_duplicates)
     origin.attribute(plan)
     return plan, live
 
@@ -175,13 +178,14 @@ class OpenPlan(PlanResult):
 
 @asynccontextmanager
 async def planned(org: Org, config_path: Path, *, providers: Iterable[str] = (),
-                  targets: Iterable[str] = (),
-                  progress: ReadProgress | None = None) -> AsyncIterator[OpenPlan]:
+                  targets: Iterable[str] = (), progress: ReadProgress | None = None,
+                  remove_duplicates: bool = False) -> AsyncIterator[OpenPlan]:
     """Open the providers (all, or those named), read their live state and plan `org`
     (loaded from `config_path`); the providers stay open for the block, to apply with."""
     opened = open_providers(org, providers)
     try:
-        made, live = await plan_org(org, opened, config_path, list(targets), progress)
+        made, live = await plan_org(org, opened, config_path, list(targets), progress,
+                                    remove_duplicates)
         yield OpenPlan(made, live, org, {p.name: p for p in opened})
     finally:
         await close_all(opened)
@@ -190,9 +194,10 @@ async def planned(org: Org, config_path: Path, *, providers: Iterable[str] = (),
 def plan(path: Path, *, org: Org | None = None, sandbox_endpoints: Endpoints | None = None,
          providers: Iterable[str] = (), targets: Iterable[str] = (), no_removals: bool = False,
          out: Path | None = None, force: bool = False, progress: ReadProgress | None = None,
-         show: ShowPlan | None = None) -> PlanResult:
+         show: ShowPlan | None = None, remove_duplicates: bool = False) -> PlanResult:
     """Plan the configuration at `path` against every provider's live state (or only
-    `providers`', only the changes at `targets`), without removals when asked.
+    `providers`', only the changes at `targets`), without removals when asked, with the
+    removal of duplicates (all but the oldest) when asked.
 
     The plan is written to `out` when given, passed to `show`, and then checked against
     the safety rules: a refused plan raises `SafetyError` after it was shown. `org` is the
@@ -203,7 +208,7 @@ def plan(path: Path, *, org: Org | None = None, sandbox_endpoints: Endpoints | N
 
     async def run() -> PlanResult:
         async with planned(org, path, providers=providers, targets=targets,
-                           progress=progress) as made:
+                           progress=progress, remove_duplicates=remove_duplicates) as made:
             return PlanResult(made.plan, made.live, made.org)
 
     result = asyncio.run(run())
@@ -234,7 +239,7 @@ def apply(source: Path, *, config: Path | None = None, org: Org | None = None,
           sandbox_endpoints: Endpoints | None = None, no_removals: bool = False,
           force: bool = False, parallelism: int = 8, journal: Path | None = None,
           progress: bool = False, show: ShowPlan | None = None,
-          confirm: ConfirmPlan | None = None) -> ApplyReport:
+          confirm: ConfirmPlan | None = None, remove_duplicates: bool = False) -> ApplyReport:
     """Apply a saved plan file, or a fresh plan of the configuration at `source`.
 
     Either way the configuration is planned again against live state, under the apply
@@ -255,14 +260,20 @@ def apply(source: Path, *, config: Path | None = None, org: Org | None = None,
         return asyncio.run(_apply(
             org, config_path, saved, no_removals=no_removals, force=force,
             parallelism=parallelism, journal=journal, progress=progress, show=show,
-            confirm=confirm))
+            confirm=confirm, remove_duplicates=remove_duplicates))
 
 
 async def _apply(org: Org, config_path: Path, saved: Plan | None, *, no_removals: bool,
                  force: bool, parallelism: int, journal: Path | None, progress: bool,
-                 show: ShowPlan | None, confirm: ConfirmPlan | None) -> ApplyReport:
+                 show: ShowPlan | None, confirm: ConfirmPlan | None,
+                 remove_duplicates: bool) -> ApplyReport:
     providers = sorted(saved.fingerprints) if saved is not None else []
-    async with planned(org, config_path, providers=providers) as made:
+    # A saved plan is re-planned the way it was made (its targets, its flags).
+    options = saved.options if saved is not None else {
+        "remove_duplicates": remove_duplicates}
+    async with planned(org, config_path, providers=providers,
+                       targets=options.get("targets") or (),
+                       remove_duplicates=bool(options.get("remove_duplicates"))) as made:
         fresh = made.plan
         if no_removals or (saved is not None and _held_back(saved)):
             safety.drop_removals(fresh)

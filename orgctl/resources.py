@@ -25,10 +25,11 @@ was made, so it is not sent again (the next plan finds out from live state)."""
 STATUSES: tuple[Status, ...] = ("applied", "failed", "skipped", "pending", "manual",
                                 "unknown")
 
-FindingCode = Literal["", "held-back", "read"]
+FindingCode = Literal["", "held-back", "read", "duplicate"]
 """What a finding is about, for code that acts on findings (never their text): "held-back"
 is a removal `--no-removals` left out; "read" is how a system was read (a documented route
-used because an assumed one is missing, and its cost; fields its answers do not carry)."""
+used because an assumed one is missing, and its cost; fields its answers do not carry);
+"duplicate" is several live objects matching one desired object."""
 
 
 @dataclass
@@ -128,13 +129,15 @@ class Change:
 @dataclass(frozen=True)
 class Finding:
     """Something a reviewer should know that is not a change: an audit disagreement
-    (HRMS), a live object orgctl cannot match, an identity matched by fallback."""
+    (HRMS), a live object orgctl cannot match, an identity matched by fallback. An
+    "error" needs someone to act (duplicates): `plan --detailed-exitcode` does not call a
+    plan holding one "no changes"."""
 
     provider: str
     kind: str
     key: str
     message: str
-    level: Literal["warning", "info"] = "warning"
+    level: Literal["error", "warning", "info"] = "warning"
     code: FindingCode = ""
 
     @property

@@ -29,33 +29,35 @@ class DiffResult:
 
 
 def diff(provider: str, desired: Iterable[Resource], live: Iterable[Resource],
-         removal: RemovalRule) -> DiffResult:
-    """Match desired to live by key, then by identity; emit creates, updates, removals."""
+         removal: RemovalRule,
+         remove_duplicate: Callable[[Resource], Action | None] | None = None) -> DiffResult:
+    """Match desired to live by key, then by identity; emit creates, updates, removals.
+
+    Several live objects matching one desired object (by its key or any of its identities)
+    are duplicates: the oldest (lowest remote id) is the match, the others are an error
+    finding naming every remote id and are neither changed nor pruned, unless
+    `remove_duplicate` says how to remove them (`--remove-duplicates`)."""
     result = DiffResult()
     desired = list(desired)
     live = list(live)
     desired_keys = {(d.kind, d.key) for d in desired}
-    by_key: dict[tuple[str, str], Resource] = {(r.kind, r.key): r for r in live}
-    by_identity: dict[tuple[str, str], Resource] = {}
+    by_key: dict[tuple[str, str], list[Resource]] = {}
+    by_identity: dict[tuple[str, str], list[Resource]] = {}
     for r in live:
+        by_key.setdefault((r.kind, r.key), []).append(r)
         for ident in r.identities:
-            by_identity.setdefault((r.kind, ident), r)
+            by_identity.setdefault((r.kind, ident), []).append(r)
     claimed: set[int] = set()
 
     for d in desired:
-        match = by_key.get((d.kind, d.key))
-        how = "key"
-        if match is None or id(match) in claimed:
-            match = None
-            for ident in d.identities:
-                cand = by_identity.get((d.kind, ident))
-                # A live object that carries another desired key is that object's, not ours.
-                if (cand is not None and id(cand) not in claimed
-                        and (cand.kind, cand.key) not in desired_keys):
-                    match, how = cand, ident
-                    break
+        found = [r for r in by_key.get((d.kind, d.key), ()) if id(r) not in claimed]
+        for ident in d.identities:
+            # A live object that carries another desired key is that object's, not ours.
+            found += [c for c in by_identity.get((d.kind, ident), ())
+                      if id(c) not in claimed and (c.kind, c.key) not in desired_keys
+                      and all(c is not f for f in found)]
         address = f"{provider}.{d.kind}.{d.key}"
-        if match is None:
+        if not found:
             if d.attrs.get("status") == "inactive":
                 continue  # nothing to create for someone who has left
             result.changes.append(Change(
@@ -63,7 +65,13 @@ def diff(provider: str, desired: Iterable[Resource], live: Iterable[Resource],
                 after=d.attrs, reason="absent from live state", refs=dict(d.refs),
                 source=d.source))
             continue
-        claimed.add(id(match))
+        match = found[0]
+        if len(found) > 1:
+            match = _duplicates(provider, d, found, remove_duplicate, result)
+        how = "key" if match.key == d.key else next(
+            (i for i in d.identities if i in match.identities), "identity")
+        for r in found:
+            claimed.add(id(r))
         result.matched[address] = match
         if how != "key":
             result.findings.append(Finding(
@@ -99,6 +107,48 @@ def diff(provider: str, desired: Iterable[Resource], live: Iterable[Resource],
             action=action, provider=provider, kind=r.kind, key=r.key, before=r.attrs,
             reason=reason, remote_id=r.remote_id))
     return result
+
+
+def _age(r: Resource) -> tuple[int, int, str]:
+    """Oldest first: numeric remote ids by value, others as text, none last."""
+    rid = r.remote_id or ""
+    return (0, int(rid), "") if rid.isdigit() else (1 if rid else 2, 0, rid)
+
+
+def _duplicates(provider: str, d: Resource, found: list[Resource],
+                remove: Callable[[Resource], Action | None] | None,
+                result: DiffResult) -> Resource:
+    """Report (or plan the removal of) every live object but the oldest that matches `d`;
+    return the oldest."""
+    ordered = sorted(found, key=_age)
+    keep, others = ordered[0], ordered[1:]
+    ids = ", ".join(r.remote_id or r.key for r in ordered)
+    message = (f"{len(ordered)} live objects match this one ({ids}): duplicates. orgctl "
+               f"changes only the oldest ({keep.remote_id or keep.key})")
+    if remove is None:
+        result.findings.append(Finding(
+            provider, d.kind, d.key,
+            f"{message} and leaves the others alone: remove them by hand, or plan their "
+            f"removal with --remove-duplicates", level="error", code="duplicate"))
+        return keep
+    result.findings.append(Finding(provider, d.kind, d.key,
+                                   f"{message}; --remove-duplicates removes the others",
+                                   level="warning", code="duplicate"))
+    for r in others:
+        action = remove(r)
+        if action is None:
+            result.findings.append(Finding(
+                provider, d.kind, d.key,
+                f"duplicate {r.remote_id or r.key} cannot be removed here (a rule of the "
+                f"system): remove it by hand", level="error", code="duplicate"))
+            continue
+        result.changes.append(Change(
+            action=action, provider=provider, kind=r.kind,
+            key=f"{d.key}~{r.remote_id or r.key}", before=r.attrs,
+            reason=f"duplicate of {d.key} (kept the oldest, "
+                   f"{keep.remote_id or keep.key}); --remove-duplicates",
+            remote_id=r.remote_id))
+    return keep
 
 
 def field_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:

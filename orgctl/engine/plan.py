@@ -40,6 +40,9 @@ class Plan:
     existing: dict[str, dict[str, int]] = field(default_factory=dict)  # provider -> kind -> n
     created_at: str = ""
     checksum: str = ""
+    # How the plan was asked for, so applying a saved plan re-plans the same way:
+    # {"targets": [...], "remove_duplicates": true}; empty for a plain plan.
+    options: dict[str, Any] = field(default_factory=dict)
     # address -> remote id of every live object, by desired address where matched. Not
     # saved: apply re-reads live state and recomputes it.
     ids: dict[str, str] = field(default_factory=dict, repr=False)
@@ -52,6 +55,11 @@ class Plan:
     def has_changes(self) -> bool:
         return any(c.action != "manual" for c in self.changes)
 
+    @property
+    def has_errors(self) -> bool:
+        """Findings someone must act on (duplicates): never a "no changes" plan."""
+        return any(f.level == "error" for f in self.findings)
+
     def body(self) -> dict[str, Any]:
         """Everything the checksum covers: deterministic, no timestamps."""
         return {
@@ -63,6 +71,7 @@ class Plan:
                        "existing": self.existing.get(name, {})}
                 for name in sorted(self.fingerprints)
             },
+            **({"options": self.options} if self.options else {}),
             "summary": self.counts(),
             "changes": [c.to_json() for c in self.changes],
             "findings": [f.to_json() for f in self.findings],
@@ -95,6 +104,7 @@ class Plan:
             config_digest=(data.get("config") or {}).get("digest", ""),
             created_at=data.get("created_at", ""),
             checksum=data.get("checksum", ""),
+            options=dict(data.get("options") or {}),
         )
         return plan
 
@@ -209,9 +219,11 @@ def prune_enabled(provider: Provider, kind: str) -> bool:
     return provider.PRUNE_DEFAULTS.get(kind, False)
 
 
-def plan_provider(provider: Provider, org: Org, live: list[Resource]) -> tuple[
+def plan_provider(provider: Provider, org: Org, live: list[Resource],
+                  remove_duplicates: bool = False) -> tuple[
         list[Change], list[Finding], dict[str, int], dict[str, str]]:
-    """Diff one provider under its policies; return changes, findings, live counts, ids."""
+    """Diff one provider under its policies; return changes, findings, live counts, ids.
+    `remove_duplicates`: plan the removal of every duplicate but the oldest."""
     kinds = managed_kinds(provider)
     ignore = provider.option("ignore") or []
     provider.bind(org)
@@ -251,7 +263,8 @@ def plan_provider(provider: Provider, org: Org, live: list[Resource]) -> tuple[
                           f"deactivated)")
         return action, f"absent from config; removed because prune.{r.kind}: true"
 
-    result = diff(provider.name, desired, live, removal)
+    result = diff(provider.name, desired, live, removal,
+                  provider.removal_of if remove_duplicates else None)
     findings = notes + result.findings
     if ignored:
         findings.append(Finding(provider.name, "*", "ignored",
@@ -299,13 +312,19 @@ def sort_changes(changes: list[Change], kind_order: dict[str, dict[str, int]]) -
 
 
 def make_plan(org: Org, providers: list[Provider], live: dict[str, list[Resource]],
-              config_path: Path, targets: list[str] | None = None) -> Plan:
+              config_path: Path, targets: list[str] | None = None,
+              remove_duplicates: bool = False) -> Plan:
     plan = Plan(config_path=str(config_path), config_digest=config_digest(config_path),
                 created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    if targets:
+        plan.options["targets"] = sorted(targets)
+    if remove_duplicates:
+        plan.options["remove_duplicates"] = True
     kind_order = {p.name: {k: i for i, k in enumerate(p.KINDS)} for p in providers}
     for provider in providers:
         resources = live[provider.name]
-        changes, findings, existing, ids = plan_provider(provider, org, resources)
+        changes, findings, existing, ids = plan_provider(provider, org, resources,
+                                                         remove_duplicates)
         plan.ids.update(ids)
         plan.changes.extend(changes)
         plan.findings.extend(findings)

@@ -31,6 +31,11 @@ def value(v: Any) -> str:
 
 def summary_line(plan: Plan) -> str:
     n = plan.counts()
+    errors = sum(f.level == "error" for f in plan.findings)
+    if not plan.changes and errors:
+        return (f"No changes, but {errors} error{'s' if errors != 1 else ''} above "
+                f"need{'s' if errors == 1 else ''} attention: the live systems do not match "
+                f"the configuration.")
     if not plan.changes:
         return "No changes. The live systems match the configuration."
     parts = [f"{n['create']} to add", f"{n['update']} to change", f"{n['delete']} to destroy"]
@@ -78,9 +83,14 @@ def render_text(plan: Plan, color: bool = False) -> str:
             out.append("  " + style(lines[0], fg=COLORS[c.action]))
             out.extend("  " + line for line in lines[1:])
         out.append("")
+    errors = [f for f in plan.findings if f.level == "error"]
     warnings = [f for f in plan.findings if f.level == "warning"]
     reads = [f for f in plan.findings if f.code == "read"]
     infos = [f for f in plan.findings if f.level == "info" and f.code != "read"]
+    if errors:
+        out.append(style("Errors:", fg="red", bold=True))
+        out.extend(f"  ✗ {f.address}: {f.message}" for f in errors)
+        out.append("")
     if warnings:
         out.append(style("Warnings:", fg="yellow", bold=True))
         out.extend(f"  ! {f.address}: {f.message}" for f in warnings)
@@ -123,6 +133,11 @@ def render_markdown(plan: Plan) -> str:
                     "</details>", ""]
         else:
             out += [f"### {provider} ({counts})", "", *body, ""]
+    errors = [f for f in plan.findings if f.level == "error"]
+    if errors:
+        out += [f"### Errors ({len(errors)})", ""]
+        out += [f"- `{f.address}`: {f.message}" for f in errors]
+        out.append("")
     warnings = [f for f in plan.findings if f.level == "warning"]
     if warnings:
         out += [f"### Warnings ({len(warnings)})", ""]

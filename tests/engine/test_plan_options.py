@@ -1,0 +1,71 @@
+"""How a plan was asked for travels with it (issue 14 items 2 and 6), through the CLI and a
+provider defined under tests/ (so no emulator is involved): a saved `--target` plan is
+applied, not refused as stale; duplicates keep `--detailed-exitcode` from saying "no
+changes", and `--remove-duplicates` plans all but the oldest away."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from orgctl.providers import TYPES
+from orgctl.resources import Resource
+from tests.e2e.conftest import run_orgctl
+from tests.engine.memory_provider import DIRECTORIES, TARGET, TYPE, MemoryProvider
+from tests.engine.test_fifth_system import config
+
+
+@pytest.fixture
+def registered(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setitem(TYPES, TYPE, TARGET)
+    yield
+    DIRECTORIES.clear()
+
+
+def test_a_plan_saved_with_target_is_applied_not_refused_as_stale(
+        registered: None, tmp_path: Path) -> None:
+    """Before: apply re-planned without the target, got a different plan, and refused
+    every such plan as stale."""
+    path = config(tmp_path, "target")
+    saved = tmp_path / "plan.json"
+    planned = run_orgctl("plan", path, "--target", "directory.person.EMP-2", "-o", saved)
+    assert planned.exit_code == 0, planned.output
+    assert json.loads(saved.read_text())["options"] == {
+        "targets": ["directory.person.EMP-2"]}
+    applied = run_orgctl("apply", saved, "--no-progress")
+    assert applied.exit_code == 0, applied.output
+    assert sorted(key for _kind, key in DIRECTORIES["http://127.0.0.1:9/target"]) == [
+        "EMP-2", "acme", "eng"]  # the target and what it depends on, not EMP-1
+
+
+def with_a_second_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """EMP-1 held twice by the directory: the copy made later has the higher id."""
+    read = MemoryProvider.read
+
+    async def doubled(self: MemoryProvider, progress=None) -> list[Resource]:
+        live = await read(self, progress)
+        copies = [Resource(r.kind, r.key, dict(r.attrs), remote_id="m-99")
+                  for r in live if r.key == "EMP-1"]
+        return live + copies
+
+    monkeypatch.setattr(MemoryProvider, "read", doubled)
+
+
+def test_duplicates_are_errors_that_detailed_exitcode_does_not_call_no_changes(
+        registered: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = config(tmp_path, "dups")
+    assert run_orgctl("apply", path, "--auto-approve", "--no-progress").exit_code == 0
+    with_a_second_copy(monkeypatch)
+    plan = run_orgctl("plan", path, "--detailed-exitcode")
+    assert plan.exit_code == 2, plan.output
+    assert "Errors:" in plan.stdout
+    assert "directory.person.EMP-1: 2 live objects match this one (m-1, m-99)" in plan.stdout \
+        or "directory.person.EMP-1: 2 live objects match this one (m-3, m-99)" in plan.stdout
+    assert "No changes, but 1 error above needs attention" in plan.stdout
+
+    removing = run_orgctl("plan", path, "--remove-duplicates", "--format", "json")
+    changes = json.loads(removing.stdout)["changes"]
+    assert [(c["action"], c["remote_id"]) for c in changes] == [("delete", "m-99")]
+    assert "duplicate of EMP-1" in changes[0]["reason"]
