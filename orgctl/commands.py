@@ -218,7 +218,7 @@ def plan(path: Path, *, org: Org | None = None, sandbox_endpoints: Endpoints | N
         result.plan.write(out)
     if show is not None:
         show(result.plan)
-    safety.check(result.plan, org, force=force)
+    safety.check(result.plan, org, force=force, resumed=interrupted_apply(path))
     return result
 
 
@@ -281,7 +281,7 @@ async def _apply(org: Org, config_path: Path, saved: Plan | None, *, no_removals
             check_stale(saved, fresh)
         elif show is not None:
             show(fresh)
-        safety.check(fresh, org, force=force)
+        safety.check(fresh, org, force=force, resumed=interrupted_apply(config_path))
         if not fresh.has_changes:
             return ApplyReport(fresh, "no-changes")
         if saved is None and confirm is not None and not confirm(fresh):
@@ -291,7 +291,9 @@ async def _apply(org: Org, config_path: Path, saved: Plan | None, *, no_removals
         journal = journal or _journal_path(config_path)  # named when the apply starts
         log = Journal(journal)
         try:
-            log.write(event="apply_started", checksum=fresh.checksum, changes=len(todo))
+            log.write(event="apply_started", checksum=fresh.checksum, changes=len(todo),
+                      planned=sorted(f"{c.action} {c.address}" for c in todo
+                                     if c.action != "manual"))
             result = await apply_changes(todo, made.providers, made.live, fresh.ids,
                                          parallelism, log, line)
             log.write(event="apply_finished", summary=result.summary())
@@ -324,10 +326,41 @@ def check_stale(saved: Plan, fresh: Plan) -> None:
                              "one. Run `orgctl plan` again and review the new plan.")
 
 
-def _journal_path(config_path: Path) -> Path:
+def interrupted_apply(config_path: Path) -> set[str]:
+    """What the last apply beside `config_path` set out to do ("ACTION ADDRESS" each) when
+    its journal shows it never finished (killed, cancelled, crashed); empty otherwise.
+    A re-run that finishes those changes is not refused for their number: the safety
+    rules passed them when that apply started."""
+    journals = sorted(_journal_dir(config_path).glob("journal-*.jsonl"))
+    if not journals:
+        return set()
+    planned: set[str] = set()
+    try:
+        lines = journals[-1].read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return set()
+    for line in lines:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue  # the last line of a killed apply may be half-written
+        if not isinstance(event, dict):
+            continue
+        if event.get("event") == "apply_finished":
+            return set()
+        if event.get("event") == "apply_started" and isinstance(event.get("planned"), list):
+            planned = {str(p) for p in event["planned"]}
+    return planned
+
+
+def _journal_dir(config_path: Path) -> Path:
     base = config_path if config_path.is_dir() else config_path.parent
+    return base / ".orgctl"
+
+
+def _journal_path(config_path: Path) -> Path:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    return base / ".orgctl" / f"journal-{stamp}.jsonl"
+    return _journal_dir(config_path) / f"journal-{stamp}.jsonl"
 
 
 # -- import ---------------------------------------------------------------------------------

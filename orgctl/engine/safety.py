@@ -70,10 +70,14 @@ def protected_violations(plan: Plan, org: Org) -> list[str]:
     return errors
 
 
-def threshold_violations(plan: Plan, org: Org) -> list[str]:
+def threshold_violations(plan: Plan, org: Org, resumed: set[str] = frozenset()) -> list[str]:
+    """Thresholds broken by the plan, not counting the changes in `resumed` ("ACTION
+    ADDRESS"): what an interrupted apply set out to do was checked when it started."""
     removals: Counter[tuple[str, str]] = Counter()
     updates: Counter[tuple[str, str]] = Counter()
     for change in plan.changes:
+        if resumed and f"{change.action} {change.address}" in resumed:
+            continue
         scope = (change.provider, change.kind)
         if change.action in REMOVALS:
             removals[scope] += 1
@@ -108,10 +112,11 @@ def _limits(org: Org, provider: str) -> Thresholds:
     return Thresholds.from_settings(config.settings.get("thresholds") if config else None)
 
 
-def check(plan: Plan, org: Org, force: bool = False) -> None:
-    """Raise SafetyError (exit 3) when the plan breaks a rule; thresholds yield to force."""
+def check(plan: Plan, org: Org, force: bool = False, resumed: set[str] = frozenset()) -> None:
+    """Raise SafetyError (exit 3) when the plan breaks a rule; thresholds yield to force,
+    and do not count what finishes an interrupted apply (`resumed`)."""
     errors = protected_violations(plan, org)
     if not force:
-        errors += threshold_violations(plan, org)
+        errors += threshold_violations(plan, org, resumed)
     if errors:
         raise SafetyError("refused by safety rules:\n  " + "\n  ".join(errors))
