@@ -8,8 +8,9 @@ from collections.abc import Callable
 from itertools import groupby
 from typing import Any
 
+from orgctl import inert
 from orgctl.engine.plan import Plan
-from orgctl.resources import Change
+from orgctl.resources import Change, Finding
 
 MARKER = "<!-- orgctl-plan -->"
 FOLD_AFTER = 20  # a provider section with more changes than this folds into <details>
@@ -26,7 +27,8 @@ def _plain(text: str, **_: Any) -> str:
 
 
 def value(v: Any) -> str:
-    return json.dumps(v, ensure_ascii=False, default=str)
+    """A value as JSON, inert on a terminal (JSON escapes C0 controls, not C1 or bidi)."""
+    return inert.terminal(json.dumps(v, ensure_ascii=False, default=str))
 
 
 def summary_line(plan: Plan) -> str:
@@ -55,18 +57,18 @@ def tagged(plan: Plan) -> bool:
 def change_lines(c: Change, tag: bool = False) -> list[str]:
     """The change as text lines: a head line, then only what differs."""
     verb = "" if c.action in ("create", "update", "delete") else f"{c.action} "
-    head = f"{SYMBOLS[c.action]} {verb}{c.kind} {c.key}"
+    head = f"{SYMBOLS[c.action]} {verb}{inert.terminal(c.kind)} {inert.terminal(c.key)}"
     if tag:
         head += f" (from {c.source})"
     lines = [head]
     if c.action == "create":
-        lines += [f"    {k}: {value(v)}" for k, v in sorted((c.after or {}).items())
-                  if v not in (None, [], {})]
+        lines += [f"    {inert.terminal(k)}: {value(v)}"
+                  for k, v in sorted((c.after or {}).items()) if v not in (None, [], {})]
     elif c.action in ("update", "deactivate") or (c.action == "manual" and c.fields):
-        lines += [f"    {k}: {value(old)} → {value(new)}" for k, (old, new) in
-                  sorted(c.fields.items())]
+        lines += [f"    {inert.terminal(k)}: {value(old)} → {value(new)}"
+                  for k, (old, new) in sorted(c.fields.items())]
     if c.reason and c.action != "create":
-        lines.append(f"    # {c.reason}")
+        lines.append(f"    # {inert.terminal(c.reason)}")
     return lines
 
 
@@ -77,7 +79,7 @@ def render_text(plan: Plan, color: bool = False) -> str:
     out: list[str] = []
     tag = tagged(plan)
     for provider, changes in groupby(plan.changes, key=lambda c: c.provider):
-        out.append(style(provider, bold=True))
+        out.append(style(inert.terminal(provider), bold=True))
         for c in changes:
             lines = change_lines(c, tag)
             out.append("  " + style(lines[0], fg=COLORS[c.action]))
@@ -89,20 +91,21 @@ def render_text(plan: Plan, color: bool = False) -> str:
     infos = [f for f in plan.findings if f.level == "info" and f.code != "read"]
     if errors:
         out.append(style("Errors:", fg="red", bold=True))
-        out.extend(f"  ✗ {f.address}: {f.message}" for f in errors)
+        out.extend(_finding_line("✗", f) for f in errors)
         out.append("")
     if warnings:
         out.append(style("Warnings:", fg="yellow", bold=True))
-        out.extend(f"  ! {f.address}: {f.message}" for f in warnings)
+        out.extend(_finding_line("!", f) for f in warnings)
         out.append("")
     if reads:  # never folded: they say what the plan could and could not see
         out.append("How live state was read:")
-        out.extend(f"  · {f.provider}: {f.message}" for f in reads)
+        out.extend(f"  · {inert.terminal(f.provider)}: {inert.terminal(f.message)}"
+                   for f in reads)
         out.append("")
     if infos:
         out.append(f"Notes ({len(infos)}):")
         shown = infos[:FOLD_AFTER]
-        out.extend(f"  · {f.address}: {f.message}" for f in shown)
+        out.extend(_finding_line("·", f) for f in shown)
         if len(infos) > len(shown):
             out.append(f"  · ... and {len(infos) - len(shown)} more (see --format json)")
         out.append("")
@@ -122,34 +125,41 @@ def render_markdown(plan: Plan) -> str:
     for provider, group in groupby(plan.changes, key=lambda c: c.provider):
         changes = list(group)
         counts = ", ".join(f"{n} {a}" for a, n in _counts(changes).items())
-        body = ["```diff"]
-        for c in changes:
-            lines = change_lines(c, tag)
-            body.append(lines[0])
-            body.extend(lines[1:])
-        body.append("```")
+        lines = [line for c in changes for line in change_lines(c, tag)]
+        fence = inert.fence(lines)  # no value can close the block
+        body = [f"{fence}diff", *lines, fence]
         if len(changes) > FOLD_AFTER:
-            out += [f"<details><summary><b>{provider}</b>: {counts}</summary>", "", *body, "",
+            out += [f"<details><summary><b>{inert.markdown(provider)}</b>: {counts}</summary>",
+                    "", *body, "",
                     "</details>", ""]
         else:
-            out += [f"### {provider} ({counts})", "", *body, ""]
+            out += [f"### {inert.markdown(provider)} ({counts})", "", *body, ""]
     errors = [f for f in plan.findings if f.level == "error"]
     if errors:
         out += [f"### Errors ({len(errors)})", ""]
-        out += [f"- `{f.address}`: {f.message}" for f in errors]
+        out += [_finding_item(f) for f in errors]
         out.append("")
     warnings = [f for f in plan.findings if f.level == "warning"]
     if warnings:
         out += [f"### Warnings ({len(warnings)})", ""]
-        out += [f"- `{f.address}`: {f.message}" for f in warnings]
+        out += [_finding_item(f) for f in warnings]
         out.append("")
     reads = [f for f in plan.findings if f.code == "read"]
     if reads:
         out += ["### How live state was read", ""]
-        out += [f"- **{f.provider}**: {f.message}" for f in reads]
+        out += [f"- **{inert.markdown(f.provider)}**: {inert.markdown(f.message)}"
+                for f in reads]
         out.append("")
     out.append(f"<sub>checksum `{plan.checksum}`</sub>")
     return "\n".join(out) + "\n"
+
+
+def _finding_line(mark: str, f: Finding) -> str:
+    return f"  {mark} {inert.terminal(f.address)}: {inert.terminal(f.message)}"
+
+
+def _finding_item(f: Finding) -> str:
+    return f"- {inert.markdown(f.address)}: {inert.markdown(f.message)}"
 
 
 def _counts(changes: list[Change]) -> dict[str, int]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from orgctl import inert
 from orgctl.engine import safety
 from orgctl.engine.lock import apply_lock
 from orgctl.engine.plan import Plan, make_plan
@@ -162,6 +163,6 @@ def test_how_each_system_was_read_is_shown_in_every_format_never_folded(tmp_path
     text = render(plan, "text")
     assert f"fake: {said}" in text
     assert f"fake: note {FOLD_AFTER + 4}" in text and "more (see --format json)" not in text
-    assert f"- **fake**: {said}" in render(plan, "markdown")
+    assert f"- **fake**: {inert.markdown(said)}" in render(plan, "markdown")
     assert any(f["message"] == said and f["code"] == "read"
                for f in json.loads(render(plan, "json"))["findings"])

@@ -1,0 +1,42 @@
+"""Text from a live system or a config, made inert for where it is printed.
+
+A key, a name or a reason can carry anything a vendor's database or a config file holds:
+`ESC[2K ESC[1A` that erases the line above on a terminal, a newline that forges a plan
+line, bidi overrides that reorder what a reviewer reads, three backticks that close a
+Markdown code block, `<img onerror=…>` that GitHub would render. Every renderer passes such
+text through these functions; a string that needs nothing comes back unchanged (the common
+case costs one regex search).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+# C0 and C1 controls, DEL, zero-width and bidi controls, line/paragraph separators, BOM.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+# Characters Markdown (GitHub's) gives a meaning to inside a line (no text printed here
+# starts a line, and a newline never survives `terminal`); <, > and & are HTML-escaped.
+_MARKDOWN = re.compile(r"([\\`*_\[\]|~])")
+
+
+def _visible(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def terminal(text: str) -> str:
+    """`text` with every control or invisible formatting character shown as \\uXXXX: it
+    prints as one line, moves no cursor, and reads in the order it is stored."""
+    return _UNSAFE.sub(_visible, text) if _UNSAFE.search(text) else text
+
+
+def markdown(text: str) -> str:
+    """`text` for Markdown outside code: inert for a terminal, HTML escaped, and every
+    character Markdown gives a meaning to escaped, so it renders as the text it is."""
+    return _MARKDOWN.sub(r"\\\1", html.escape(terminal(text), quote=False))
+
+
+def fence(lines: list[str]) -> str:
+    """A code fence longer than any run of backticks in `lines`: no line can close it."""
+    longest = max((len(run) for line in lines for run in re.findall("`+", line)), default=0)
+    return "`" * max(3, longest + 1)

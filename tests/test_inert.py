@@ -1,0 +1,68 @@
+"""Live and config text is inert wherever a plan prints it (issue 14 item 7): on a
+terminal no control character survives, in Markdown nothing closes a code block, renders
+as HTML or forges a heading."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from orgctl import inert
+from orgctl.engine.plan import make_plan
+from orgctl.engine.render import render
+from orgctl.model import Org, ProviderConfig
+from tests.engine.fakes import FakeProvider, resource
+
+HOSTILE_KEY = "evil\x1b[2K\x1b[1A\r\u202e\x07\x9b"
+HOSTILE_VALUE = "x\n```\n## Plan: 0 to destroy\n<img src=x onerror=alert(1)>"
+
+
+def test_terminal_shows_every_control_and_bidi_character_as_an_escape() -> None:
+    shown = inert.terminal(HOSTILE_KEY)
+    assert shown == "evil\\u001b[2K\\u001b[1A\\u000d\\u202e\\u0007\\u009b"
+    assert inert.terminal("Zoë Ølund (EMP-7)") == "Zoë Ølund (EMP-7)"
+
+
+def test_markdown_text_is_html_escaped_and_cannot_start_a_line() -> None:
+    shown = inert.markdown(HOSTILE_VALUE)
+    assert "\n" not in shown and "<img" not in shown and "```" not in shown
+    assert "&lt;img src=x onerror=alert(1)&gt;" in shown
+
+
+def test_a_fence_is_longer_than_any_backtick_run_inside() -> None:
+    assert inert.fence(["plain"]) == "```"
+    assert inert.fence(['"a ````` b"']) == "``````"
+
+
+def hostile_plan(tmp_path: Path):
+    live = [resource({"kind": "team", "key": HOSTILE_KEY, "remote_id": "1",
+                      "attrs": {"name": HOSTILE_VALUE}})]
+    desired = [resource({"kind": "team", "key": "ok", "attrs": {"name": "a ```` b"}})]
+    provider = FakeProvider(settings={"prune": {"team": True}}, desired=desired, live=live)
+    provider.KINDS = ("team",)
+    config = tmp_path / "org.yaml"
+    config.write_text("version: 1\n")
+    org = Org()
+    org.providers["fake"] = ProviderConfig("fake", "fake", "http://127.0.0.1",
+                                           {"prune": {"team": True}})
+    return make_plan(org, [provider], {"fake": live}, config)
+
+
+def test_a_hostile_live_key_cannot_erase_or_forge_plan_lines(tmp_path: Path) -> None:
+    text = render(hostile_plan(tmp_path), "text")
+    assert "\x1b" not in text and "\r" not in text and "\x07" not in text
+    assert "\u202e" not in text and "\x9b" not in text
+    assert "- team evil\\u001b[2K" in text
+    assert not any(line.startswith("## Plan") for line in text.splitlines())
+
+
+def test_a_hostile_live_value_cannot_break_the_markdown_plan(tmp_path: Path) -> None:
+    md = render(hostile_plan(tmp_path), "markdown")
+    assert "<img" not in md
+    assert not any(line.startswith("## Plan") for line in md.splitlines())
+    fences = [line for line in md.splitlines() if line.startswith("```")]
+    assert fences[0].startswith("`````diff")  # longer than the value's four backticks
+    assert fences[1] == "`````"
+    # JSON keeps the exact value, escaped by JSON itself
+    plan = json.loads(render(hostile_plan(tmp_path), "json"))
+    assert any(c["key"] == HOSTILE_KEY for c in plan["changes"])
