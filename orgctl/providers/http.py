@@ -239,6 +239,9 @@ class Pacer:
         windows = {"h": 3600.0, "hour": 3600.0, "m": 60.0, "min": 60.0, "s": 1.0, "sec": 1.0}
         if not count.strip().isdigit() or unit.strip() not in windows:
             raise ValueError(f"rate_limit {spec!r}: expected like '1000/h', '60/m' or '10/s'")
+        if int(count) < 1:  # a window of no requests would wait forever
+            raise ValueError(f"rate_limit {spec!r}: at least one request per window (or 0 "
+                             f"for no pacing)")
         return cls(int(count), windows[unit.strip()])
 
 

@@ -16,7 +16,10 @@ from jsonschema import Draft202012Validator
 from orgctl import config, model, providers
 from orgctl.config import schema
 from orgctl.config.yamlload import parse
+from orgctl.config import load
+from orgctl.errors import ConfigError
 from orgctl.providers.base import Provider
+from orgctl.providers.http import Pacer
 from orgctl.providers.workleap import vocabulary
 from tests.config.conftest import ROOT, problems
 
@@ -181,3 +184,25 @@ def test_a_runtime_provider_type_is_checked_by_its_schema(runtime_types: None,
 def test_unregistering_a_type_is_seen_too(tmp_path: Path):
     path = _config(tmp_path, "providers:\n  memory:\n    url: http://localhost:9\n")
     assert any("providers.memory: missing required key 'type'" in p for p in problems(path))
+
+
+@pytest.mark.parametrize(("where", "text"), [
+    ("key", 'employees:\n  "EMP-1\\n": {first_name: A, last_name: B, email: a@b.co}\n'),
+    ("email", 'employees:\n  EMP-1: {first_name: A, last_name: B, email: "a@b.co\\n"}\n'),
+    ("rate_limit", "providers:\n  w: {type: workelo, url: 'https://x.example/v1', "
+                   "client_id: '${X}', client_secret: '${Y}', rate_limit: 0/h}\n"),
+])
+def test_a_trailing_newline_or_a_zero_rate_does_not_validate(where: str, text: str,
+                                                              tmp_path: Path) -> None:
+    """Issue 14 item 13: the patterns ended in `$`, which Python's re also matches before
+    a final newline, so "EMP-1\\n" and "a@b.co\\n" validated; "0/h" validated and then
+    failed as an unexpected answer (IndexError)."""
+    (tmp_path / "org.yaml").write_text("version: 1\n" + text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, environ={"X": "x", "Y": "y"})
+    assert any(":" in str(issue) for issue in caught.value.issues), where
+
+
+def test_a_zero_rate_is_refused_by_the_pacer_too() -> None:
+    with pytest.raises(ValueError, match="at least one request"):
+        Pacer.parse("0/h")
