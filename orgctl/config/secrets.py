@@ -13,6 +13,11 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+from orgctl.files import read_regular
+
+MAX_SECRET_BYTES = 64 * 1024  # a token, a key, a certificate: never more
+"""The most a `${file:}` secret may hold; read with no more than that in memory."""
+
 SECRET_KEYS = frozenset({"client_secret", "token", "api_key", "password"})
 """Provider keys holding secrets: the schema requires them as `${ENV_VAR}` and their
 resolved values are registered with `orgctl.redact`, so no output ever shows them."""
@@ -31,9 +36,16 @@ def _read_secret_file(path: str, environ: Mapping[str, str] | None
     if environ is None:
         return None, None  # validation without secrets: the syntax is all we check
     try:
-        value = Path(path).expanduser().read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, f"secret file {path} cannot be read ({type(exc).__name__})"
+        raw = read_regular(Path(path).expanduser(), MAX_SECRET_BYTES)
+        if len(raw) > MAX_SECRET_BYTES:
+            return None, (f"secret file {path} is larger than {MAX_SECRET_BYTES // 1024} KiB: "
+                          f"is it the right file?")
+        value = raw.decode("utf-8")
+    except OSError as exc:
+        why = "not a regular file" if "regular" in str(exc) else type(exc).__name__
+        return None, f"secret file {path} cannot be read ({why})"
+    except UnicodeDecodeError:
+        return None, f"secret file {path} is not UTF-8 text"
     value = value[:-1] if value.endswith("\n") else value
     if not value:
         return None, f"secret file {path} is empty"

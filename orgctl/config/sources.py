@@ -17,6 +17,7 @@ from typing import Any
 from orgctl.config.yamlload import Document, Span, dotted, parse
 from orgctl.config.yamlload import Path as ValuePath
 from orgctl.errors import ConfigIssue, Location, OrgctlError
+from orgctl.files import read_regular
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 SECTIONS = ("providers", "units", "teams", "employees")
@@ -114,10 +115,10 @@ def read(file: Path) -> Document:
     name = str(file)
     doc = Document(name)
     try:
-        with open(file, "rb") as fh:
-            raw = fh.read(MAX_FILE_BYTES + 1)
+        raw = read_regular(file, MAX_FILE_BYTES)
     except OSError as e:
-        return _refused(doc, Location(name, 1, 1), f"cannot read: {e.strerror}")
+        return _refused(doc, Location(name, 1, 1),
+                        f"cannot read: {e.strerror or 'not a regular file'}")
     if len(raw) > MAX_FILE_BYTES:
         return _refused(doc, Location(name, 1, 1),
                         f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB: "
@@ -139,9 +140,18 @@ def _refused(doc: Document, location: Location, message: str) -> Document:
 
 
 def load_tree(path: Path) -> Tree:
-    """Read every file at `path` and merge them into one tree."""
+    """Read every file at `path` and merge them into one tree. A file in a config
+    directory that is a symlink to somewhere outside it is refused unread: its content
+    (a secret, /etc/passwd) would be quoted in error messages."""
     tree = Tree()
+    inside = path.resolve() if path.is_dir() else None
     for file in discover(path):
+        if inside is not None and file.is_symlink() and not _within(file.resolve(), inside):
+            tree.issues.append(ConfigIssue(Location(str(file), 1, 1), "", (
+                "is a symbolic link to a file outside the configuration directory: not "
+                "read (copy the file in, or link to one inside)")))
+            tree.fatal = True
+            continue
         doc = read(file)
         tree.issues.extend(doc.issues)
         if doc.fatal:
@@ -152,6 +162,10 @@ def load_tree(path: Path) -> Tree:
         tree.issues.append(ConfigIssue(tree.sources.value(()), "version",
                                        "missing: add `version: 1` (in any one file)"))
     return tree
+
+
+def _within(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
 
 
 def _merge(tree: Tree, doc: Document) -> None:

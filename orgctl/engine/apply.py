@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from orgctl.errors import OrgctlError, ProviderError, UnknownOutcome
+from orgctl.files import open_private
 from orgctl.providers.base import Provider
 from orgctl.redact import redact
 from orgctl.resources import STATUSES, Change, Outcome, Resource, Status
@@ -58,7 +59,7 @@ class Journal:
         self._file: IO[str] | None = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = path.open("a", encoding="utf-8")
+            self._file = open_private(path, "a")
 
     def write(self, **event: Any) -> None:
         if self._file is None:

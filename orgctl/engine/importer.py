@@ -35,6 +35,7 @@ from orgctl.config.schema import schema_document
 from orgctl.config.secrets import PRIVATE_KEYS
 from orgctl.config.sources import discover
 from orgctl.errors import OrgctlError
+from orgctl.files import write_private
 from orgctl.model import Org, ProviderConfig
 from orgctl.providers import create, provider_class
 from orgctl.providers.base import Progress
@@ -154,7 +155,7 @@ def write(out: Path, name: str, block: dict[str, Any], imported: Imported, *,
     def put(relative: str, text: str, done: int = 0) -> None:
         path = out / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        write_private(path, text)  # never through a symlink; names and emails: 0600
         files.append(path)
         if written:
             written(path, done, total)

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from orgctl.errors import SafetyError
+from orgctl.files import open_private
 
 
 def lock_path(config_path: Path) -> Path:
@@ -25,7 +26,7 @@ def lock_path(config_path: Path) -> Path:
 def apply_lock(config_path: Path) -> Iterator[Path]:
     path = lock_path(config_path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle = path.open("a+")
+    handle = open_private(path, "a+")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

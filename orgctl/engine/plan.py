@@ -22,6 +22,7 @@ from typing import Any
 from orgctl import __version__
 from orgctl.engine.diff import diff
 from orgctl.errors import OrgctlError, ProviderError
+from orgctl.files import write_private
 from orgctl.model import Org
 from orgctl.providers.base import Provider
 from orgctl.resources import ACTIONS, Action, Change, Finding, Resource
@@ -110,7 +111,7 @@ class Plan:
 
     def write(self, path: Path) -> None:
         self.checksum = self.compute_checksum()
-        path.write_text(json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n")
+        write_private(path, json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n")
 
     @classmethod
     def read(cls, path: Path) -> Plan:
