@@ -16,13 +16,14 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from orgctl import __version__
 from orgctl.engine.diff import diff
 from orgctl.errors import OrgctlError, ProviderError
-from orgctl.files import write_private
+from orgctl.files import read_regular, write_private
 from orgctl.model import Org
 from orgctl.providers.base import Provider
 from orgctl.resources import ACTIONS, Action, Change, Finding, Resource
@@ -115,14 +116,84 @@ class Plan:
 
     @classmethod
     def read(cls, path: Path) -> Plan:
+        """A saved plan file: its checksum verified on the document as written, then its
+        shape checked against the plan format (docs/plan-format.md), then parsed; any of
+        them failing is an `OrgctlError` naming the file, never a crash."""
         try:
-            data = json.loads(path.read_text())
+            data = json.loads(read_regular(path, MAX_PLAN_BYTES).decode("utf-8"))
         except (OSError, ValueError) as exc:
             raise OrgctlError(f"{path}: not a readable plan file: {exc}") from None
-        plan = cls.from_json(data)
-        if plan.checksum != plan.compute_checksum():
+        if not isinstance(data, dict):
+            raise OrgctlError(f"{path}: not a plan file: the document is not a JSON object")
+        if str(data.get("format_version")) != FORMAT_VERSION:
+            raise OrgctlError(
+                f"plan format {data.get('format_version')!r} is not supported "
+                f"(this orgctl reads format {FORMAT_VERSION})")
+        body = {k: data[k] for k in BODY_KEYS if k in data}
+        digest = "sha256:" + hashlib.sha256(canonical(body).encode()).hexdigest()
+        if data.get("checksum") != digest:
             raise OrgctlError(f"{path}: checksum mismatch: the plan file was edited or damaged")
-        return plan
+        problem = next(iter(_plan_validator().iter_errors(data)), None)
+        if problem is not None:
+            where = "/".join(str(p) for p in problem.absolute_path) or "(top)"
+            raise OrgctlError(f"{path}: not a valid plan file (format {FORMAT_VERSION}): "
+                              f"{where}: {problem.message[:200]}")
+        return cls.from_json(data)
+
+
+MAX_PLAN_BYTES = 512 * 1024 * 1024
+BODY_KEYS = ("format_version", "config", "providers", "options", "summary", "changes",
+             "findings")  # what the checksum covers: `Plan.body()`
+
+_ADDRESS = {"type": "string", "minLength": 1}
+_ATTRS = {"type": ["object", "null"]}
+PLAN_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["format_version", "config", "providers", "summary", "changes", "findings",
+                 "checksum"],
+    "properties": {
+        "format_version": {"const": FORMAT_VERSION},
+        "checksum": {"type": "string"},
+        "created_at": {"type": "string"},
+        "orgctl_version": {"type": "string"},
+        "config": {"type": "object", "properties": {"path": {"type": "string"},
+                                                    "digest": {"type": "string"}}},
+        "options": {"type": "object", "properties": {
+            "targets": {"type": "array", "items": {"type": "string"}},
+            "remove_duplicates": {"type": "boolean"}}},
+        "summary": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "providers": {"type": "object", "additionalProperties": {
+            "type": "object", "required": ["fingerprint"],
+            "properties": {"type": {"type": "string"}, "fingerprint": {"type": "string"},
+                           "existing": {"type": "object",
+                                        "additionalProperties": {"type": "integer"}}}}},
+        "changes": {"type": "array", "items": {
+            "type": "object", "required": ["action", "provider", "kind", "key"],
+            "properties": {
+                "action": {"enum": list(ACTIONS)}, "provider": _ADDRESS, "kind": _ADDRESS,
+                "key": _ADDRESS, "address": {"type": "string"}, "before": _ATTRS,
+                "after": _ATTRS, "reason": {"type": "string"},
+                "fields": {"type": "object", "additionalProperties": {
+                    "type": "array", "minItems": 2, "maxItems": 2}},
+                "depends_on": {"type": "array", "items": {"type": "string"}},
+                "remote_id": {"type": ["string", "null"]},
+                "refs": {"type": "object", "additionalProperties": {"type": "string"}},
+                "source": {"type": "string"}}}},
+        "findings": {"type": "array", "items": {
+            "type": "object", "required": ["address", "level", "message"],
+            "properties": {"address": {"type": "string", "pattern": r"^[^.]+\.[^.]+\."},
+                           "level": {"enum": ["error", "warning", "info"]},
+                           "message": {"type": "string"},
+                           "code": {"type": "string"}}}},
+    },
+}
+
+
+@cache
+def _plan_validator() -> Any:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(PLAN_SCHEMA)
 
 
 def canonical(value: Any) -> str:
