@@ -64,12 +64,22 @@ class ConfigIssue:
         return f"{self.location}: {prefix}{self.message}"
 
 
+MAX_ISSUES_SHOWN = 200
+"""A config error message lists this many problems, then counts the rest: a file of 500,000
+mistakes (repeated lines) must not print 36 MB."""
+
+
 class ConfigError(OrgctlError):
-    """The configuration is invalid. Holds every issue found, sorted by location."""
+    """The configuration is invalid. Holds every issue found, sorted by location; its
+    message shows the first `MAX_ISSUES_SHOWN`."""
 
     def __init__(self, issues: list[ConfigIssue]):
         self.issues = sorted(issues)
-        super().__init__("\n".join(str(i) for i in self.issues))
+        shown = [str(i) for i in self.issues[:MAX_ISSUES_SHOWN]]
+        if len(self.issues) > MAX_ISSUES_SHOWN:
+            shown.append(f"... and {len(self.issues) - MAX_ISSUES_SHOWN} more problems "
+                         f"(fix these first)")
+        super().__init__("\n".join(shown))
 
 
 class ProviderError(OrgctlError):

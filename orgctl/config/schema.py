@@ -164,6 +164,10 @@ def _compiled_prechecks(registry: Registry) -> dict[str, tuple[Check, Check]]:
     return out
 
 
+MAX_SCHEMA_ISSUES = 1000
+MAX_REPEATS_SHOWN = 20  # repeated items of one list reported one by one
+
+
 def validate(data: dict[str, Any], sources: SourceMap) -> tuple[list[ConfigIssue], set[Path]]:
     """Every schema problem in `data`, and the objects ((section, key)) they touch."""
     issues: set[ConfigIssue] = set()
@@ -182,6 +186,12 @@ def validate(data: dict[str, Any], sources: SourceMap) -> tuple[list[ConfigIssue
         if len(path) >= 2 and path[0] in SECTIONS:
             invalid.add(path[:2])
         issues.update(_issues(error, path, sources))
+        if len(issues) >= MAX_SCHEMA_ISSUES:
+            # A file of 100,000 repeated mistakes: the first ones say what to fix, and
+            # checking on would cost time and memory in proportion to the mistakes.
+            issues.add(ConfigIssue(sources.value(path), dotted(path), (
+                f"stopped checking the schema after {MAX_SCHEMA_ISSUES} problems")))
+            break
     return sorted(issues), invalid
 
 
@@ -202,13 +212,20 @@ def _issues(error: ValidationError, path: Path, sources: SourceMap) -> Iterable[
                 yield ConfigIssue(sources.key(path + (name,)), dotted(path + (name,)),
                                   f"unknown key '{name}'{_suggest(name, known)}")
     elif keyword == "uniqueItems":
-        seen: list[Any] = []
+        seen: set[str] = set()  # canonical JSON: hashable, and O(n) for a long list
+        twice = 0
         for index, item in enumerate(instance):
-            if item in seen:
-                item_path = path + (index,)
-                yield ConfigIssue(sources.value(item_path), dotted(item_path),
-                                  f"{_show(item, path)} is listed twice")
-            seen.append(item)
+            canon = json.dumps(item, sort_keys=True, default=str)
+            if canon in seen:
+                twice += 1
+                if twice <= MAX_REPEATS_SHOWN:
+                    item_path = path + (index,)
+                    yield ConfigIssue(sources.value(item_path), dotted(item_path),
+                                      f"{_show(item, path)} is listed twice")
+            seen.add(canon)
+        if twice > MAX_REPEATS_SHOWN:
+            yield ConfigIssue(sources.value(path), dotted(path),
+                              f"and {twice - MAX_REPEATS_SHOWN} more items listed twice")
     else:
         yield ConfigIssue(sources.value(path), dotted(path), _message(error, path))
 
