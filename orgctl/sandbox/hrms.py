@@ -10,7 +10,8 @@ with user attributes staffId, email, name, preferred_name, phone, status; the sc
 users:read, departments:read, positions:read; the two headers; the 400 / 401 / 403 / 404
 bodies.
 
-Assumed, because the seed is silent (each marked ASSUMED where it is implemented):
+The permissive profile (the default) serves what orgctl was written beside. Assumed,
+because the seed is silent (each marked ASSUMED where it is implemented):
 - pagination: JSON:API style `page[number]` (from 1) and `page[size]` (default 25,
   larger sizes clamped to 100), `meta: {total, page, size}`, `links: {self, next, prev}`;
 - `include=department,position,work_locations` on the user list, answered the way the
@@ -22,6 +23,31 @@ Assumed, because the seed is silent (each marked ASSUMED where it is implemented
   missing or invalid `X-Environment` is 400 with the documented field-error shape; a
   token used in another environment than its own is 401; a missing scope is 403.
 - `Content-Type` is not enforced on GET requests (they have no body).
+
+Both profiles keep department attributes `{name}` and position attributes `{title}`
+(the seed names neither) and the order of checks above.
+
+The strict profile (`Profile.strict`) serves only what the seed documents and chooses
+otherwise wherever it is silent:
+- a list answer is the whole list, `{"data": [...]}` with no paging keys (the seed's
+  example shows none and the endpoint "List all users"); page parameters and `include=`
+  are not documented, so they are ignored as a real server ignores an unknown query
+  parameter (no 400 either). When the profile has `paging_keys`, the answer also says
+  `meta: {total}` (a server that counts, still the whole list);
+- a user in a list carries only the documented attributes (staffId, email, name,
+  preferred_name, phone, status): no relationships, no department or position;
+- `GET /v1/users/{userId}` "includes department, position, work locations": the seed
+  shows no shape for them. Strict CHOOSES to embed them in the user's attributes,
+  `department: {id, name}` or null, `position: {id, title}` or null, `work_locations:
+  [{id, name}]`, where the permissive profile answers JSON:API `relationships` plus
+  `included`; a reader must accept what the server chose;
+- ids the fixture leaves out are the profile's (large uneven numbers written as text,
+  or uuids), never `user_001`; keys come in the profile's order (`Profile.shaped`);
+- `Content-Type: application/json` is required, as the seed says ("Content-Type Header
+  Required"): without it (or with another media type) the answer is 400 in the seed's
+  own validation shape, `{"message": "Validation failed", "errors": {"Content-Type":
+  [...]}}`, the shape it documents for a missing required parameter. It is checked
+  after the token and `X-Environment`, before the scope.
 
 Seed fixture format (YAML or JSON; every key optional):
 
@@ -48,6 +74,8 @@ Seed fixture format (YAML or JSON; every key optional):
 
 from __future__ import annotations
 
+import random
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -79,6 +107,10 @@ NOT_FOUND = {"message": "Resource not found"}
 Handler = Callable[[Request], Awaitable[Response]]
 
 
+DOCUMENTED_ATTRIBUTES = ("staffId", "email", "name", "preferred_name", "phone", "status")
+JSON = "application/json"
+
+
 def _validation_failed(field: str, message: str) -> ApiError:
     return ApiError(400, {"message": "Validation failed", "errors": {field: [message]}})
 
@@ -107,12 +139,13 @@ class HrmsEmulator(Emulator):
                 "scopes": sorted(t.get("scopes", SCOPES)), "environment": env,
             }
 
+        new_id = self._id_maker()
         departments = [
-            {"id": str(d.get("id") or f"dept_{i:03d}"), "name": d["name"]}
+            {"id": str(d.get("id") or new_id("dept", i)), "name": d["name"]}
             for i, d in enumerate(seed.get("departments") or [], 1)
         ]
         positions = [
-            {"id": str(p.get("id") or f"pos_{i:03d}"), "title": p["title"]}
+            {"id": str(p.get("id") or new_id("pos", i)), "title": p["title"]}
             for i, p in enumerate(seed.get("positions") or [], 1)
         ]
         dept_ref = _reference_index(departments, "name")
@@ -122,13 +155,13 @@ class HrmsEmulator(Emulator):
 
         users = []
         for i, u in enumerate(seed.get("users") or [], 1):
-            uid = str(u.get("id") or f"user_{i:03d}")
+            uid = str(u.get("id") or new_id("user", i))
             who = u.get("staffId") or uid
             wl_ids = []
             for wl in u.get("work_locations") or []:
                 name = wl["name"] if isinstance(wl, dict) else str(wl)
                 if name not in location_ref:
-                    location_ref[name] = f"wl_{len(locations) + 1:03d}"
+                    location_ref[name] = new_id("wl", len(locations) + 1)
                     locations.append({"id": location_ref[name], "name": name})
                 wl_ids.append(location_ref[name])
             users.append({
@@ -155,6 +188,21 @@ class HrmsEmulator(Emulator):
             "work_locations": locations,
             "users": users,
         }
+
+    def _id_maker(self) -> Callable[[str, int], str]:
+        """How ids the fixture leaves out are made: `user_001` (permissive), or under a
+        strict profile its "sparse" numbers (as text: the seed's ids are text) or uuids."""
+        ids = self.profile.ids
+        rng = random.Random(self.profile.seed)
+
+        def make(prefix: str, number: int) -> str:
+            if not self.profile.strict or ids == "int":
+                return f"{prefix}_{number:03d}"
+            if ids == "uuid":
+                return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            return str(self.new_id(number))
+
+        return make
 
     def credentials(self) -> dict[str, str]:
         tokens = self.state["tokens"]
@@ -202,6 +250,13 @@ class HrmsEmulator(Emulator):
         if env != grant["environment"]:
             # ASSUMED: a token exists only in the environment it was created in.
             raise ApiError(401, UNAUTHENTICATED)
+        if self.profile.strict:
+            # Seed "Content-Type Header Required"; the answer's shape is strict's choice
+            # (see the module docstring).
+            media = request.headers.get("content-type", "").partition(";")[0].strip()
+            if media.lower() != JSON:
+                raise _validation_failed(
+                    "Content-Type", f"The Content-Type header must be {JSON}.")
         if scope not in grant["scopes"]:
             raise ApiError(403, FORBIDDEN)
 
@@ -215,6 +270,10 @@ class HrmsEmulator(Emulator):
 
     # -- handlers -----------------------------------------------------------------------
     async def list_users(self, request: Request) -> Response:
+        if self.profile.strict:
+            with self.lock:
+                return self._whole_list([self._documented_user(u)
+                                         for u in self.state["users"]])
         include = _include(request)
         number, size = _page(request)
         with self.lock:
@@ -235,6 +294,8 @@ class HrmsEmulator(Emulator):
             user = next((u for u in self.state["users"] if u["id"] == user_id), None)
             if user is None:
                 raise ApiError(404, NOT_FOUND)
+            if self.profile.strict:
+                return JSONResponse({"data": self._detailed_user(user)})
             body = {"data": self._user(user, include),
                     "included": self._included([user], include)}
         return JSONResponse(body)
@@ -247,7 +308,12 @@ class HrmsEmulator(Emulator):
 
     def _list_page(self, request: Request, collection: str,
                    render: Callable[[dict[str, Any]], dict[str, Any]]) -> Response:
-        """One page of a plain collection, in the assumed JSON:API-style paging."""
+        """One page of a plain collection, in the assumed JSON:API-style paging (the
+        whole collection under the strict profile)."""
+        if self.profile.strict:
+            with self.lock:
+                return self._whole_list([self.profile.shaped(render(item))
+                                         for item in self.state[collection]])
         number, size = _page(request)
         with self.lock:
             items = self.state[collection]
@@ -255,7 +321,38 @@ class HrmsEmulator(Emulator):
             body = _page_body(request, rows, len(items), number, size)
         return JSONResponse(body)
 
+    def _whole_list(self, data: list[dict[str, Any]]) -> Response:
+        """A strict list answer: every row, no paging keys unless the profile has them
+        (then only a count: the rows are still all there)."""
+        body: dict[str, Any] = {"data": data}
+        if self.profile.paging_keys:
+            body["meta"] = {"total": len(data)}
+        return JSONResponse(self.profile.shaped(body))
+
     # -- representations ----------------------------------------------------------------
+    def _documented_user(self, u: dict[str, Any]) -> dict[str, Any]:
+        """A user as the seed's "Example Response" shows one, in the profile's key order."""
+        shaped = self.profile.shaped
+        return shaped({"id": u["id"], "type": "user",
+                       "attributes": shaped({k: u[k] for k in DOCUMENTED_ATTRIBUTES})})
+
+    def _detailed_user(self, u: dict[str, Any]) -> dict[str, Any]:
+        """The strict detail: the documented attributes plus department, position and
+        work locations embedded (strict's choice where the seed shows no shape)."""
+        shaped = self.profile.shaped
+        departments = {d["id"]: d for d in self.state["departments"]}
+        positions = {p["id"]: p for p in self.state["positions"]}
+        locations = {w["id"]: w for w in self.state["work_locations"]}
+        dept = departments.get(u["department"]) if u["department"] else None
+        pos = positions.get(u["position"]) if u["position"] else None
+        attributes = {k: u[k] for k in DOCUMENTED_ATTRIBUTES} | {
+            "department": shaped({"id": dept["id"], "name": dept["name"]}) if dept else None,
+            "position": shaped({"id": pos["id"], "title": pos["title"]}) if pos else None,
+            "work_locations": [shaped({"id": w, "name": locations[w]["name"]})
+                               for w in u["work_locations"]],
+        }
+        return shaped({"id": u["id"], "type": "user", "attributes": shaped(attributes)})
+
     def _user(self, u: dict[str, Any], include: tuple[str, ...]) -> dict[str, Any]:
         obj: dict[str, Any] = {
             "id": u["id"],

@@ -1,17 +1,19 @@
 """Contract tests: the HRMS emulator against seed 002 (HRMS public API), over real HTTP.
 
 Each test names the seed section it checks. Behaviour the seed is silent about
-(pagination, `include=`, the order of checks) is marked ASSUMED in the test name.
+(pagination, `include=`, the order of checks) is marked ASSUMED in the test name. The
+strict profile's tests (at the end) check that it serves only what the seed documents.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from orgctl.sandbox.core import ServerThread
+from orgctl.sandbox.core import Profile, ServerThread
 from orgctl.sandbox.hrms import DEFAULT_TOKEN, SCOPES, HrmsEmulator
 
 USERS = 230  # three pages at the cap, nine at the default size
@@ -286,3 +288,105 @@ def test_credentials_prefer_a_token_with_every_scope(emu: HrmsEmulator) -> None:
 def test_a_fixture_naming_an_unknown_department_is_refused() -> None:
     with pytest.raises(ValueError, match="S9 refers to unknown department 'Sales'"):
         HrmsEmulator({"users": [{"staffId": "S9", "department": "Sales"}]})
+
+
+# -- the strict profile: only what seed 002 documents, other choices where it is silent ------
+
+@pytest.fixture(scope="module")
+def strict() -> Iterator[tuple[HrmsEmulator, httpx.Client]]:
+    seed = {**SEED, "users": [{k: v for k, v in u.items() if k != "id"}
+                              for u in SEED["users"]]}
+    seed["users"][1]["id"] = "kept-by-the-fixture"
+    emu = HrmsEmulator(seed, profile=Profile.named("strict"))
+    with ServerThread({"hrms": emu.app}) as st, httpx.Client(base_url=st.url("hrms")) as c:
+        yield emu, c
+
+
+def test_strict_lists_are_whole_without_paging_keys_whatever_is_asked(
+        strict: tuple[HrmsEmulator, httpx.Client]) -> None:
+    """Step 2 "Example Response" shows `{"data": [...]}` only, and Step 3 "List all
+    users": no paging keys, every user; undocumented parameters are ignored, not 400."""
+    _, client = strict
+    for params in ({}, {"page[size]": 10, "page[number]": 2}, {"page[size]": "0"},
+                   {"include": "department,position"}, {"include": "salary"}):
+        body = client.get("/api/v1/users", headers=headers(), params=params).json()
+        assert list(body) == ["data"], params
+        assert len(body["data"]) == USERS, params
+    for route, count in (("/api/v1/departments", 2), ("/api/v1/positions", 2)):
+        body = client.get(route, headers=headers(), params={"page[size]": 1}).json()
+        assert list(body) == ["data"] and len(body["data"]) == count
+
+
+def test_strict_list_users_carry_only_the_documented_attributes(
+        strict: tuple[HrmsEmulator, httpx.Client]) -> None:
+    _, client = strict
+    data = client.get("/api/v1/users", headers=headers(),
+                      params={"include": "department,position"}).json()["data"]
+    first = data[0]
+    assert set(first) == {"id", "type", "attributes"}  # no relationships
+    assert first["attributes"] == {
+        "staffId": "S0001", "email": "john.doe@company.com", "name": "John Doe",
+        "preferred_name": "John", "phone": "+60123456789", "status": "active"}
+    assert list(first) == ["attributes", "type", "id"]  # another key order than documented
+    assert list(first["attributes"])[0] == "status"
+
+
+def test_strict_ids_are_not_small_numbers_unless_the_fixture_gives_them(
+        strict: tuple[HrmsEmulator, httpx.Client]) -> None:
+    _, client = strict
+    ids = [u["id"] for u in client.get("/api/v1/users", headers=headers()).json()["data"]]
+    assert ids[1] == "kept-by-the-fixture"
+    made = [int(i) for i in ids if i != "kept-by-the-fixture"]
+    assert all(i > 1_000_000 for i in made) and made == sorted(made)
+    assert len(set(ids)) == USERS
+
+
+def test_strict_user_details_embed_department_position_and_work_locations(
+        strict: tuple[HrmsEmulator, httpx.Client]) -> None:
+    """Step 3: the detail "includes department, position, work locations"; the shape is
+    strict's choice (the seed shows none): objects in the attributes."""
+    _, client = strict
+    first, second = client.get("/api/v1/users", headers=headers()).json()["data"][:2]
+    body = client.get(f"/api/v1/users/{first['id']}", headers=headers()).json()
+    assert list(body) == ["data"]
+    attributes = body["data"]["attributes"]
+    assert attributes["department"] == {"name": "Engineering", "id": "dept_eng"}
+    assert attributes["position"] == {"title": "Software Engineer", "id": "pos_swe"}
+    assert sorted(w["name"] for w in attributes["work_locations"]) == ["Kuala Lumpur",
+                                                                       "Remote"]
+    assert "relationships" not in body["data"]
+    people = client.get(f"/api/v1/users/{second['id']}", headers=headers()).json()
+    assert people["data"]["attributes"]["department"]["name"] == "People"
+
+
+def test_strict_requires_content_type_json_in_the_seed_s_400_shape(
+        strict: tuple[HrmsEmulator, httpx.Client]) -> None:
+    """Step 3 "Content-Type Header Required"; Step 4's 400 "Validation failed" shape."""
+    _, client = strict
+    bare = {k: v for k, v in headers().items() if k != "Content-Type"}
+    for sent in (bare, {**bare, "Content-Type": "text/plain"}):
+        r = client.get("/api/v1/users", headers=sent)
+        assert r.status_code == 400
+        assert r.json() == {"message": "Validation failed", "errors": {
+            "Content-Type": ["The Content-Type header must be application/json."]}}
+    charset = {**bare, "Content-Type": "application/json; charset=utf-8"}
+    assert client.get("/api/v1/positions", headers=charset).status_code == 200
+    # The token is checked first, as before: a bad one is 401 whatever the Content-Type.
+    assert client.get("/api/v1/users", headers={**bare, "Authorization": "Bearer no"}
+                      ).status_code == 401
+
+
+def test_the_permissive_profile_needs_no_content_type(client: httpx.Client) -> None:
+    bare = {k: v for k, v in headers().items() if k != "Content-Type"}
+    assert client.get("/api/v1/users", headers=bare).status_code == 200
+
+
+def test_a_strict_profile_with_paging_keys_counts_the_whole_list() -> None:
+    profile = dataclasses.replace(Profile.named("strict"), paging_keys=True, ids="uuid",
+                                  shuffle_fields=False)
+    emu = HrmsEmulator(SEED | {"users": [{"staffId": f"S{i}"} for i in range(40)]},
+                       profile=profile)
+    with ServerThread({"hrms": emu.app}) as st, httpx.Client(base_url=st.url("hrms")) as c:
+        body = c.get("/api/v1/users", headers=headers(), params={"page[size]": 5}).json()
+    assert body["meta"] == {"total": 40} and len(body["data"]) == 40
+    assert all(len(u["id"]) == 36 for u in body["data"])  # uuids

@@ -4,6 +4,13 @@ built from (`org_from_hrms`).
 
 orgctl never writes to HRMS: `desired()` is empty, every change is unsupported, nothing is
 ever removed. Identity is the HRMS `staffId`, which is the config's employee key.
+
+Department and position are documented only on `GET /v1/users/{userId}` (seed 002 Step 3
+"Available Endpoints": "includes department, position, work locations"). The list is
+first asked for them with a JSON:API `include=` (assumed, one request for everyone); when
+its answers do not carry them, the details are read per user, and only for the users
+that need them (`HrmsProvider._needing_details`). A department or position no answer
+carried is unknown, never "none" (`HrmsUser.unknown`).
 """
 
 from __future__ import annotations
@@ -13,11 +20,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import NoneType
 from typing import Any, ClassVar
+from urllib.parse import quote
 
-from orgctl.errors import ApiError, ProviderError
+from orgctl.errors import ApiError, IncompleteRead, ProviderError, UnexpectedAnswer
 from orgctl.model import Employee, Org, ProviderConfig
 from orgctl.providers.base import (
     Capability,
+    NotServed,
     Progress,
     Provider,
     Settings,
@@ -25,7 +34,7 @@ from orgctl.providers.base import (
     schema_file,
 )
 from orgctl.providers.hrms.source import SOURCE_SPEC, UNIT_LEVEL
-from orgctl.providers.http import Http, Page, Paging, StaticHeaders
+from orgctl.providers.http import Http, Pacer, Page, Paging, StaticHeaders
 from orgctl.providers.importing import NO_KEY
 from orgctl.redact import redact
 from orgctl.resources import Action, Finding, Resource
@@ -37,17 +46,26 @@ PAGE_SIZE = 100  # asked for; paging follows what the server serves
 PAGING = Paging("page", PAGE_SIZE, size_param="page[size]", index_param="page[number]",
                 first_index=1)
 USERS, DEPARTMENTS, POSITIONS = "/v1/users", "/v1/departments", "/v1/positions"
+USER_DETAILS = "/v1/users/{userId}"
 NO_STAFF_ID = NO_KEY  # key prefix of an HRMS user without a staffId (matches no employee)
+INCLUDE = {"include": "department,position"}  # ASSUMED JSON:API include on the list
+DETAILS = "user details"  # the `assumed` topic: department and position of each user
+# The user attributes read (seed 002 Step 2 "Example Response"): an answer must carry
+# every one of them, null or not. staffId is the identity, status says who left.
+USER_ATTRIBUTES = ("name", "staffId", "email", "status")
+PLACEMENT = ("department", "position")  # what only the details document
 
 
 @dataclass(frozen=True, kw_only=True)
 class HrmsSettings(Settings):
     """token (write it as ${HRMS_TOKEN}), environment (staging or uat), mode (audit or
-    source, default audit); timeout, max_concurrency."""
+    source, default audit); rate_limit (none by default: the seed names none), timeout,
+    max_concurrency."""
 
     token: str = field(repr=False)
     environment: str
     mode: str = "audit"
+    rate_limit: str | int | None = None
 
     @classmethod
     def parse(cls, provider: str, raw: Mapping[str, Any]) -> HrmsSettings:
@@ -64,12 +82,21 @@ class HrmsSettings(Settings):
         if mode not in MODES:
             raise ProviderError(provider, f"setting `mode` must be one of {', '.join(MODES)}, "
                                           f"not {mode!r}")
-        return cls(token=token, environment=environment, mode=mode, **cls.common(raw))
+        rate_limit = raw.get("rate_limit")
+        try:
+            Pacer.parse(rate_limit)
+        except ValueError as exc:
+            raise ProviderError(provider, str(exc)) from None
+        return cls(token=token, environment=environment, mode=mode, rate_limit=rate_limit,
+                   **cls.common(raw))
 
 
 @dataclass(frozen=True)
 class HrmsUser:
-    """One HRMS user as read, with its department and position resolved to names."""
+    """One HRMS user as read, with its department and position resolved to names.
+
+    `unknown` names what no answer carried ("department", "position"): unknown, which is
+    not the same as a user without a department (`department_id` None, known)."""
 
     id: str
     staff_id: str | None
@@ -80,6 +107,7 @@ class HrmsUser:
     department: str | None = None
     position_id: str | None = None
     position: str | None = None
+    unknown: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -98,7 +126,7 @@ class HrmsProvider(Provider):
     """HRMS as audit (default) or as the source of employees, departments and positions.
 
     Settings: token, environment (staging or uat), optional timeout, max_concurrency,
-    mode ("audit" or "source").
+    rate_limit, mode ("audit" or "source").
     """
 
     type: ClassVar[str] = "hrms"
@@ -113,15 +141,23 @@ class HrmsProvider(Provider):
                    "002 Step 3 \"Available Endpoints\"; shape from Step 2 \"Example Response\""),
         Capability("department and position of each listed user", "GET",
                    "/v1/users?include=department,position", "assumed",
-                   "the seed shows them on GET /v1/users/{userId} only; JSON:API include "
-                   "on the list is assumed so an audit needs no request per user"),
+                   "the seed shows them on GET /v1/users/{userId} only; a JSON:API include "
+                   "on the list is tried first so an audit needs no request per user; "
+                   "answers without relationships fall back to the user details"),
+        Capability("user details (fallback: department and position)", "GET",
+                   USER_DETAILS, "documented",
+                   "002 Step 3 \"Available Endpoints\" (\"includes department, position, "
+                   "work locations\"; their shape is not shown: JSON:API relationships or "
+                   "objects in the attributes); one request per user that the audit "
+                   "compares, or that an import or source mode takes from HRMS"),
         Capability("list departments", "GET", "/v1/departments", "documented",
                    "002 Step 3 \"Available Endpoints\"; attribute `name` assumed"),
         Capability("list positions", "GET", "/v1/positions", "documented",
                    "002 Step 3 \"Available Endpoints\"; attribute `title` assumed"),
         Capability("page through every list", "GET", "?page[number]=N&page[size]=100",
-                   "assumed", "the seed is silent on pagination: JSON:API page[number] "
-                   "from 1, page[size] up to 100, meta.total"),
+                   "assumed", "the seed is silent on pagination and shows no paging keys: "
+                   "JSON:API page[number] from 1, page[size] up to 100, meta.total; an "
+                   "answer without meta is the whole list"),
     )
     # Which scope each collection needs (seed 002 Step 1 "Select Required Scopes").
     SCOPES: ClassVar[dict[str, str]] = {
@@ -142,11 +178,15 @@ class HrmsProvider(Provider):
 
     # -- plumbing -----------------------------------------------------------------------
     def make_http(self) -> Http:
+        # Content-Type on every request, bodiless GETs too: seed 002 "Content-Type Header
+        # Required" (a server may refuse a request without it).
         return Http(provider=self.name, base_url=self.config.url,
                     auth=StaticHeaders({"Authorization": f"Bearer {self.settings.token}",
-                                        "X-Environment": self.settings.environment}),
+                                        "X-Environment": self.settings.environment,
+                                        "Content-Type": "application/json"}),
                     timeout=self.settings.timeout,
-                    max_concurrency=self.settings.max_concurrency)
+                    max_concurrency=self.settings.max_concurrency,
+                    pacer=Pacer.parse(self.settings.rate_limit))
 
     def explain(self, err: ApiError) -> ProviderError:
         """An HRMS refusal in words that say what to fix. Never includes the token."""
@@ -156,10 +196,10 @@ class HrmsProvider(Provider):
         if err.status == 401:
             text = (f"{what} answered 401 ({said}): the token was refused; check it and "
                     f"that it was created for the {self.settings.environment} environment")
-        elif err.status == 403 and err.path in self.SCOPES:
+        elif err.status == 403 and _collection_of(err.path) in self.SCOPES:
             text = (f"{what} answered 403 ({said}): the token lacks the "
-                    f"{self.SCOPES[err.path]} scope; add it to the application token in HRMS "
-                    f"Company Settings > Integrations")
+                    f"{self.SCOPES[_collection_of(err.path)]} scope; add it to the "
+                    f"application token in HRMS Company Settings > Integrations")
         elif err.status == 400:
             text = f"{what} answered 400 ({said}): {body.get('errors') or err.body}"
         elif err.status == 404:
@@ -181,6 +221,49 @@ class HrmsProvider(Provider):
     async def read(self, progress: Progress | None = None) -> list[Resource]:
         """Users (with their department and position), departments and positions, the three
         collections concurrently, each at the largest page size."""
+        # return_exceptions: let every collection settle, then report the first failure in
+        # a fixed order (users, departments, positions).
+        results = await asyncio.gather(
+            self._users(progress),
+            self._collection(DEPARTMENTS, lambda body: _departments_of(
+                self._catalogue(DEPARTMENTS, body, "name"))),
+            self._collection(POSITIONS, lambda body: _positions_of(
+                self._catalogue(POSITIONS, body, "title"))),
+            return_exceptions=True,
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        users, departments, positions = results
+        self.departments = departments
+        self.positions = positions
+        self.users = self._named(users, departments, positions)
+        return _resources(self.users)
+
+    async def _users(self, progress: Progress | None) -> list[HrmsUser]:
+        """Every user with the department and position the audit or the import needs:
+        from the list with `include=` when the server serves it, else from the user
+        details (`assumed`), read per user that needs them. The list read to find out
+        the include is not served is the list the details complete: never read twice."""
+        listed: list[HrmsUser] = []
+
+        async def with_include() -> list[HrmsUser]:
+            listed.extend(await self._list_users(progress, INCLUDE))
+            bare = [u for u in listed if u.unknown]
+            if bare:
+                raise NotServed(f"GET {USERS}?include=department,position answered "
+                                f"{len(bare)} of {len(listed)} users without their "
+                                f"department and position")
+            return listed
+
+        async def with_details() -> list[HrmsUser]:
+            users = listed or await self._list_users(progress, None)
+            return await self._with_details(users, progress)
+
+        return await self.assumed(DETAILS, with_include, with_details)
+
+    async def _list_users(self, progress: Progress | None,
+                          params: dict[str, Any] | None) -> list[HrmsUser]:
         done = 0
 
         def users_page(body: Any) -> list[HrmsUser]:
@@ -191,24 +274,144 @@ class HrmsProvider(Provider):
                 progress(done, _total(body))
             return page
 
-        # return_exceptions: let every collection settle, then report the first failure in
-        # a fixed order (users, departments, positions).
-        results = await asyncio.gather(
-            self._collection(USERS, users_page, {"include": "department,position"}),
-            self._collection(DEPARTMENTS,
-                             lambda body: _departments_of(self._page(DEPARTMENTS, body))),
-            self._collection(POSITIONS,
-                             lambda body: _positions_of(self._page(POSITIONS, body))),
-            return_exceptions=True,
-        )
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
-        users, departments, positions = results
-        self.departments = departments
-        self.positions = positions
-        self.users = _resolve_names(users, departments, positions)
-        return _resources(self.users)
+        return await self._collection(USERS, users_page, params)
+
+    def _needing_details(self, users: list[HrmsUser]) -> tuple[list[HrmsUser], str]:
+        """The users whose details must be read, and what for. Only a user with a staffId
+        seen first can be compared or imported (the others are findings only). In
+        source mode, or with no config bound (an import; a plan, as long as the engine
+        binds the config only after the read), that is every one; in an audit of a bound
+        config, only the employees the config has with a unit or job_position set,
+        unless they left on both sides (the audit does not compare a leaver's placement:
+        `_disagreements`)."""
+        first: dict[str, HrmsUser] = {}
+        for u in users:
+            if u.staff_id and u.staff_id not in first:
+                first[u.staff_id] = u
+        if self.settings.mode == "source":
+            return list(first.values()), "HRMS is the source of"
+        if self.org is None:
+            return list(first.values()), "with a staffId"
+        employees = self.org.employees
+        return [u for key, u in first.items()
+                if (e := employees.get(key)) is not None and (e.unit or e.job_position)
+                and (e.active or u.status == "active")], "the audit compares"
+
+    async def _with_details(self, users: list[HrmsUser],
+                            progress: Progress | None) -> list[HrmsUser]:
+        """`users` with department and position from `GET /v1/users/{userId}` for those
+        that need them; the others keep them unknown."""
+        needed, purpose = self._needing_details(users)
+        self.note_fallback(DETAILS, f"GET {USER_DETAILS} for each of the {len(needed)} "
+                                    f"users {purpose}", len(needed))
+        done = 0
+
+        async def detail(user: HrmsUser) -> HrmsUser:
+            nonlocal done
+            read = await self._detail(user)
+            done += 1
+            if progress:
+                progress(done, len(needed))
+            return read
+
+        details = {u.id: u for u in await asyncio.gather(*(detail(u) for u in needed))}
+        return [details.get(u.id, u) for u in users]
+
+    async def _detail(self, user: HrmsUser) -> HrmsUser:
+        """One user's department and position from its details. A user listed a moment
+        ago and gone now (404) fails the read: a partial read is never planned from."""
+        try:
+            body = await self.http().get(f"{USERS}/{quote(user.id, safe='')}")
+        except ApiError as err:
+            if err.status != 404:
+                raise self.explain(err) from err
+            raise IncompleteRead(self.name, f"GET {USER_DETAILS}", (
+                f"user {user.id} ({user.staff_id}), listed by GET {USERS}, answered 404: "
+                f"it was removed while the users were read (run again), or the server "
+                f"does not serve user details")) from None
+        return self._placed(user, body)
+
+    def _placed(self, user: HrmsUser, body: Any) -> HrmsUser:
+        """`user` with the department and position its details answer carries, in either
+        shape a server may choose (the seed shows none): JSON:API `relationships` with
+        `included` names, or objects in the attributes (`department: {id, name}`,
+        `position: {id, title}`). One the answer does not carry stays unknown; a shape
+        neither of those is refused (fail closed)."""
+        what = f"GET {USER_DETAILS}"
+        text, ident = (str, NoneType), (str, int)
+        answer = self.expect_object(what, body, {"data": dict, "included": (list, NoneType)})
+        data = self.expect_object(what, answer["data"], {
+            "id": ident, "attributes": dict, "relationships": (dict, NoneType)})
+        if str(data["id"]) != user.id:
+            raise UnexpectedAnswer(self.name, what, f"asked for user {user.id}, answered "
+                                                    f"user {data['id']}", body)
+        attrs = self.expect_object(what, data["attributes"], {
+            "department": (dict, NoneType), "position": (dict, NoneType)})
+        relationships = self.expect_object(what, data.get("relationships") or {}, {
+            "department": (dict, NoneType), "position": (dict, NoneType)})
+        included = self._included(what, answer)
+        placed: dict[str, Any] = {}
+        unknown = set(PLACEMENT)
+        for name, label in (("department", "name"), ("position", "title")):
+            if name in relationships:
+                ref = _related_id(relationships, name)
+                placed[f"{name}_id"] = ref
+                placed[name] = included.get((name, ref), {}).get(label)
+            elif name in attrs:
+                obj = attrs[name]
+                if obj is not None:
+                    self.expect_object(what, obj, {"id": ident, label: text})
+                    if label not in obj:
+                        raise UnexpectedAnswer(self.name, what, f"{label} is missing", body)
+                placed[f"{name}_id"] = str(obj["id"]) if obj else None
+                placed[name] = obj.get(label) if obj else None
+            else:
+                continue
+            unknown.discard(name)
+        for name in sorted(unknown):
+            self.note(f"unknown:user.{name}",
+                      f"{what} answers do not carry the users' {name}: it is not compared")
+        return replace(user, unknown=frozenset(unknown), **placed)
+
+    def _included(self, what: str, answer: dict[str, Any]) -> dict[tuple[str, str],
+                                                                      dict[str, Any]]:
+        """A JSON:API answer's `included` objects by (type, id), their shape checked."""
+        items = self.expect_items(what, answer.get("included") or [], {
+            "type": (str, NoneType), "id": (str, int, NoneType),
+            "attributes": (dict, NoneType)})
+        for obj in items:
+            self.expect_object(what, obj.get("attributes") or {},
+                               {"name": (str, NoneType), "title": (str, NoneType)})
+        return {(str(o.get("type")), str(o.get("id"))): o.get("attributes") or {}
+                for o in items}
+
+    def _named(self, users: list[HrmsUser], departments: list[HrmsDepartment],
+               positions: list[HrmsPosition]) -> list[HrmsUser]:
+        """Fill the names an answer left out from the department and position lists. A
+        reference to neither list cannot be named: unknown, not "none"."""
+        dept = {d.id: d.name for d in departments}
+        pos = {p.id: p.title for p in positions}
+        out = []
+        unnamed = 0
+        for u in users:
+            department = u.department or dept.get(u.department_id or "")
+            position = u.position or pos.get(u.position_id or "")
+            unknown = set(u.unknown)
+            if u.department_id and department is None:
+                unknown.add("department")
+            if u.position_id and position is None:
+                unknown.add("position")
+            unnamed += len(unknown) > len(u.unknown)
+            if (department, position, frozenset(unknown)) != (u.department, u.position,
+                                                              u.unknown):
+                u = replace(u, department=department, position=position,
+                            unknown=frozenset(unknown))
+            out.append(u)
+        if unnamed:
+            self.note("unnamed", f"{unnamed} users refer to a department or position that "
+                                 f"GET {DEPARTMENTS} and GET {POSITIONS} do not list: not "
+                                 f"compared")
+        return out
 
     async def _collection(self, path: str, items: Callable[[Any], list[Any]],
                           params: dict[str, Any] | None = None) -> list[Any]:
@@ -223,26 +426,41 @@ class HrmsProvider(Provider):
             return Page(rows, total=_total(body), limit=_limit(meta))
 
         with self.explaining():
-            return await self.http().collect(path, params, PAGING, page)
+            return await self.http().collect(path, params, PAGING, page,
+                                             ident=lambda row: row.id)
 
     def _page(self, path: str, body: Any) -> dict[str, Any]:
-        """One page of a JSON:API list, its shape checked once: `data` objects with an id,
-        their attributes and relationships objects (when present) with the fields read
-        holding text; `included` objects likewise."""
+        """One page of the user list, its shape checked once: `data` objects with an id
+        and attributes carrying every attribute read (`USER_ATTRIBUTES`, text or null: a
+        missing one is a shape orgctl does not know, never "empty"), relationships
+        objects when present; `included` objects likewise."""
         what = f"GET {path}"
         page = self.expect_object(what, body, {"data": list, "included": (list, NoneType)})
         self.expect_items(what, page["data"], {
-            "id": (str, int), "attributes": (dict, NoneType),
-            "relationships": (dict, NoneType)})
-        self.expect_items(what, page.get("included") or [], {
-            "type": (str, NoneType), "id": (str, int, NoneType),
-            "attributes": (dict, NoneType)})
+            "id": (str, int), "attributes": dict, "relationships": (dict, NoneType)})
         text = (str, NoneType)
-        for obj in page["data"] + (page.get("included") or []):
-            self.expect_object(what, obj.get("attributes") or {}, {
-                "staffId": text, "email": text, "name": text, "title": text})
+        for obj in page["data"]:
+            attrs = self.expect_object(what, obj["attributes"],
+                                       {name: text for name in USER_ATTRIBUTES})
+            missing = [name for name in USER_ATTRIBUTES if name not in attrs]
+            if missing:
+                raise UnexpectedAnswer(self.name, what, f"{missing[0]} is missing", obj)
             self.expect_object(what, obj.get("relationships") or {}, {
                 "department": (dict, NoneType), "position": (dict, NoneType)})
+        self._included(what, page)
+        return page
+
+    def _catalogue(self, path: str, body: Any, label: str) -> dict[str, Any]:
+        """One page of departments (`name`) or positions (`title`), its shape checked:
+        each object has an id and its label, text or null (seed silent on the label:
+        assumed, and refused when absent rather than read as empty)."""
+        what = f"GET {path}"
+        page = self.expect_object(what, body, {"data": list})
+        self.expect_items(what, page["data"], {"id": (str, int), "attributes": dict})
+        for obj in page["data"]:
+            attrs = self.expect_object(what, obj["attributes"], {label: (str, NoneType)})
+            if label not in attrs:
+                raise UnexpectedAnswer(self.name, what, f"{label} is missing", obj)
         return page
 
     # -- audit --------------------------------------------------------------------------
@@ -295,6 +513,11 @@ class HrmsProvider(Provider):
 
 # -- reading ---------------------------------------------------------------------------------
 
+def _collection_of(path: str) -> str:
+    """The collection a path reads: "/v1/users/42" (a user's details) -> "/v1/users"."""
+    return USERS if path.startswith(f"{USERS}/") else path
+
+
 def _total(body: Any) -> int | None:
     meta = body.get("meta") if isinstance(body, dict) else None
     total = meta.get("total") if isinstance(meta, dict) else None
@@ -311,26 +534,29 @@ def _limit(meta: dict[str, Any]) -> int | None:
 
 
 def _users_of(body: Any) -> list[HrmsUser]:
-    """One page of users, each with its department and position resolved from the page's
-    `included` objects (ASSUMED JSON:API include, see the capability table)."""
-    included = {(o.get("type"), o.get("id")): o.get("attributes") or {}
+    """One page of users (shape checked by `_page`), each with the department and position
+    its JSON:API `relationships` and the page's `included` objects carry (the ASSUMED
+    include, see the capability table). A relationship the answer does not carry is
+    unknown; one carried as `{"data": null}` is "none"."""
+    included = {(str(o.get("type")), str(o.get("id"))): o.get("attributes") or {}
                 for o in body.get("included") or []}
     users = []
-    for obj in body.get("data") or []:
-        attrs = obj.get("attributes") or {}
+    for obj in body["data"]:
+        attrs = obj["attributes"]
         rel = obj.get("relationships") or {}
         dept_id = _related_id(rel, "department")
         pos_id = _related_id(rel, "position")
         users.append(HrmsUser(
             id=str(obj["id"]),
-            staff_id=attrs.get("staffId") or None,
-            email=attrs.get("email"),
-            name=attrs.get("name"),
-            status=str(attrs.get("status") or "").lower(),
+            staff_id=attrs["staffId"] or None,
+            email=attrs["email"],
+            name=attrs["name"],
+            status=str(attrs["status"] or "").lower(),
             department_id=dept_id,
-            department=included.get(("department", dept_id), {}).get("name"),
+            department=included.get(("department", str(dept_id)), {}).get("name"),
             position_id=pos_id,
-            position=included.get(("position", pos_id), {}).get("title"),
+            position=included.get(("position", str(pos_id)), {}).get("title"),
+            unknown=frozenset(name for name in PLACEMENT if name not in rel),
         ))
     return users
 
@@ -341,34 +567,18 @@ def _related_id(relationships: dict[str, Any], name: str) -> str | None:
 
 
 def _departments_of(body: Any) -> list[HrmsDepartment]:
-    return [HrmsDepartment(str(o["id"]), (o.get("attributes") or {}).get("name") or "")
-            for o in body.get("data") or []]
+    return [HrmsDepartment(str(o["id"]), o["attributes"]["name"] or "") for o in body["data"]]
 
 
 def _positions_of(body: Any) -> list[HrmsPosition]:
-    return [HrmsPosition(str(o["id"]), (o.get("attributes") or {}).get("title") or "")
-            for o in body.get("data") or []]
-
-
-def _resolve_names(users: list[HrmsUser], departments: list[HrmsDepartment],
-                   positions: list[HrmsPosition]) -> list[HrmsUser]:
-    """Fill names a page's `included` lacked from the department and position lists."""
-    dept = {d.id: d.name for d in departments}
-    pos = {p.id: p.title for p in positions}
-    out = []
-    for u in users:
-        if (u.department is None and u.department_id in dept) or (
-                u.position is None and u.position_id in pos):
-            u = replace(u, department=u.department or dept.get(u.department_id or ""),
-                        position=u.position or pos.get(u.position_id or ""))
-        out.append(u)
-    return out
+    return [HrmsPosition(str(o["id"]), o["attributes"]["title"] or "") for o in body["data"]]
 
 
 def _resources(users: list[HrmsUser]) -> list[Resource]:
     """Users as resources keyed by staffId. A user without a staffId, or repeating one
     already seen, cannot be matched to the config: it is keyed by its HRMS id instead and
-    carries the problem in `server`, so `findings` can report it."""
+    carries the problem in `server`, so `findings` can report it. A department or
+    position no answer carried is left out of `attrs` and named in `unknown`."""
     seen: dict[str, str] = {}
     out = []
     for u in users:
@@ -387,10 +597,12 @@ def _resources(users: list[HrmsUser]) -> list[Resource]:
             key = f"{NO_STAFF_ID}{u.id}"
         else:
             seen[key] = u.id
+        attrs = {"name": u.name, "first_name": first, "last_name": last, "email": u.email,
+                 "status": u.status, "department": u.department, "position": u.position}
         out.append(Resource(
             kind="user", key=key, remote_id=u.id, source="hrms", server=server,
-            attrs={"name": u.name, "first_name": first, "last_name": last, "email": u.email,
-                   "status": u.status, "department": u.department, "position": u.position},
+            attrs={k: v for k, v in attrs.items() if k not in u.unknown},
+            unknown=u.unknown,
         ))
     return out
 
@@ -417,7 +629,8 @@ def _disagreements(org: Org, employee: Employee, user: Resource) -> list[str]:
     if employee.email and _fold(employee.email) != _fold(hrms.get("email")):
         messages.append(f"{key} email is {hrms.get('email') or 'empty'} in HRMS but "
                         f"{employee.email} in the config")
-    if employee.unit:
+    # A department or position no answer carried is unknown: never "no department".
+    if employee.unit and "department" not in user.unknown:
         unit = org.units.get(employee.unit)
         unit_name = unit.name if unit else employee.unit
         if _fold(unit_name) != _fold(hrms.get("department")):
@@ -425,7 +638,8 @@ def _disagreements(org: Org, employee: Employee, user: Resource) -> list[str]:
                      else "no department")
             messages.append(f"{key} has {there} in HRMS but unit {unit_name!r} "
                             f"({employee.unit}) in the config")
-    if employee.job_position and _fold(employee.job_position) != _fold(hrms.get("position")):
+    if (employee.job_position and "position" not in user.unknown
+            and _fold(employee.job_position) != _fold(hrms.get("position"))):
         there = f"position {hrms['position']!r}" if hrms.get("position") else "no position"
         messages.append(f"{key} has {there} in HRMS but job_position "
                         f"{employee.job_position!r} in the config")
@@ -451,9 +665,10 @@ def org_from_hrms(users: Sequence[HrmsUser], departments: Sequence[HrmsDepartmen
                   positions: Sequence[HrmsPosition]) -> dict[str, Any]:
     """HRMS live state as config-shaped data: `units` (one per department, keyed by
     `department_key`), `employees` keyed by staffId (first_name, last_name, email, status,
-    unit, job_position; a field HRMS does not know is left out, not emptied), and `notes`:
-    (staffId or "", text) per value that could not be mapped, for the importer to write
-    as comments.
+    unit, job_position; a field HRMS does not know is left out, not emptied: a department
+    or position no answer carried, `HrmsUser.unknown`, included), and `notes`: (staffId
+    or "", text) per value that could not be mapped, for the importer to write as
+    comments.
 
     Pure: the same input always gives the same output, in a stable order.
     """
@@ -463,6 +678,7 @@ def org_from_hrms(users: Sequence[HrmsUser], departments: Sequence[HrmsDepartmen
     title_of = {p.id: p.title for p in positions}
     employees: dict[str, dict[str, Any]] = {}
     notes: list[tuple[str, str]] = []  # (staffId the note is about, or "", text)
+    unread = 0
     for u in users:
         if not u.staff_id:
             notes.append(("", f"HRMS user {u.id} ({u.name}) has no staffId: skipped"))
@@ -492,6 +708,12 @@ def org_from_hrms(users: Sequence[HrmsUser], departments: Sequence[HrmsDepartmen
             notes.append((u.staff_id,
                           f"position {u.position_id} is not in the position list"))
         employees[u.staff_id] = employee
+        # Unknown because no answer carried it (one carried but unnamed is noted above).
+        unread += (("department" in u.unknown and not u.department_id)
+                   or ("position" in u.unknown and not u.position_id))
+    if unread:
+        notes.append(("", f"HRMS answers did not carry the department or position of "
+                          f"{unread} users: their unit or job_position is left out"))
     return {"units": units,
             "employees": dict(sorted(employees.items())),
             "notes": notes}
