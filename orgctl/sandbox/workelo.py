@@ -7,6 +7,11 @@ identification resources, employees (+ identifications), unit scopes
 activity log. Each behaviour cites its seed section; behaviour the seeds do not show is
 marked "assumed" (and listed in docs/providers/workelo.md).
 
+Profiles (`orgctl.sandbox.core.Profile`): the permissive profile serves what the provider
+was written beside; the strict one serves only what the seeds document and chooses
+otherwise where they are silent (see `WorkeloEmulator`'s docstring for what it drops and
+keeps, and why).
+
 Options (keyword arguments): `token_ttl` seconds (default 3600), `rate_limit` requests per
 `rate_window` seconds per token (default 1000 per 3600), `clock` (a monotonic-seconds
 callable for token expiry and the rate limit, so tests move time instead of sleeping),
@@ -134,7 +139,36 @@ def _parse_instant(value: str, field: str, end_of_day: bool) -> datetime:
 
 
 class WorkeloEmulator(Emulator):
-    """Workelo API v1.6 (seeds 000, 001) as a real HTTP server; see the module docstring."""
+    """Workelo API v1.6 (seeds 000, 001) as a real HTTP server; see the module docstring.
+
+    The strict profile (`self.profile.strict`) serves what the seeds show and no more:
+
+    - Routes: not the org-wide `GET /unit_organization_managements` (no seed shows it; 404
+      as for any unknown path): scopes are listed per employee only (seed 001 §2). The
+      unit update and delete stay: the seeds show no way at all to rename or remove a unit,
+      so there is no documented way to fall back to, and the provider's capability table
+      marks them assumed (a server without them fails that one change, by its answer).
+    - Query parameters: only the documented ones are honoured; `GET /tracks?employee_id=`
+      is ignored (the whole list answers), as an unknown parameter usually is.
+    - Employee answers: seed 000 "Step 3" shows id, names, email, role and
+      unit_organization {id, name}. Added are `external_id` and `job_position`, which the
+      create body carries (an echo of what was created; without external_id no employee
+      could be matched to its key); `identifications` are dropped: they are written
+      through their own route and no answer shows them.
+    - Track answers: the create body's fields (mobility, start_date, end_date, the
+      employee block with its id, implications) with id and status (seed 000 "Statuses");
+      only the roles that are set, as seed 001 §3 writes them. Dropped: `employee_id` (no
+      seed shows it beside the block), `template_ids` (seed 000 "Use templates at creation
+      time": templates are applied in the background as resources, not kept on the
+      journey) and `invite_at` (only the start body carries it).
+    - Scope answers: `id` (the management_id of seed 000 "Revoke access") and
+      `unit_organization_id` (the grant body); the employee is the route's. Template
+      answers: id, name, mobility (the filter shows it), not the unit ids.
+    - Paging keeps the seed's `pagination {total, limit, offset}` block (seed 000 "Step 3"
+      shows it; `profile.paging_keys` concerns answers whose seed shows none), with the
+      profile's cap and default size; ids are large and uneven (`new_id`); answers' keys
+      come in the profile's order.
+    """
 
     name = "workelo"
 
@@ -189,10 +223,18 @@ class WorkeloEmulator(Emulator):
             "id": entry.get("id"), "name": entry["name"]}
 
     def _insert(self, table: str, row: dict[str, Any]) -> dict[str, Any]:
+        """Store `row`, giving it the table's next id unless the seed pinned one: 1, 2, 3...
+        or, under a strict profile, large uneven ones (`new_id`), never one taken."""
         rows = self.state[table]
+        number = self._next.get(table, 1)
         if row.get("id") is None:
-            row["id"] = self._next.get(table, 1)
-        self._next[table] = max(self._next.get(table, 1), row["id"] + 1)
+            while self.new_id(number) in rows:
+                number += 1
+            row["id"] = self.new_id(number)
+            number += 1
+        elif self.profile.ids == "int":
+            number = max(number, row["id"] + 1)
+        self._next[table] = number
         rows[row["id"]] = row
         return row
 
@@ -289,7 +331,8 @@ class WorkeloEmulator(Emulator):
             r("/employees/{id}/unit_organization_managements", self.list_employee_scopes,
               "GET"),
             r("/employees/{id}/unit_organization_managements", self.create_scope, "POST"),
-            r("/unit_organization_managements", self.list_scopes, "GET"),
+            *([] if self.profile.strict else [
+                r("/unit_organization_managements", self.list_scopes, "GET")]),
             r("/unit_organization_managements/{id}", self.delete_scope, "DELETE"),
             r("/templates", self.list_templates, "GET"),
             r("/tracks", self.list_tracks, "GET"),
@@ -376,14 +419,20 @@ class WorkeloEmulator(Emulator):
     def _page(self, request: Request, rows: list[dict[str, Any]],
               render: Callable[[dict[str, Any]], dict[str, Any]]) -> Response:
         """seed 000 "Limits and performance" and "Step 3": `limit`/`offset`, a
-        `pagination {total, limit, offset}` block, 10 items by default. Pages above 100 are
-        clamped to 100 and the clamped limit is echoed (assumed: the seed gives no cap)."""
-        limit = min(self._int(request, "limit", DEFAULT_LIMIT, minimum=1), MAX_LIMIT)
+        `pagination {total, limit, offset}` block, 10 items by default. Pages above the cap
+        (100; the profile's) are clamped to it and the clamped limit is echoed (assumed:
+        the seed gives no cap)."""
+        limit = min(self._int(request, "limit", self.profile.size(DEFAULT_LIMIT), minimum=1),
+                    self.profile.cap(MAX_LIMIT))
         offset = self._int(request, "offset", 0)
         with self.lock:
-            data = [render(row) for row in rows[offset:offset + limit]]
-        return JSONResponse({"data": data, "pagination": {
-            "total": len(rows), "limit": limit, "offset": offset}})
+            data = [self.profile.shaped(render(row)) for row in rows[offset:offset + limit]]
+        return self._answer({"data": data, "pagination": self.profile.shaped({
+            "total": len(rows), "limit": limit, "offset": offset})})
+
+    def _answer(self, body: dict[str, Any], status: int = 200) -> Response:
+        """A JSON answer, its keys in the profile's order."""
+        return JSONResponse(self.profile.shaped(body), status)
 
     def _rows(self, table: str) -> list[dict[str, Any]]:
         # Callers hold self.lock from filtering to rendering, so a row cannot vanish between.
@@ -420,7 +469,7 @@ class WorkeloEmulator(Emulator):
                 raise error(401, "unauthorized", ["Invalid client credentials"])
             token = secrets.token_urlsafe(32)
             self._tokens[token] = (str(client_id), self.now() + self.token_ttl)
-        return JSONResponse({"access_token": token, "token_type": "Bearer",
+        return self._answer({"access_token": token, "token_type": "Bearer",
                              "expires_in": self.token_ttl})
 
     # -- reference data (seed 001 §1, §2) -----------------------------------------------
@@ -498,7 +547,7 @@ class WorkeloEmulator(Emulator):
                 "id": None, "external_id": merged.get("external_id"), "name": merged["name"],
                 "level_organization_id": merged["level_organization_id"],
                 "parent_id": merged.get("parent_id"), "language": merged.get("language")})
-            return JSONResponse(self._render_unit(row), 201)
+            return self._answer(self._render_unit(row), 201)
 
     async def update_unit(self, request: Request) -> Response:
         """Assumed endpoint (the seeds show no unit update): PUT /unit_organizations/{id}
@@ -508,7 +557,7 @@ class WorkeloEmulator(Emulator):
             unit = self._get("unit_organizations", self._pid(request),
                              "Unit organization")
             unit.update(self._validate_unit(body, unit))
-            return JSONResponse(self._render_unit(unit))
+            return self._answer(self._render_unit(unit))
 
     async def delete_unit(self, request: Request) -> Response:
         """Assumed endpoint (the seeds show no unit delete): DELETE
@@ -538,18 +587,22 @@ class WorkeloEmulator(Emulator):
     # -- employees ----------------------------------------------------------------------
     def _render_employee(self, row: dict[str, Any]) -> dict[str, Any]:
         """seed 000 "Step 3": id, names, email, role name, unit_organization {id, name}.
-        external_id, job_position and identifications are added (assumed) so a plan needs
-        no request per employee."""
+        external_id and job_position are added (the create body's), and, but for the
+        strict profile, identifications (assumed), so a plan needs no request per
+        employee."""
         unit = self.state["unit_organizations"].get(row["unit_organization_id"])
-        return {
+        body = {
             "id": row["id"], "external_id": row["external_id"],
             "first_name": row["first_name"], "last_name": row["last_name"],
             "email": row["email"], "job_position": row["job_position"],
             "role": self.state["user_roles"][row["user_role_id"]]["name"],
             "unit_organization": {"id": unit["id"], "name": unit["name"]} if unit else None,
-            "identifications": [{"identification_resource_id": rid, "value": value}
-                                for rid, value in sorted(row["identifications"].items())],
         }
+        if not self.profile.strict:
+            body["identifications"] = [
+                {"identification_resource_id": rid, "value": value}
+                for rid, value in sorted(row["identifications"].items())]
+        return body
 
     async def list_employees(self, request: Request) -> Response:
         """seed 000 "List employees": filters `role` and `unit_organization_ids`
@@ -629,13 +682,13 @@ class WorkeloEmulator(Emulator):
         """seed 000 "Create an employee": POST /employees → 201; logs user_creation."""
         body = await self._json(request)
         with self.lock:
-            return JSONResponse(self._render_employee(self._new_employee(body)), 201)
+            return self._answer(self._render_employee(self._new_employee(body)), 201)
 
     async def get_employee(self, request: Request) -> Response:
         """seed 001 §1 "View / Update the employee": GET /employees/{id}."""
         with self.lock:
             row = self._get("employees", self._pid(request), "Employee")
-            return JSONResponse(self._render_employee(row))
+            return self._answer(self._render_employee(row))
 
     async def update_employee(self, request: Request) -> Response:
         """seed 001 §1 "View / Update the employee": PUT /employees/{id}. The body is
@@ -649,7 +702,7 @@ class WorkeloEmulator(Emulator):
                 self._emp_by_external.pop(row["external_id"], None)
             row.update(merged)
             self._index_employee(row)
-            return JSONResponse(self._render_employee(row))
+            return self._answer(self._render_employee(row))
 
     async def add_identification(self, request: Request) -> Response:
         """seed 000 "Add custom identifications": POST /employees/{id}/identifications
@@ -668,11 +721,15 @@ class WorkeloEmulator(Emulator):
             if errors:
                 raise invalid(errors)
             row["identifications"][resource_id] = value
-            return JSONResponse({"employee_id": row["id"],
+            return self._answer({"employee_id": row["id"],
                                  "identification_resource_id": resource_id, "value": value}, 201)
 
     # -- unit scopes (unit_organization_managements) ------------------------------------
     def _render_scope(self, row: dict[str, Any]) -> dict[str, Any]:
+        """The grant body's unit_organization_id and the management id (seed 000 "Revoke
+        access"); the employee and unit blocks are assumed, not served when strict."""
+        if self.profile.strict:
+            return {"id": row["id"], "unit_organization_id": row["unit_organization_id"]}
         unit = self.state["unit_organizations"][row["unit_organization_id"]]
         return {"id": row["id"], "employee_id": row["employee_id"],
                 "unit_organization_id": unit["id"],
@@ -715,7 +772,7 @@ class WorkeloEmulator(Emulator):
                 raise invalid(["Unit organization management already exists"])
             row = self._insert("unit_organization_managements", {
                 "id": None, "employee_id": employee_id, "unit_organization_id": unit})
-            return JSONResponse(self._render_scope(row), 201)
+            return self._answer(self._render_scope(row), 201)
 
     async def delete_scope(self, request: Request) -> Response:
         """seed 000 "Revoke access": DELETE /unit_organization_managements/{id} (204 and
@@ -727,10 +784,11 @@ class WorkeloEmulator(Emulator):
         return Response(status_code=204)
 
     # -- templates ----------------------------------------------------------------------
-    @staticmethod
-    def _render_template(row: dict[str, Any]) -> dict[str, Any]:
-        return {"id": row["id"], "name": row["name"], "mobility": row["mobility"],
-                "unit_organization_ids": list(row["unit_organization_ids"])}
+    def _render_template(self, row: dict[str, Any]) -> dict[str, Any]:
+        body = {"id": row["id"], "name": row["name"], "mobility": row["mobility"]}
+        if not self.profile.strict:  # assumed: the seed filters by unit, shows no field
+            body["unit_organization_ids"] = list(row["unit_organization_ids"])
+        return body
 
     async def list_templates(self, request: Request) -> Response:
         """seed 000 "Templates and models": GET /templates?mobility=&unit_organization_id=.
@@ -749,7 +807,8 @@ class WorkeloEmulator(Emulator):
     def _render_track(self, row: dict[str, Any], detail: bool = False) -> dict[str, Any]:
         """The create fields of seed 000 "Create a journey" plus id and status. employee
         (id, external_id, names, email), implications and template_ids in list answers are
-        assumed; detail adds the metrics of seed 001 §4 (their names assumed)."""
+        assumed; detail adds the metrics of seed 001 §4 (their names assumed). Strict:
+        see the class docstring."""
         emp = self.state["employees"][row["employee_id"]]
         body = {
             "id": row["id"], "mobility": row["mobility"], "status": row["status"],
@@ -761,6 +820,11 @@ class WorkeloEmulator(Emulator):
             "implications": dict(row["implications"]),
             "template_ids": list(row["template_ids"]),
         }
+        if self.profile.strict:
+            for name in ("employee_id", "template_ids", "invite_at"):
+                del body[name]
+            body["implications"] = {k: v for k, v in row["implications"].items()
+                                    if v is not None}
         if detail:
             actions = row["actions"]
             done = sum(1 for a in actions if a["status"] == "done")
@@ -780,11 +844,11 @@ class WorkeloEmulator(Emulator):
 
     async def list_tracks(self, request: Request) -> Response:
         """seed 001 §4 "List and filter journeys": GET /tracks?status=. The employee_id
-        filter is assumed."""
+        filter is assumed (ignored when strict)."""
         status = request.query_params.get("status")
         if status is not None and status not in TRACK_STATUSES:
             raise invalid([f"status must be one of {', '.join(TRACK_STATUSES)}"])  # assumed
-        employee = self._int(request, "employee_id")
+        employee = None if self.profile.strict else self._int(request, "employee_id")
         rows = [t for t in self._rows("tracks")
                 if (status is None or t["status"] == status)
                 and (employee is None or t["employee_id"] == employee)]
@@ -795,7 +859,7 @@ class WorkeloEmulator(Emulator):
         action availability rate, number of completed actions."""
         with self.lock:
             row = self._get("tracks", self._pid(request), "Track")
-            return JSONResponse(self._render_track(row, detail=True))
+            return self._answer(self._render_track(row, detail=True))
 
     def _check_implications(self, value: Any, errors: list[str]) -> dict[str, int | None]:
         """seed 000 "Create a journey": implications {hr_id, second_hr_id, manager_id,
@@ -872,7 +936,7 @@ class WorkeloEmulator(Emulator):
                 raise invalid(errors)
             row = self._new_track(None, mobility, start, end.isoformat() if end else None,
                                   employee_id, implications, list(template_ids))
-            return JSONResponse(self._render_track(row), 201)
+            return self._answer(self._render_track(row), 201)
 
     def _new_track(self, track_id: int | None, mobility: str, start: date, end: str | None,
                    employee_id: int, implications: dict[str, int | None],
@@ -935,7 +999,7 @@ class WorkeloEmulator(Emulator):
             row["start_date"] = start.isoformat()
             row["end_date"] = end.isoformat() if end else None
             row["implications"].update(implications)
-            return JSONResponse(self._render_track(row, detail=True))
+            return self._answer(self._render_track(row, detail=True))
 
     async def start_track(self, request: Request) -> Response:
         """seed 000 "Send the journey invitation" / seed 001 §3: PUT /tracks/{id}/start
@@ -956,7 +1020,7 @@ class WorkeloEmulator(Emulator):
             row["invite_at"] = invite_at.isoformat() if invite_at else None
             self._log("track_start", "Track", row["id"],
                       {"status": row["status"], "invite_at": row["invite_at"]})
-            return JSONResponse(self._render_track(row))
+            return self._answer(self._render_track(row))
 
     # -- forms (enough to produce form_completion) --------------------------------------
     def _render_form(self, row: dict[str, Any], detail: bool = False) -> dict[str, Any]:
@@ -983,7 +1047,7 @@ class WorkeloEmulator(Emulator):
         """seed 000 "View details and submitted data": GET /forms/{id} with paperworks."""
         with self.lock:
             row = self._get("forms", self._pid(request), "Form")
-            return JSONResponse(self._render_form(row, detail=True))
+            return self._answer(self._render_form(row, detail=True))
 
     async def update_paperwork(self, request: Request) -> Response:
         """seed 000 "Update a piece of information": PUT /paperworks/{id} {value}. When
@@ -1003,7 +1067,7 @@ class WorkeloEmulator(Emulator):
                 form["status"] = "closed"
                 self._log("form_completion", "Form", form["id"],
                           {"track_id": form["track_id"], "name": form["name"]})
-            return JSONResponse({k: row[k] for k in (
+            return self._answer({k: row[k] for k in (
                 "id", "paperwork_resource_name", "value", "paperwork_files")})
 
     # -- logs ---------------------------------------------------------------------------
@@ -1029,5 +1093,5 @@ class WorkeloEmulator(Emulator):
         with self.lock:
             for entry in self.state["logs"]:
                 if entry["uuid"] == request.path_params["uuid"]:
-                    return JSONResponse(dict(entry))
+                    return self._answer(dict(entry))
         raise not_found("Log")

@@ -6,6 +6,7 @@ seeds do not show (and the emulator assumes) is tested too, and says "assumed".
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -14,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from orgctl.sandbox.core import ServerThread
+from orgctl.sandbox.core import Profile, ServerThread
 from orgctl.sandbox.workelo import WorkeloEmulator
 
 SEED: dict[str, Any] = {
@@ -669,3 +670,88 @@ def test_secrets_stay_out_of_the_published_state(api: Api) -> None:
     state = api.client.get(str(api.client.base_url).removesuffix("/v1/") + "/_sandbox/state")
     assert state.status_code == 200
     assert "sandbox-secret" not in state.text and api.token not in state.text
+
+
+# -- the strict profile: only what the seeds show ---------------------------------------
+
+STRICT = Profile.named("strict")
+
+
+def test_strict_serves_scopes_per_employee_only() -> None:
+    """seed 001 §2 lists scopes per employee (GET /employees/{id}/unit_organization_
+    managements); no seed shows the org-wide list, so strict answers it 404. A scope is
+    its id (the management_id of seed 000 "Revoke access") and the grant body's unit."""
+    with serve(profile=STRICT) as api:
+        assert api.get("/unit_organization_managements").status_code == 404
+        marie = api.ids("employees", external_id="EMP-1")
+        eng = api.ids("unit_organizations", external_id="ENG")
+        scope = api.ids("unit_organization_managements", employee_id=marie)
+        body = api.ok("GET", f"/employees/{marie}/unit_organization_managements")
+        assert body["data"] == [{"unit_organization_id": eng, "id": scope}]
+        assert api.call("DELETE", f"/unit_organization_managements/{scope}"
+                        ).status_code == 204
+
+
+def test_strict_employee_answers_carry_no_identifications() -> None:
+    """seed 000 "Step 3" shows no identifications (they are written through their own
+    route); external_id and job_position, the create body's, are kept."""
+    with serve(profile=STRICT) as api:
+        marie = api.ids("employees", external_id="EMP-1")
+        listed = next(e for e in api.ok("GET", "/employees")["data"] if e["id"] == marie)
+        assert listed == api.ok("GET", f"/employees/{marie}")
+        assert set(listed) == {"id", "external_id", "first_name", "last_name", "email",
+                               "job_position", "role", "unit_organization"}
+        assert api.emu.state["employees"][marie]["identifications"]  # held, not shown
+
+
+def test_strict_track_answers_carry_the_create_fields_only() -> None:
+    """The create body's fields with id and status; the roles that are set (as seed 001
+    §3 writes them); no employee_id, template_ids or invite_at. An undocumented filter
+    (employee_id) is ignored."""
+    with serve(profile=STRICT) as api:
+        track = api.ok("POST", "/tracks", 201, json=track_body(api))
+        api.ok("PUT", f"/tracks/{track['id']}/start", json={"invite_at": "2099-01-01"})
+        (listed,) = api.ok("GET", "/tracks")["data"]
+        lea = api.ids("employees", external_id="EMP-3")
+        assert set(listed) == {"id", "mobility", "status", "start_date", "end_date",
+                               "employee", "implications"}
+        assert listed["employee"]["id"] == lea and listed["status"] == "scheduled"
+        assert set(listed["implications"]) == {"manager_id", "hr_id"}
+        assert "template_ids" not in api.ok("GET", f"/tracks/{track['id']}")
+        assert len(api.ok("GET", "/tracks", params={"employee_id": lea + 1})["data"]) == 1
+
+
+def test_strict_pages_at_the_profiles_cap_with_the_seeds_pagination_block() -> None:
+    """The seed shows {total, limit, offset}: strict keeps it (even with paging_keys off,
+    which concerns answers whose seed shows none), at its own cap and default size."""
+    profile = dataclasses.replace(STRICT, page_cap=7, default_size=3, paging_keys=False)
+    with serve(many_employees(20), profile=profile) as api:
+        assert api.ok("GET", "/employees")["pagination"] == {"total": 20, "limit": 3,
+                                                              "offset": 0}
+        body = api.ok("GET", "/employees", params={"limit": 100, "offset": 14})
+        assert len(body["data"]) == 6
+        assert body["pagination"] == {"total": 20, "limit": 7, "offset": 14}
+
+
+def test_strict_ids_are_large_and_increasing_and_keys_in_another_order() -> None:
+    """Where the seed shows small ids (123, 5), strict gives other ones (`new_id`), never
+    one taken; answer keys come in another order than the seed's example."""
+    with serve(many_employees(5), profile=STRICT) as api:
+        body = api.ok("GET", "/employees")
+        ids = [e["id"] for e in body["data"]]
+        assert ids == sorted(ids) and min(ids) > 1000
+        assert list(body) == ["pagination", "data"]
+        assert list(body["data"][0])[0] == "unit_organization"
+        created = api.ok("POST", "/employees", 201, json={
+            "first_name": "N", "last_name": "W", "email": "n@acme.io"})
+        assert created["id"] > max(ids)
+
+
+def test_the_permissive_profile_is_unchanged(api: Api) -> None:
+    """What the provider was written beside: small ids, documented key order, the assumed
+    fields and the org-wide scope list."""
+    body = api.ok("GET", "/employees")
+    assert [e["id"] for e in body["data"]] == [1, 2, 3]
+    assert list(body) == ["data", "pagination"]
+    assert "identifications" in body["data"][0]
+    assert api.get("/unit_organization_managements").status_code == 200

@@ -61,7 +61,18 @@ def to_config(live: list[Resource], provider: WorkeloProvider) -> Imported:
         _journey(r, emp_key, imported)
     for employee in imported.employees.values():
         _lift_relations(employee)
+    _note_unknown(live, imported)
     return imported
+
+
+def _note_unknown(live: list[Resource], imported: Imported) -> None:
+    """Say once per field what the answers did not carry, so is not in the files: the plan
+    will not compare it either, and a create still writes what the config gives."""
+    missing = sorted({(r.kind, attr) for r in live for attr in r.unknown})
+    for kind, attr in missing:
+        imported.note("", "", f"Workelo's answers carry no {kind} {attr}: none imported; "
+                              f"write them in the config if you want them set on the "
+                              f"{kind}s orgctl creates (existing ones are left as they are)")
 
 
 def _journey(r: Resource, emp_key: dict[str, str], imported: Imported) -> None:
