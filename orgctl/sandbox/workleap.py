@@ -22,8 +22,9 @@ Assumed (the seed shows a PowerShell script, not the HTTP calls it makes):
 - row-level problems (duplicates, unknown references, invalid values) skip the row and make
   the sync a Warning with a report; file-level problems (missing file or column, not UTF-8)
   make it Failed; a deactivated member listed again is reactivated; an empty optional cell
-  clears the value; a sync submitted while another is Paused fails; `Idempotency-Key` makes
-  a retried submission return the first sync instead of queueing a second one.
+  clears the value, an optional or custom-property column left out of members.csv leaves
+  the values alone; a sync submitted while another is Paused fails; `Idempotency-Key`
+  makes a retried submission return the first sync instead of queueing a second one.
 
 Routes (all assumed):
     POST /provisioning/syncs              multipart: the three CSVs -> 202 {sync, Pending}
@@ -33,6 +34,30 @@ Routes (all assumed):
     GET  /provisioning/teams              teams: parent, subteams, members, managers
 Control plane (the administrator's clicks in Settings > Provisioning > View sync history):
     POST /_sandbox/syncs/{id}/approve | /reject
+
+The strict profile (`Profile.named("strict")`, or drawn). Seed 003 documents no HTTP route
+at all: not the submission, not a read, not a status. A strict server that served only
+documented routes would serve nothing, and orgctl cannot plan a full-replacement sync
+without reading what is there (a plan from an empty read would recreate every member). So
+the strict profile keeps what orgctl cannot do without, and chooses differently wherever
+the seed leaves a choice:
+- kept: `POST /provisioning/syncs` (the push Steps 3-5 describe), `GET /provisioning/
+  members` and `GET /provisioning/teams` with their `page` and `pageSize` parameters, and
+  `GET /provisioning/syncs/{id}` (the statuses of "Sync statuses");
+- not served: the sync history list (the seed shows it in the UI only); `Idempotency-Key`
+  is ignored (a header the seed never names), so a resubmission queues a second sync;
+- list answers: at most `profile.cap(500)` rows a page (20-50), `profile.size(100)` rows
+  when no size is asked, and no `page`/`pageSize`/`total` keys unless the profile keeps
+  them (`profile.paging_keys`): only `{"items": [...]}`;
+- objects carry only the fields the seed's CSVs and "Effects of missing data" name (ids,
+  the members.csv columns, custom properties, status, the admin flag; the teams.csv
+  columns and the teams-mappings.csv structure as parentId, managerIds, memberIds); the
+  derived `accessibleTeamIds`, `parentExternalTeamId` and `subteamIds` are left out, and a
+  sync answers only its id, status, source and report;
+- ids are large uneven numbers (`ids: "sparse"`) or uuids (`"uuid"`), not "m-1"; object
+  keys come in another order (`profile.shaped`).
+Options: `reads=False` serves no list route at all (a server with the sync only: orgctl
+must stop before planning), `sync_status=False` no `GET /provisioning/syncs/{id}`.
 
 Seed fixture (YAML or JSON), every key optional:
 
@@ -61,6 +86,7 @@ import csv
 import io
 import itertools
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -196,17 +222,44 @@ class WorkleapEmulator(Emulator):
     def _new_id(self, counter: str, prefix: str) -> str:
         n = self.state["next"][counter]
         self.state["next"][counter] = n + 1
+        return self._id(prefix, n)
+
+    def _id(self, prefix: str, n: int) -> str:
+        """The id of the `n`th object of a table, as the state keeps it (text): "m-1" in
+        the permissive profile, else the digits of a large uneven number ("sparse",
+        answered as a number: see `_wire`) or a uuid."""
+        if self.profile.ids == "sparse":
+            return str(self.new_id(n))
+        if self.profile.ids == "uuid":
+            return str(uuid.uuid5(uuid.NAMESPACE_URL,
+                                  f"workleap/{self.profile.seed}/{prefix}/{n}"))
         return f"{prefix}-{n}"
+
+    def _wire(self, value: str | None) -> str | int | None:
+        """An id as answers carry it: a number under "sparse" ids, else the text."""
+        if value is not None and self.profile.ids == "sparse":
+            return int(value)
+        return value
 
     # -- routes -------------------------------------------------------------------------
     def routes(self) -> list[BaseRoute]:
-        return [
-            Route("/provisioning/syncs", self._endpoint(self._submit), methods=["POST"]),
-            Route("/provisioning/syncs", self._endpoint(self._list_syncs), methods=["GET"]),
-            Route("/provisioning/syncs/{sync_id}", self._endpoint(self._get_sync),
-                  methods=["GET"]),
-            Route("/provisioning/members", self._endpoint(self._list_members), methods=["GET"]),
-            Route("/provisioning/teams", self._endpoint(self._list_teams), methods=["GET"]),
+        """The routes this profile serves (see the module docstring): the strict profile
+        has no sync history list; options `reads=False` and `sync_status=False` take away
+        the list reads and the status read."""
+        routes = [Route("/provisioning/syncs", self._endpoint(self._submit), methods=["POST"])]
+        if not self.profile.strict:
+            routes.append(Route("/provisioning/syncs", self._endpoint(self._list_syncs),
+                                methods=["GET"]))
+        if self.options.get("sync_status", True):
+            routes.append(Route("/provisioning/syncs/{sync_id}", self._endpoint(self._get_sync),
+                                methods=["GET"]))
+        if self.options.get("reads", True):
+            routes += [
+                Route("/provisioning/members", self._endpoint(self._list_members),
+                      methods=["GET"]),
+                Route("/provisioning/teams", self._endpoint(self._list_teams), methods=["GET"]),
+            ]
+        return routes + [
             Route(f"{CONTROL_PREFIX}/syncs/{{sync_id}}/approve", self._approve,
                   methods=["POST"]),
             Route(f"{CONTROL_PREFIX}/syncs/{{sync_id}}/reject", self._reject, methods=["POST"]),
@@ -228,7 +281,8 @@ class WorkleapEmulator(Emulator):
 
     # -- syncs --------------------------------------------------------------------------
     async def _submit(self, request: Request) -> Response:
-        idem = request.headers.get("idempotency-key")
+        # Strict: a header the seed never names is not honoured; a resubmission queues.
+        idem = None if self.profile.strict else request.headers.get("idempotency-key")
         files: dict[str, bytes] = {}
         async with request.form() as form:
             for name in FILES:
@@ -239,7 +293,7 @@ class WorkleapEmulator(Emulator):
         with self.lock:
             if idem and idem in self.state["idempotency"]:
                 sid = self.state["idempotency"][idem]
-                return JSONResponse(self.state["syncs"][sid], 202)
+                return JSONResponse(self._sync_answer(self.state["syncs"][sid]), 202)
             sid = self._new_id("sync", "s")
             self.state["syncs"][sid] = {
                 "id": sid, "status": "Pending", "source": SOURCE, "submittedAt": _now(),
@@ -251,13 +305,13 @@ class WorkleapEmulator(Emulator):
             self._payloads[sid] = files
             delay = float(self.state["integration"].get("processing_delay") or 0.0)
             self._due[sid] = time.monotonic() + delay
-            body = dict(self.state["syncs"][sid])
+            body = self._sync_answer(self.state["syncs"][sid])
         # Processing is asynchronous, as in Workleap: the answer only says "accepted".
         asyncio.get_running_loop().call_later(delay, self._process_due)
         return JSONResponse(body, 202)
 
     async def _list_syncs(self, request: Request) -> Response:
-        page, size = _paging(request)
+        page, size = self._paging(request)
         with self.lock:
             history = list(reversed(self.state["syncs"].values()))
             items = history[(page - 1) * size: page * size]
@@ -269,7 +323,16 @@ class WorkleapEmulator(Emulator):
             sync = self.state["syncs"].get(request.path_params["sync_id"])
             if sync is None:
                 raise ApiError(404, {"code": "NotFound", "message": "no such sync"})
-            return JSONResponse(sync)
+            return JSONResponse(self._sync_answer(sync))
+
+    def _sync_answer(self, sync: dict[str, Any]) -> dict[str, Any]:
+        """A sync as the API answers it: everything (permissive), or only what "View sync
+        history" and "Sync statuses" show: id, status, source, report (strict)."""
+        if not self.profile.strict:
+            return dict(sync)
+        return self.profile.shaped({"id": self._wire(sync["id"]), "status": sync["status"],
+                                    "source": sync["source"],
+                                    "report": list(sync["report"])})
 
     async def _approve(self, request: Request) -> Response:
         return self._decide(request.path_params["sync_id"], approve=True)
@@ -296,7 +359,7 @@ class WorkleapEmulator(Emulator):
         """Run every Pending sync whose processing delay has passed, oldest first."""
         with self.lock:
             now = time.monotonic()
-            for sid in sorted(self._due, key=lambda s: int(s.split("-")[1])):
+            for sid in list(self._due):  # in the order they were submitted
                 if self._due[sid] > now:
                     break  # later syncs wait for earlier ones, as a queue would
                 del self._due[sid]
@@ -365,7 +428,7 @@ class WorkleapEmulator(Emulator):
         def new_id(counter: str, prefix: str) -> str:
             n = next_ids[counter]
             next_ids[counter] = n + 1
-            return f"{prefix}-{n}"
+            return self._id(prefix, n)
 
         members, listed, removed_members, base_members = self._sync_members(
             member_rows, custom_columns, report, summary, new_id)
@@ -569,38 +632,67 @@ class WorkleapEmulator(Emulator):
 
     # -- reads --------------------------------------------------------------------------
     async def _list_members(self, request: Request) -> Response:
-        page, size = _paging(request)
+        page, size = self._paging(request)
         with self.lock:
             members = self.state["members"]
             access = self._access()
-            items = [
-                {**m, "accessibleTeamIds": access.get(m["id"], [])}
-                for m in itertools.islice(members.values(), (page - 1) * size, page * size)
-            ]
-            return JSONResponse({"items": items, "page": page, "pageSize": size,
-                                 "total": len(members)})
+            items = []
+            for m in itertools.islice(members.values(), (page - 1) * size, page * size):
+                item = {**m, "id": self._wire(m["id"])}
+                if not self.profile.strict:  # derived, a field the seed never names
+                    item["accessibleTeamIds"] = access.get(m["id"], [])
+                items.append(self.profile.shaped(item))
+            return JSONResponse(self._page(items, page, size, len(members)))
 
     async def _list_teams(self, request: Request) -> Response:
-        page, size = _paging(request)
+        page, size = self._paging(request)
         with self.lock:
             teams = self.state["teams"]
             children = _children(teams)
             items = []
             for team in itertools.islice(teams.values(), (page - 1) * size, page * size):
-                parent = teams.get(team["parentId"]) if team["parentId"] else None
-                items.append({
-                    **team,
-                    "parentExternalTeamId": parent["externalTeamId"] if parent else None,
-                    "subteamIds": children.get(team["id"], []),
-                })
-            return JSONResponse({"items": items, "page": page, "pageSize": size,
-                                 "total": len(teams)})
+                item = {**team, "id": self._wire(team["id"]),
+                        "parentId": self._wire(team["parentId"]),
+                        "memberIds": [self._wire(i) for i in team["memberIds"]],
+                        "managerIds": [self._wire(i) for i in team["managerIds"]]}
+                if not self.profile.strict:  # derived, fields the seed never names
+                    parent = teams.get(team["parentId"]) if team["parentId"] else None
+                    item["parentExternalTeamId"] = parent["externalTeamId"] if parent else None
+                    item["subteamIds"] = children.get(team["id"], [])
+                items.append(self.profile.shaped(item))
+            return JSONResponse(self._page(items, page, size, len(teams)))
+
+    def _page(self, items: list[dict[str, Any]], page: int, size: int,
+              total: int) -> dict[str, Any]:
+        """A list answer: the items, with the paging keys unless the profile drops them
+        (the seed shows no list answer, so none of its keys are documented)."""
+        if not self.profile.paging_keys:
+            return {"items": items}
+        return {"items": items, "page": page, "pageSize": size, "total": total}
+
+    def _paging(self, request: Request) -> tuple[int, int]:
+        """The page asked for and its size, capped at this profile's largest page."""
+        try:
+            page = int(request.query_params.get("page", 1))
+            size = int(request.query_params.get("pageSize",
+                                                self.profile.size(DEFAULT_PAGE_SIZE)))
+        except ValueError:
+            raise ApiError(400, {"code": "BadRequest",
+                                 "message": "page and pageSize must be integers"}) from None
+        if page < 1 or size < 1:
+            raise ApiError(400, {"code": "BadRequest",
+                                 "message": "page and pageSize start at 1"})
+        return page, min(size, self.profile.cap(PAGE_CAP))
 
     def _access(self) -> dict[str, list[str]]:
         """Member id -> ids of the teams they can see: the teams they manage and every team
         below them (seed: "upper managers can see data from the whole reporting line")."""
         teams = self.state["teams"]
         children = _children(teams)
+        # Oldest team first: ids in number order, uuids (no order of their own) as listed.
+        order: Callable[[str], int] = (
+            {tid: n for n, tid in enumerate(teams)}.__getitem__
+            if self.profile.ids == "uuid" else lambda tid: int(tid.rsplit("-", 1)[-1]))
         access: dict[str, list[str]] = {}
         for tid, team in teams.items():
             if not team["managerIds"]:
@@ -612,14 +704,11 @@ class WorkleapEmulator(Emulator):
                 stack.extend(children.get(current, []))
             for mid in team["managerIds"]:
                 access.setdefault(mid, []).extend(below)
-        return {mid: sorted(set(ids), key=_id_order) for mid, ids in access.items()}
+        return {mid: [self._wire(t) for t in sorted(set(ids), key=order)]
+                for mid, ids in access.items()}
 
 
 # -- helpers ----------------------------------------------------------------------------
-
-def _id_order(value: str) -> int:
-    return int(value.split("-")[1])
-
 
 def _children(teams: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
     children: dict[str, list[str]] = {}
@@ -637,18 +726,6 @@ def _is_ancestor(candidate: str, team: dict[str, Any], teams: dict[str, dict[str
             return True
         current = teams.get(current["parentId"]) if current["parentId"] else None
     return False
-
-
-def _paging(request: Request) -> tuple[int, int]:
-    try:
-        page = int(request.query_params.get("page", 1))
-        size = int(request.query_params.get("pageSize", DEFAULT_PAGE_SIZE))
-    except ValueError:
-        raise ApiError(400, {"code": "BadRequest",
-                             "message": "page and pageSize must be integers"}) from None
-    if page < 1 or size < 1:
-        raise ApiError(400, {"code": "BadRequest", "message": "page and pageSize start at 1"})
-    return page, min(size, PAGE_CAP)
 
 
 def _parse(files: dict[str, bytes], name: str, required: tuple[str, ...]

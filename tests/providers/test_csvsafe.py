@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from orgctl.providers.csvsafe import neutralise, render_csv
+from orgctl.providers.csvsafe import Verbatim, as_read, neutralise, render_csv
 
 
 @pytest.mark.parametrize("value", ["=1+2", "+33 6", "-x", "@SUM(A1)", "\tcmd", "\rcmd"])
@@ -39,3 +39,14 @@ def test_render_round_trips_through_a_strict_reader() -> None:
 def test_unknown_columns_are_refused() -> None:
     with pytest.raises(ValueError, match="emial"):
         render_csv(["email"], [{"emial": "a@b.c"}])
+
+
+def test_values_read_from_the_system_are_written_back_as_they_were() -> None:
+    """A full-state file carries live values orgctl did not bring: `as_read` marks every
+    string in them (nested too), and those cells are never neutralised."""
+    live = as_read({"Phone": "+33 1 23 45", "tags": ["@ana", "=x"], "n": 3})
+    text = render_csv(["Phone", "tag", "n", "new"],
+                      [{"Phone": live["Phone"], "tag": live["tags"][1], "n": live["n"],
+                        "new": "=brought"}])
+    assert text.splitlines()[1] == "+33 1 23 45,=x,3,'=brought"
+    assert isinstance(live["tags"][0], Verbatim)

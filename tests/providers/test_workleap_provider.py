@@ -4,8 +4,11 @@ planning with the engine's diff, and applying the plan as one full-replacement s
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import math
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +21,9 @@ from orgctl.model import Employee, Org, ProviderConfig, Team
 from orgctl.providers.base import BatchResult, capability_table
 from orgctl.providers.http import Http
 from orgctl.providers.workleap import PAGE_SIZE, WorkleapProvider, live_resources, render_sync
+from orgctl.providers.workleap import provider as workleap_provider
 from orgctl.resources import Change, Resource
-from orgctl.sandbox.core import Faults, ServerThread
+from orgctl.sandbox.core import Faults, Profile, ServerThread
 from orgctl.sandbox.workleap import DEFAULT_API_KEY, WorkleapEmulator
 
 
@@ -460,3 +464,305 @@ def test_a_sync_writes_values_it_read_back_byte_for_byte() -> None:
         # What orgctl itself introduces is still neutralised.
         assert after["dee@acme.io"]["firstName"] == "'=Dee"
         assert plan(provider, org(E4=Employee("E4", "=Dee", "New", "dee@acme.io")))[0] == []
+
+
+# -- issue 13: strict servers, fail closed, unknown fields, lost answers, rate_limit ---------
+
+def strict(**changes: Any) -> Profile:
+    return dataclasses.replace(Profile.named("strict"), **changes)
+
+
+def people(n: int) -> dict[str, Any]:
+    return {"integration": {"processing_delay": 0.01, "risk_threshold": None},
+            "members": [{"externalMemberId": f"E{i}", "email": f"p{i}@acme.io",
+                         "firstName": "P", "lastName": str(i)} for i in range(n)]}
+
+
+def served(data: dict[str, Any], profile: str | Profile = "permissive",
+           **options: Any) -> Iterator[Sandbox]:
+    emu = WorkleapEmulator(data, profile=profile, **options)
+    with ServerThread({"workleap": emu.app}) as st:
+        yield Sandbox(emu, st.url("workleap"))
+
+
+def test_a_server_without_paging_keys_is_read_to_its_last_page() -> None:
+    """Seed 003 shows no list answer, so a server may page without page/pageSize/total.
+    Failed before: such an answer was taken for the whole list, so 130 members read as 25
+    and a plan made 105 creates of people who exist."""
+    for sb in served(people(130), strict(page_cap=25)):
+        live = asyncio.run(sb.provider().read())
+        assert len([r for r in live if r.kind == "member"]) == 130
+        assert sb.emu.log.count("GET", "/provisioning/members") == 6  # 5 full, 1 short
+
+
+def test_rate_limit_paces_the_requests() -> None:
+    """The schema accepts `rate_limit`; failed before: it was ignored (7 requests in a few
+    milliseconds)."""
+    for sb in served(people(100), strict(page_cap=20)):
+        provider = sb.provider(rate_limit="5/s")
+        started = time.monotonic()
+        asyncio.run(provider.read())
+        assert sb.emu.log.count() == 7  # 5 full pages, an empty one, the teams
+        assert time.monotonic() - started >= 0.9  # 5 a second: the 6th waits a second
+    with pytest.raises(ProviderError, match="rate_limit"):
+        sb.provider(rate_limit="fast")
+
+
+def test_a_server_without_the_list_routes_stops_the_plan_before_anything_is_written(
+        ) -> None:
+    """The reads are assumed (seed 003 documents none) and have no documented stand-in. A
+    404 must never turn into a plan from nothing (every member a create, every live one
+    removed by the sync); the error says what is missing and that nothing was written.
+    Failed before: the error said only "answered 404: Not Found"."""
+    for sb in served(seed(), "strict", reads=False):
+        with pytest.raises(ProviderError) as caught:
+            asyncio.run(sb.provider().read())
+        said = str(caught.value)
+        assert "GET /provisioning/" in said and "answered 404" in said
+        assert "does not serve the list" in said and "nothing was planned or written" in said
+        assert sb.emu.log.count("POST") == 0
+
+
+MEMBER = {"id": "m-1", "externalMemberId": "E1", "email": "ana@acme.io", "firstName": "Ana",
+          "lastName": "Silva", "languagePreferences": None, "productAssignations": [],
+          "customProperties": {}, "status": "active", "isAdmin": False}
+TEAM = {"id": "t-1", "externalTeamId": "eng", "teamName": "Eng", "parentId": None,
+        "managerIds": ["m-1"], "memberIds": []}
+
+
+def without(row: dict[str, Any], name: str) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k != name}
+
+
+UNRECOGNISED = {
+    # name: (members, teams, what the error says); "before" says what happened before.
+    "member without firstName (before: written back empty)": (
+        [without(MEMBER, "firstName")], [TEAM], "GET /provisioning/members: firstName is "
+                                                "missing"),
+    "member without externalMemberId (before: keyed by email, its mappings dropped)": (
+        [without(MEMBER, "externalMemberId")], [TEAM], "externalMemberId is missing"),
+    "member with an unknown status (before: listed, so reactivated)": (
+        [{**MEMBER, "status": "suspended"}], [TEAM], "status 'suspended' is not one of"),
+    "member without status (before: listed, so reactivated)": (
+        [without(MEMBER, "status")], [TEAM], "status is missing"),
+    "member with a null email (before: read with an empty email)": (
+        [{**MEMBER, "email": None}], [TEAM], "email is null, not text"),
+    "two members with one externalMemberId (before: one lost at the sync)": (
+        [MEMBER, {**MEMBER, "id": "m-2", "email": "other@acme.io"}], [TEAM],
+        "members m-1 and m-2 both have externalMemberId 'E1'"),
+    "two members with one email (before: one lost at the sync)": (
+        [MEMBER, {**MEMBER, "id": "m-2", "externalMemberId": "E2", "email": "ANA@acme.io"}],
+        [TEAM], "both have email 'ana@acme.io'"),
+    "team without memberIds (before: its members dropped by the sync)": (
+        [MEMBER], [without(TEAM, "memberIds")], "GET /provisioning/teams: memberIds is "
+                                                "missing"),
+    "team without teamName (before: written nameless, so the sync deleted it)": (
+        [MEMBER], [without(TEAM, "teamName")], "teamName is missing"),
+    "team naming a member not read (before: the mapping skipped, so dropped)": (
+        [MEMBER], [{**TEAM, "memberIds": ["m-404"]}], "team eng names member m-404"),
+    "team under a parent not read (before: synced as a root)": (
+        [MEMBER], [{**TEAM, "parentId": "t-404"}], "team eng names parent t-404"),
+    "two teams with one externalTeamId (before: one lost at the sync)": (
+        [MEMBER], [TEAM, {**TEAM, "id": "t-2", "managerIds": []}],
+        "teams t-1 and t-2 both have externalTeamId 'eng'"),
+}
+
+
+@pytest.mark.parametrize("case", list(UNRECOGNISED))
+def test_answers_a_sync_could_not_write_back_stop_the_plan(case: str) -> None:
+    """Issue 13 item 4: a sync writes every member and team back, so an answer without
+    what it must write back, or whose objects cannot be told apart, stops the read with
+    an error naming the endpoint and the field; nothing is planned from it."""
+    members, teams, says = UNRECOGNISED[case]
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        items = members if request.url.path.endswith("/members") else teams
+        page = int(request.url.params.get("page", 1))
+        return httpx.Response(200, json={"items": items if page == 1 else []})
+
+    provider = WorkleapProvider(ProviderConfig("workleap", "workleap", "http://wl.invalid",
+                                               {"api_key": "key"}))
+    provider.make_http = lambda: Http(  # type: ignore[method-assign]
+        "workleap", "http://wl.invalid", transport=httpx.MockTransport(handle))
+    with pytest.raises(ProviderError) as caught:
+        asyncio.run(provider.read())
+    assert says in str(caught.value)
+
+
+class Without(httpx.AsyncHTTPTransport):
+    """The emulator's member answers without some fields: a server that does not carry
+    them."""
+
+    def __init__(self, *names: str):
+        super().__init__()
+        self.names = names
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await super().handle_async_request(request)
+        if request.method != "GET" or not request.url.path.endswith("/members"):
+            return response
+        body = json.loads(await response.aread())
+        body["items"] = [without(without(m, self.names[0]), self.names[-1])
+                         for m in body["items"]]
+        return httpx.Response(response.status_code, json=body)
+
+
+def through(provider: WorkleapProvider,
+            transport: httpx.AsyncBaseTransport | Callable[[], httpx.AsyncBaseTransport],
+            monkeypatch: pytest.MonkeyPatch) -> WorkleapProvider:
+    """`provider`, its requests sent through `transport` (or a new one from a factory for
+    each client: a connection pool belongs to one event loop)."""
+    make = provider.make_http
+
+    def with_transport() -> Http:
+        http = make()
+        http._client = httpx.AsyncClient(
+            transport=transport if isinstance(transport, httpx.AsyncBaseTransport)
+            else transport(), timeout=10)
+        return http
+
+    monkeypatch.setattr(provider, "make_http", with_transport)
+    return provider
+
+
+def test_optional_columns_the_answers_do_not_carry_are_unknown_and_kept(
+        sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 13 item 3: absent is not empty. Failed before: a server without
+    languagePreferences and productAssignations in its answers read as "no language, no
+    products", so every member with either was planned as an update on every run, and
+    the sync cleared them for everyone. Now they are unknown: no drift, a note, and
+    members.csv leaves the columns out, so Workleap keeps what orgctl cannot see."""
+    provider = through(sb.provider(),
+                       lambda: Without("languagePreferences", "productAssignations"),
+                       monkeypatch)
+    config = org(E4=Employee("E4", "Dee", "New", "dee@acme.io",
+                             systems={"workleap": {"language": "en"}}))
+    changes, result = apply(provider, config)
+    assert summary(changes) == {("create", "workleap.member.E4")}
+    assert "language" not in changes[0].after  # the sync cannot write it: not promised
+    notes = {f.key: f.message for f in provider.notes.values()}
+    assert "left out of members.csv" in notes["unknown:member.language"]
+    assert {o.status for o in result.outcomes.values()} == {"applied"}, result.detail
+    ana = sb.member("ana@acme.io")
+    assert (ana["languagePreferences"], ana["productAssignations"]) == (
+        "fr", ["Skills", "Officevibe"])
+    assert plan(provider, config)[0] == []
+
+
+class LoseSubmitAnswers(httpx.AsyncHTTPTransport):
+    """Every sync submission reaches the server and commits; the first `lose` answers
+    are lost (the commit-then-fail case)."""
+
+    def __init__(self, lose: int):
+        super().__init__()
+        self.lose = lose
+        self.posts = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await super().handle_async_request(request)
+        if request.method == "POST":
+            self.posts += 1
+            if self.posts <= self.lose:
+                await response.aclose()
+                raise httpx.ReadError("connection reset after the server committed")
+        return response
+
+
+def test_a_lost_submission_is_resent_identical_and_makes_nothing_twice(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A strict server ignores Idempotency-Key (the seed never names it), so the resent
+    files make a second sync. It changes nothing the first did not: the same full state,
+    members matched by externalMemberId, teams by externalTeamId."""
+    for sb in served(seed(), "strict"):
+        config = org(E4=Employee("E4", "Dee", "New", "dee@acme.io"))
+        changes, live = plan(sb.provider(), config)
+        transport = LoseSubmitAnswers(lose=1)
+        provider = through(sb.provider(), transport, monkeypatch)
+        result = asyncio.run(provider.apply_batch(changes, live))
+        assert {o.status for o in result.outcomes.values()} == {"applied"}, result.detail
+        assert transport.posts == 2 and len(sb.emu.snapshot()["syncs"]) == 2
+        emails = [m["email"] for m in sb.emu.snapshot()["members"].values()]
+        assert sorted(emails) == sorted(set(emails)) and "dee@acme.io" in emails
+        assert plan(sb.provider(), config)[0] == []
+
+
+def test_a_submission_whose_answers_stay_lost_is_unknown_not_failed(
+        sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Failed before: the HTTP layer resent the POST six times and the batch reported
+    every change as failed, though Workleap had accepted the sync (six of them). Now
+    the submission is sent at most four times, and the changes end unknown: the next plan
+    reads what happened."""
+    monkeypatch.setattr(workleap_provider, "SUBMIT_BACKOFF", 0.01)
+    config = org(E4=Employee("E4", "Dee", "New", "dee@acme.io"))
+    changes, live = plan(sb.provider(), config)
+    transport = LoseSubmitAnswers(lose=99)
+    result = asyncio.run(through(sb.provider(), transport, monkeypatch).apply_batch(
+        changes, live))
+    assert transport.posts == 4
+    assert {(o.status, o.detail.split(":")[0]) for o in result.outcomes.values()} == {
+        ("unknown", "the answer to POST /provisioning/syncs was lost 4 times")}
+    time.sleep(0.1)  # the syncs were accepted: they run
+    assert plan(sb.provider(), config)[0] == []
+
+
+def test_a_resent_sync_that_fails_behind_a_paused_one_is_unknown(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Failed before: the first submission, committed and then Paused by the risk
+    threshold, made the resent one fail ("another sync is Paused"), and every change was
+    reported failed though it awaits approval."""
+    for sb in served(seed(risk_threshold=10), "strict"):
+        provider = sb.provider(prune={"member": True}, ignore=[{"key": "U1"}])
+        changes, live = plan(provider, org(without=("E2",)))
+        result = asyncio.run(through(provider, LoseSubmitAnswers(lose=1),
+                                     monkeypatch).apply_batch(changes, live))
+        assert {o.status for o in result.outcomes.values()} == {"unknown"}, result.outcomes
+        assert all("awaiting approval" in o.detail for o in result.outcomes.values())
+        assert [s["status"] for s in sb.emu.snapshot()["syncs"].values()] == [
+            "Paused", "Failed"]
+
+
+def test_a_sync_whose_status_cannot_be_read_is_unknown_not_failed() -> None:
+    """The status route is assumed (seed 003 shows statuses in the UI only). Failed
+    before: its 404 failed the batch, every change reported failed, though the sync ran."""
+    for sb in served(seed(), "strict", sync_status=False):
+        config = org(E4=Employee("E4", "Dee", "New", "dee@acme.io"))
+        changes, result = apply(sb.provider(), config)
+        assert {o.status for o in result.outcomes.values()} == {"unknown"}
+        assert "status could not be read" in result.outcomes["workleap.member.E4"].detail
+        time.sleep(0.1)
+        assert sb.member("dee@acme.io") is not None
+        assert plan(sb.provider(), config)[0] == []
+
+
+def test_a_member_leaving_is_shown_leaving_the_teams_the_config_does_not_describe(
+        sb: Sandbox) -> None:
+    """A sync lists no deactivated member, so teams-mappings.csv cannot keep it in any
+    team. Failed before: the plan showed E2's deactivation, and the sync also took it out
+    of sales (a team the config does not describe) without the plan saying so."""
+    sales = next(t for t in sb.emu.snapshot()["teams"].values()
+                 if t["externalTeamId"] == "sales")
+    sales["memberIds"].append(sb.member("bob@acme.io")["id"])
+    sb.emu.state["teams"][sales["id"]] = sales
+    leaving = Employee("E2", "Bob", "Stone", "bob@acme.io", status="inactive")
+    changes, _ = plan(sb.provider(), Org(teams=org().teams,
+                                         employees={**org().employees, "E2": leaving}))
+    assert {("deactivate", "workleap.member.E2"), ("delete", "workleap.mapping.sales:E2"),
+            ("delete", "workleap.mapping.platform:E2")} <= summary(changes)
+
+
+def test_a_mapping_matched_by_email_is_rewritten_once_under_the_bound_key() -> None:
+    """The config claims the keyless admin by email and keeps it managing sales (now
+    managed, so U1 leaves it): the plan binds the member (external_id) and its mapping
+    (member root@acme.io -> ADM). Failed
+    before: the sync carried the live row and the changed row for the same member and team,
+    Workleap skipped the second as "mapped twice", and the mapping change failed."""
+    for sb in sandbox(admin_in_sales()):
+        config = org(ADM=Employee("ADM", "Root", "Admin", "root@acme.io"))
+        config.teams["sales"] = Team("sales", "Sales", managers=("ADM",))
+        changes, result = apply(sb.provider(), config)
+        assert summary(changes) == {("update", "workleap.member.ADM"),
+                                    ("update", "workleap.mapping.sales:ADM"),
+                                    ("delete", "workleap.mapping.sales:U1")}
+        assert {o.status for o in result.outcomes.values()} == {"applied"}, result.detail
+        assert "mapped" not in result.detail
+        assert plan(sb.provider(), config)[0] == []

@@ -6,6 +6,7 @@ assumed (the seed documents a PowerShell script, not its HTTP calls); the behavi
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from orgctl.sandbox.core import ServerThread
+from orgctl.sandbox.core import Profile, ServerThread
 from orgctl.sandbox.workleap import API_KEY_HEADER, DEFAULT_API_KEY, PAGE_CAP, WorkleapEmulator
 
 MEMBERS_HEADER = "externalMemberId,email,firstName,lastName,languagePreferences,productAssignations"
@@ -39,8 +40,9 @@ BASE_SEED: dict[str, Any] = {
 }
 
 
-def serve(seed: dict[str, Any]) -> Iterator[tuple[WorkleapEmulator, httpx.Client]]:
-    emu = WorkleapEmulator(seed)
+def serve(seed: dict[str, Any], profile: str | Profile = "permissive", **options: Any
+          ) -> Iterator[tuple[WorkleapEmulator, httpx.Client]]:
+    emu = WorkleapEmulator(seed, profile=profile, **options)
     with ServerThread({"workleap": emu.app}) as st:
         with httpx.Client(base_url=st.url("workleap"),
                           headers={API_KEY_HEADER: DEFAULT_API_KEY}, timeout=10) as client:
@@ -387,3 +389,75 @@ def test_mappings_only_reach_members_listed_in_members_csv(
     assert done["status"] == "Warning"
     assert [(r["file"], r["row"]) for r in done["report"]] == [("teams-mappings.csv", 2)]
     assert teams_by_ext(client)["eng"]["managerIds"] == []
+
+
+# -- the strict profile: only what orgctl cannot do without, other choices where the seed is
+# silent (see the module docstring of orgctl.sandbox.workleap) ---------------------------------
+
+def strict_profile(**changes: Any) -> Profile:
+    return dataclasses.replace(Profile.named("strict"), **changes)
+
+
+def test_strict_lists_page_at_its_own_cap_without_paging_keys() -> None:
+    seed = {"members": [{"externalMemberId": f"E{i}", "email": f"p{i}@acme.io"}
+                        for i in range(60)]}
+    for _emu, client in serve(seed, strict_profile(page_cap=25, default_size=10)):
+        first = client.get("/provisioning/members", params={"page": 1, "pageSize": 500})
+        third = client.get("/provisioning/members", params={"page": 3, "pageSize": 500})
+        unsized = client.get("/provisioning/members").json()
+        assert list(first.json()) == ["items"] and len(first.json()["items"]) == 25
+        assert len(third.json()["items"]) == 10
+        assert len(unsized["items"]) == 10  # its own default size
+        ids = [m["id"] for m in first.json()["items"]]
+        assert all(isinstance(i, int) and i > 1_000_000 for i in ids)
+        assert ids == sorted(ids)  # large, uneven, increasing
+
+
+def test_strict_answers_carry_only_the_fields_the_seed_names_in_another_order() -> None:
+    seed = {**BASE_SEED, "mappings": [
+        {"externalTeamId": "eng", "externalSubteamId": "ops"},
+        {"externalTeamId": "eng", "externalMemberId": "E1", "role": "manager"}]}
+    for _emu, client in serve(seed, strict_profile(ids="uuid")):
+        member = client.get("/provisioning/members").json()["items"][0]
+        assert set(member) == {"id", "externalMemberId", "email", "firstName", "lastName",
+                               "languagePreferences", "productAssignations",
+                               "customProperties", "status", "isAdmin"}
+        assert list(member)[0] != "id"
+        teams = {t["externalTeamId"]: t for t in
+                 client.get("/provisioning/teams").json()["items"]}
+        assert set(teams["ops"]) == {"id", "externalTeamId", "teamName", "parentId",
+                                     "memberIds", "managerIds"}
+        assert teams["ops"]["parentId"] == teams["eng"]["id"]
+        assert len(teams["eng"]["id"]) == 36 and teams["eng"]["managerIds"] == [member["id"]]
+
+
+def test_strict_sync_answers_and_the_key_the_seed_never_names() -> None:
+    """Strict: a sync answers id, status, source and report ("View sync history"); the
+    history list is the UI's, not served; Idempotency-Key is not honoured."""
+    for _emu, client in serve(BASE_SEED, "strict"):
+        first = submit(client, ALL_FOUR, csv(TEAMS_HEADER, "eng,Engineering"),
+                       csv(MAPPINGS_HEADER), **{"Idempotency-Key": "k-1"})
+        again = submit(client, ALL_FOUR, csv(TEAMS_HEADER, "eng,Engineering"),
+                       csv(MAPPINGS_HEADER), **{"Idempotency-Key": "k-1"})
+        assert set(first) == {"id", "status", "source", "report"}
+        assert first["id"] != again["id"]
+        done = wait(client, again["id"])
+        assert (done["status"], done["source"]) == ("Success", "API Provisioning")
+        assert client.get("/provisioning/syncs").status_code in (404, 405)
+
+
+def test_options_take_the_assumed_reads_away() -> None:
+    for _emu, client in serve(BASE_SEED, "strict", reads=False, sync_status=False):
+        assert client.get("/provisioning/members").status_code == 404
+        assert client.get("/provisioning/teams").status_code == 404
+        accepted = submit(client, ALL_FOUR, csv(TEAMS_HEADER, "eng,Engineering"),
+                          csv(MAPPINGS_HEADER))
+        assert client.get(f"/provisioning/syncs/{accepted['id']}").status_code == 404
+
+
+def test_the_permissive_profile_keeps_its_ids_keys_and_history() -> None:
+    for _emu, client in serve(BASE_SEED, "permissive"):
+        body = client.get("/provisioning/members").json()
+        assert set(body) == {"items", "page", "pageSize", "total"}
+        assert body["items"][0]["id"] == "m-1" and "accessibleTeamIds" in body["items"][0]
+        assert client.get("/provisioning/syncs").status_code == 200

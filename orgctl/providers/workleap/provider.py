@@ -12,7 +12,13 @@ an active member is deactivated, an invited or created one is deleted, an admin 
 touched. `removal_of` tells the plan which of these will happen to each live member.
 
 The seed documents behaviour, not HTTP: every endpoint in `CAPABILITIES` is assumed, and the
-emulator (`orgctl.sandbox.workleap`) implements the same assumptions.
+emulator (`orgctl.sandbox.workleap`) implements the same assumptions. Because a sync writes
+the whole organisation back, the read must see all of it: a field the sync writes back
+must be in every answer (else the plan stops, naming it), a list route that is not there
+stops the plan before anything is written, and an optional field the answers do not carry
+is unknown: never compared, and its column is left out of members.csv so Workleap keeps
+the values orgctl cannot see. docs/providers/workleap.md lists each assumption and how it
+is noticed.
 """
 
 from __future__ import annotations
@@ -25,9 +31,16 @@ from dataclasses import dataclass, field
 from types import NoneType
 from typing import Any, ClassVar
 
-from orgctl.errors import ApiError, ProviderError
+from orgctl.errors import (
+    ApiError,
+    IncompleteRead,
+    ProviderError,
+    UnexpectedAnswer,
+    UnknownOutcome,
+)
 from orgctl.model import Org, ProviderConfig
 from orgctl.providers.base import (
+    NOT_SERVED,
     BatchResult,
     Capability,
     Progress,
@@ -36,7 +49,7 @@ from orgctl.providers.base import (
     schema_file,
 )
 from orgctl.providers.csvsafe import FORMULA_PREFIXES, as_read, neutralise, render_csv
-from orgctl.providers.http import Http, Page, Paging, StaticHeaders
+from orgctl.providers.http import Http, Pacer, Page, Paging, StaticHeaders
 from orgctl.redact import redact, register
 from orgctl.resources import Action, Change, Finding, Outcome, Resource
 
@@ -52,25 +65,47 @@ TEAM_COLUMNS = ["externalTeamId", "teamName"]
 MAPPING_COLUMNS = ["externalTeamId", "externalMemberId", "externalSubteamId", "role"]
 PRODUCT_SEPARATOR = ";"  # ASSUMED: the seed lists products, not how a cell holds several
 # What `read` relies on in each listed member and team (ASSUMED shapes, see CAPABILITIES).
-MEMBER_FIELDS = {"id": (str, int), "email": (str, NoneType),
-                 "externalMemberId": (str, NoneType), "status": (str, NoneType),
+# A sync writes every member and team back, so what it must write back is required: a
+# field a type allows to be null must still be in the answer (`*_PRESENT`), since leaving
+# a column's value out of the sync would change it. Optional columns may be absent: then
+# they are unknown (`OPTIONAL_COLUMNS`). A null `isAdmin` or absent one is not known.
+MEMBER_FIELDS = {"id": (str, int), "email": str, "externalMemberId": (str, NoneType),
+                 "firstName": (str, NoneType), "lastName": (str, NoneType), "status": str,
+                 "isAdmin": (bool, NoneType), "languagePreferences": (str, NoneType),
                  "productAssignations": (list, NoneType), "customProperties": (dict, NoneType),
                  "accessibleTeamIds": (list, NoneType)}
-TEAM_FIELDS = {"id": (str, int), "externalTeamId": (str, int), "parentId": (str, int, NoneType),
-               "managerIds": (list, NoneType), "memberIds": (list, NoneType)}
+MEMBER_PRESENT = ("externalMemberId", "firstName", "lastName")
+TEAM_FIELDS = {"id": (str, int), "externalTeamId": (str, int), "teamName": str,
+               "parentId": (str, int, NoneType), "managerIds": (list, NoneType),
+               "memberIds": (list, NoneType)}
+TEAM_PRESENT = ("parentId", "managerIds", "memberIds")
+# Seed 003 "Effects of missing data" names active, invited and created members, and the
+# deactivated ones a sync leaves behind; another status would be listed blindly.
+MEMBER_STATUSES = ("active", "invited", "created", "deactivated")
+# members.csv columns seed 003 calls optional, and the attribute each holds.
+OPTIONAL_COLUMNS = {"languagePreferences": "language", "productAssignations": "products"}
+COLUMN_OF = {"external_id": "externalMemberId", "email": "email", "first_name": "firstName",
+             "last_name": "lastName", "language": "languagePreferences",
+             "products": "productAssignations"}
 TERMINAL = ("Paused", "Rejected", "Success", "Warning", "Failed")
 PAUSED = "awaiting approval in Workleap (risk threshold)"
+# A submission whose answer is lost is sent again, identical, at most this many times in
+# all (see `_submit`), after SUBMIT_BACKOFF seconds, doubling.
+SUBMIT_ATTEMPTS = 4
+SUBMIT_BACKOFF = 0.2
 
 
 @dataclass(frozen=True, kw_only=True)
 class WorkleapSettings(Settings):
     """api_key (write it as ${WORKLEAP_API_KEY}); poll_interval (seconds between sync
     status reads, default 2), poll_timeout (seconds to wait for a terminal status, default
-    900); timeout, max_concurrency."""
+    900); rate_limit ("60/m", "10/s", or a number per hour; default none: seed 003 names
+    no limit); timeout, max_concurrency."""
 
     api_key: str = field(repr=False)
     poll_interval: float = 2.0
     poll_timeout: float = 900.0
+    rate_limit: str | int | None = None
 
     @classmethod
     def parse(cls, provider: str, raw: Mapping[str, Any]) -> WorkleapSettings:
@@ -78,8 +113,14 @@ class WorkleapSettings(Settings):
         if not api_key:
             raise ProviderError(provider, "setting `api_key` is required (write it as "
                                           "${WORKLEAP_API_KEY}, never in the file)")
+        rate_limit = raw.get("rate_limit")
+        try:
+            Pacer.parse(rate_limit)
+        except ValueError as exc:
+            raise ProviderError(provider, str(exc)) from None
         return cls(api_key=api_key, poll_interval=float(raw.get("poll_interval", 2.0)),
-                   poll_timeout=float(raw.get("poll_timeout", 900.0)), **cls.common(raw))
+                   poll_timeout=float(raw.get("poll_timeout", 900.0)), rate_limit=rate_limit,
+                   **cls.common(raw))
 
 
 class WorkleapProvider(Provider):
@@ -87,7 +128,7 @@ class WorkleapProvider(Provider):
 
     Settings: api_key; optional timeout, max_concurrency, poll_interval (seconds between
     sync status reads, default 2), poll_timeout (seconds to wait for a terminal status,
-    default 900).
+    default 900), rate_limit (requests paced client-side; default none).
     """
 
     type: ClassVar[str] = "workleap"
@@ -110,17 +151,24 @@ class WorkleapProvider(Provider):
                    "the request shape is not in the seed"),
         Capability("read a sync's status and report", "GET", f"{SYNCS}/{{id}}", "assumed",
                    "003 \"Sync statuses\" (Pending, Paused, Rejected, Success, Warning, "
-                   "Failed); the seed shows them in the UI only"),
-        Capability("retry a submission without a second sync", "POST",
-                   f"{SYNCS} with Idempotency-Key", "assumed",
-                   "not in the seed; without it a retried sync re-applies the same full "
-                   "state, which changes nothing further"),
+                   "Failed); the seed shows them in the UI only. Fallback: none over the "
+                   "API; a server without the route (404/405/501) leaves the changes "
+                   "`unknown` (the next plan shows what the sync did), no extra request"),
+        Capability("resubmit a sync whose answer was lost", "POST",
+                   f"{SYNCS} again: the same files and Idempotency-Key", "assumed",
+                   "the key is not in the seed; a server that ignores it runs the same "
+                   "files again, which changes nothing further (003 Step 5: each sync "
+                   "replaces the previous one; members and teams are matched by their "
+                   f"external ids); {SUBMIT_ATTEMPTS} submissions at most, then `unknown`"),
         Capability("list members (status, isAdmin, language, products)", "GET",
                    f"{MEMBERS}?page=N&pageSize={PAGE_SIZE}", "assumed",
-                   "003 is silent on reading; members.csv fields from 003 Step 4"),
+                   "003 is silent on reading; members.csv fields from 003 Step 4. No "
+                   "fallback: 404/405/501 stops the plan before anything is written; pages "
+                   "follow the server (no total needed: read to a short or empty page)"),
         Capability("list teams (parent, members, managers)", "GET",
                    f"{TEAMS}?page=N&pageSize={PAGE_SIZE}", "assumed",
-                   "003 is silent on reading; teams.csv / teams-mappings.csv from 003 Step 4"),
+                   "003 is silent on reading; teams.csv / teams-mappings.csv from 003 Step "
+                   "4. No fallback, as for members"),
         Capability("member removal: deactivate active, delete invited/created, never admins",
                    "-", "effect of a sync: member absent from members.csv", "documented",
                    "003 \"Effects of missing data\""),
@@ -140,13 +188,19 @@ class WorkleapProvider(Provider):
     def __init__(self, config: ProviderConfig):
         super().__init__(config)
         register(self.settings.api_key)  # the header name is not one StaticHeaders knows
+        # Member attributes the last read could not see (optional columns the answers do
+        # not carry): a sync cannot write them without clearing everyone's, so `desired`
+        # leaves them out and the plan promises nothing it will not write.
+        self.unread: frozenset[str] = frozenset()
+        self.live_members: dict[str, Resource] = {}  # by key, as the last read found them
 
     # -- plumbing -----------------------------------------------------------------------
     def make_http(self) -> Http:
         return Http(provider=self.name, base_url=self.config.url,
                     auth=StaticHeaders({API_KEY_HEADER: self.settings.api_key}),
                     timeout=self.settings.timeout,
-                    max_concurrency=self.settings.max_concurrency)
+                    max_concurrency=self.settings.max_concurrency,
+                    pacer=Pacer.parse(self.settings.rate_limit))
 
     def explain(self, err: ApiError) -> ProviderError:
         """A Workleap refusal in words that say what to fix. Never includes the key."""
@@ -156,6 +210,14 @@ class WorkleapProvider(Provider):
         if err.status in (401, 403):
             text = (f"{what} answered {err.status} ({said}): the API key was refused; create "
                     "an organization management API key in Workleap Settings > API")
+        elif err.method == "GET" and err.path in (MEMBERS, TEAMS) and err.status in NOT_SERVED:
+            # The list reads are assumed (seed 003 shows none) and have no documented
+            # stand-in: a plan from an empty read would create every member again.
+            text = (f"{what} answered {err.status} ({said}): this Workleap does not serve "
+                    f"the list orgctl reads the live {err.path.rsplit('/', 1)[-1]} from "
+                    "(seed 003 documents no read; orgctl assumes it). A sync replaces the "
+                    "whole organisation, so nothing can be planned without it: nothing was "
+                    "planned or written")
         else:
             text = f"{what} answered {err.status}: {said}"
         return ProviderError(self.name, redact(text))
@@ -174,7 +236,9 @@ class WorkleapProvider(Provider):
         Members (seed 003 "Effects of missing data"): active -> "deactivate"; invited or
         created -> "delete"; admins -> None (never removed); already deactivated -> None
         (nothing left to do). Teams -> "delete". Mappings of a team the config describes ->
-        "delete"; of any other team -> None: that team's assignments are not the config's.
+        "delete"; of any other team -> None (that team's assignments are not the config's),
+        unless the next sync cannot name the member (`_named_by_sync`): then Workleap drops
+        the mapping whatever the config says, and the plan shows it as a delete.
         """
         if resource.kind == "member":
             if resource.server.get("isAdmin"):
@@ -184,8 +248,32 @@ class WorkleapProvider(Provider):
                 return None
             return "delete" if status in ("invited", "created") else "deactivate"
         if resource.kind == "mapping" and self.org is not None:
-            return "delete" if resource.attrs.get("team") in self.org.teams else None
+            if resource.attrs.get("team") in self.org.teams:
+                return "delete"
+            return None if self._named_by_sync(str(resource.attrs.get("member")), self.org) \
+                else "delete"
         return "delete"
+
+    def _named_by_sync(self, member: str, org: Org) -> bool:
+        """Whether the next sync lists this live member with an externalMemberId, which
+        teams-mappings.csv needs to name it: an employee the config has active (by key or
+        by email: the sync binds it to the key); otherwise a live member with an external
+        id, not deactivated, and not removed by this plan (`prune.members`)."""
+        employee = org.employees.get(member)
+        if employee is not None:
+            return employee.active
+        live = self.live_members.get(member)
+        if live is None:
+            return True  # not read this run (a plan applied later): as the plan said
+        if live.attrs.get("email") in {neutralise(e.email.strip().lower())
+                                       for e in org.employees.values() if e.active}:
+            return True
+        if live.attrs.get("deactivated") or not live.attrs.get("external_id"):
+            return False
+        prune = self.option("prune") or {}
+        pruned = prune if isinstance(prune, bool) else bool(
+            prune.get("members", prune.get("member", False)))
+        return not pruned or self.removal_of(live) is None
 
     def unsupported(self, change: Change) -> str | None:
         names = [change.key]
@@ -214,9 +302,9 @@ class WorkleapProvider(Provider):
                 "deactivated": False,
             }
             own = e.settings_for(self.type)
-            if own.get("language"):
+            if own.get("language") and "language" not in self.unread:
                 attrs["language"] = own["language"]
-            if own.get("products"):
+            if own.get("products") and "products" not in self.unread:
                 attrs["products"] = sorted(own["products"])
             identities = [f"email:{email}"] + [
                 f"email:{p.strip().lower()}" for p in e.previously if "@" in p]
@@ -245,7 +333,8 @@ class WorkleapProvider(Provider):
     # -- 3. live ------------------------------------------------------------------------
     async def read(self, progress: Progress | None = None) -> list[Resource]:
         """Members and teams, both collections concurrently at the largest page size;
-        mappings come from the teams' member and manager lists."""
+        mappings come from the teams' member and manager lists. Every answer is checked
+        before anything is planned (`_member_rows`, `_team_rows`, `check_references`)."""
         done = 0
 
         def counted(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -256,28 +345,84 @@ class WorkleapProvider(Provider):
             return items
 
         results = await asyncio.gather(
-            self._collection(MEMBERS, MEMBER_FIELDS, counted),
-            self._collection(TEAMS, TEAM_FIELDS, counted),
+            self._collection(MEMBERS, self._member_rows, counted),
+            self._collection(TEAMS, self._team_rows, counted),
             return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException):
                 raise result
         members, teams = results
-        return live_resources(members, teams)
+        check_references(self.name, members, teams)
+        if any("isAdmin" not in m or m["isAdmin"] is None for m in members):
+            self.note("unknown:member.isAdmin", (
+                f"GET {MEMBERS} answers do not say of every member whether it is an admin: "
+                "Workleap never removes an admin (seed 003 \"Effects of missing data\"), so "
+                "a removal planned for one of them will not happen"))
+        live = live_resources(members, teams, self._unknown_columns)
+        self.unread = frozenset(a for r in live for a in r.unknown)
+        self.live_members = {r.key: r for r in live if r.kind == "member"}
+        return live
 
-    async def _collection(self, path: str, fields: Mapping[str, Any],
+    def _unknown_columns(self, row: dict[str, Any]) -> frozenset[str]:
+        """The optional members.csv columns this member's answer does not carry (unknown,
+        not empty), as attributes; noted once each, in Workleap's terms: the column is
+        left out of members.csv, so Workleap keeps the values orgctl cannot see (assumed)."""
+        for name, attr in OPTIONAL_COLUMNS.items():
+            if name not in row:
+                # Set before `unknown_fields`, whose note (written when created) a sync
+                # cannot keep: a column is in members.csv for every member or for none.
+                self.note(f"unknown:member.{attr}", (
+                    f"GET {MEMBERS} answers do not carry the members' {attr} ({name}): it "
+                    f"is never compared, and {name} is left out of members.csv so that a "
+                    "sync does not clear the values orgctl cannot see; set it in Workleap"))
+        return self.unknown_fields(f"GET {MEMBERS}", "member", row, OPTIONAL_COLUMNS)
+
+    def _member_rows(self, what: str, items: Any) -> list[dict[str, Any]]:
+        """Members a sync can write back: identified (an email; the external id present,
+        maybe null), every column it must write present, a status it knows."""
+        rows = self.expect_items(what, items, MEMBER_FIELDS)
+        for row in rows:
+            self._present(what, row, MEMBER_PRESENT)
+            if not row["email"].strip():
+                raise UnexpectedAnswer(self.name, what, "email is empty", row)
+            if row["status"] not in MEMBER_STATUSES:
+                raise UnexpectedAnswer(self.name, what, (
+                    f"status {row['status']!r} is not one of {', '.join(MEMBER_STATUSES)}: "
+                    "orgctl cannot tell what a sync would do to that member"), row)
+        return rows
+
+    def _team_rows(self, what: str, items: Any) -> list[dict[str, Any]]:
+        """Teams a sync can write back: an externalTeamId, a name, and the structure
+        (parentId, managerIds, memberIds) present, null or not."""
+        rows = self.expect_items(what, items, TEAM_FIELDS)
+        for row in rows:
+            self._present(what, row, TEAM_PRESENT)
+            if not str(row["externalTeamId"]).strip():
+                raise UnexpectedAnswer(self.name, what, "externalTeamId is empty", row)
+        return rows
+
+    def _present(self, what: str, row: dict[str, Any], names: Iterable[str]) -> None:
+        for name in names:
+            if name not in row:
+                raise UnexpectedAnswer(self.name, what, (
+                    f"{name} is missing (a sync writes every object back, so orgctl must "
+                    "read it)"), row)
+
+    async def _collection(self, path: str,
+                          rows: Callable[[str, Any], list[dict[str, Any]]],
                           counted: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
                           ) -> list[dict[str, Any]]:
-        """Every item of a list, each page's shape checked: {items: [...], total}."""
+        """Every item of a list, each page's shape checked: {items: [...]}, with the
+        paging keys (page, pageSize, total) when the server gives them. orgctl asked for
+        a page, so an answer without them is a page too: `collect` reads on until a
+        short or empty one (seed 003 shows no list answer, so no key of it is known)."""
         what = f"GET {path}"
 
         def page(body: Any) -> Page:
             answer = self.expect_object(what, body, {"items": list, "total": (int, NoneType),
                                                      "pageSize": (int, NoneType)})
-            rows = counted(self.expect_items(what, answer["items"], fields))
-            if "total" not in answer and "pageSize" not in answer and "page" not in answer:
-                return Page(rows, paged=False)
-            return Page(rows, total=answer.get("total"), limit=answer.get("pageSize") or None)
+            return Page(counted(rows(what, answer["items"])), total=answer.get("total"),
+                        limit=answer.get("pageSize") or None)
 
         with self.explaining():
             return await self.http().collect(path, None, PAGING, page)
@@ -285,17 +430,25 @@ class WorkleapProvider(Provider):
     def findings(self, org: Org, live: list[Resource]) -> list[Finding]:
         """Live mappings a sync cannot write back: teams-mappings.csv names members by
         externalMemberId only, so a member without one loses its team unless the config
-        claims it by email (which gives it the employee key as externalMemberId)."""
+        claims it by email (which gives it the employee key as externalMemberId); and it
+        names only members members.csv lists, so a deactivated member (never listed:
+        listing reactivates) loses its teams unless the config has it active again."""
         claimed = {neutralise(e.email.strip().lower()) for e in org.employees.values()
                    if e.active}
-        unbound = {r.key for r in live if r.kind == "member"
-                   and not r.attrs.get("external_id") and r.attrs.get("email") not in claimed}
+        active = {k for k, e in org.employees.items() if e.active}
+        why: dict[str, str] = {}
+        for r in live:
+            if r.kind != "member" or r.attrs.get("email") in claimed or r.key in active:
+                continue
+            if r.attrs.get("deactivated"):
+                why[r.key] = "is deactivated, so members.csv cannot list it"
+            elif not r.attrs.get("external_id"):
+                why[r.key] = "has no externalMemberId, so teams-mappings.csv cannot name it"
         return [
             Finding(self.name, "mapping", r.key,
-                    f"member {r.attrs.get('member')} has no externalMemberId, so "
-                    f"teams-mappings.csv cannot name it: the next Workleap sync removes it "
-                    f"from team {r.attrs.get('team')}")
-            for r in live if r.kind == "mapping" and r.attrs.get("member") in unbound
+                    f"member {r.attrs.get('member')} {why[r.attrs['member']]}: the next "
+                    f"Workleap sync removes it from team {r.attrs.get('team')}")
+            for r in live if r.kind == "mapping" and r.attrs.get("member") in why
         ]
 
     # -- 4. apply -----------------------------------------------------------------------
@@ -313,14 +466,55 @@ class WorkleapProvider(Provider):
                  for name, text in batch.files.items()}
         if progress:
             progress(0, len(todo))
-        # The key makes a retried submission return the first sync (assumed); the sync
-        # itself is a full replacement, so even a second one changes nothing.
-        submitted = await self.call("POST", SYNCS, files=files, idempotent=True,
-                                    headers={"Idempotency-Key": uuid.uuid4().hex})
-        sync = await self._poll(self._sync_of(submitted, f"POST {SYNCS}"))
+        submitted, lost = await self._submit(files)
+        if submitted is None:
+            return self._unknown(todo, outcomes, batch, (
+                f"the answer to POST {SYNCS} was lost {lost} times: Workleap may have "
+                "accepted the sync"))
+        try:
+            sync = await self._poll(self._sync_of(submitted, f"POST {SYNCS}"))
+        except ProviderError as exc:
+            # Accepted (or maybe accepted): it runs whether or not orgctl can see it.
+            return self._unknown(todo, outcomes, batch, (
+                f"the sync was submitted but its status could not be read ({exc})"))
         if progress:
             progress(len(todo), len(todo))
-        return self._result(sync, todo, outcomes, batch)
+        return self._result(sync, todo, outcomes, batch, lost)
+
+    async def _submit(self, files: dict[str, Any]) -> tuple[Any, int]:
+        """POST the sync: (the answer, how many answers were lost before it), or (None,
+        SUBMIT_ATTEMPTS) when every answer was lost.
+
+        A POST whose answer is lost (a 5xx, a dropped connection) may have been accepted.
+        It is sent again, but not blindly: the same files under the same Idempotency-Key.
+        A server that honours the key (assumed) answers with the first sync; one that does
+        not runs the same three files a second time, and since a sync is a full replacement
+        matching members by externalMemberId (email as fallback) and teams by
+        externalTeamId (seed 003 Steps 4-5), the second changes nothing the first did not:
+        no object is made twice. What a resubmission cannot settle (the first one Paused
+        by the risk threshold, making the second fail) `_result` reports as unknown."""
+        key = uuid.uuid4().hex
+        lost = 0
+        while True:
+            try:
+                answer = await self.call("POST", SYNCS, files=files, idempotent=False,
+                                         headers={"Idempotency-Key": key})
+                return answer, lost
+            except UnknownOutcome:
+                lost += 1
+                if lost >= SUBMIT_ATTEMPTS:
+                    return None, lost
+                await asyncio.sleep(min(SUBMIT_BACKOFF * 2 ** lost, 5.0))
+
+    def _unknown(self, todo: list[Change], outcomes: dict[str, Outcome],
+                 batch: RenderedSync, why: str) -> BatchResult:
+        """Every change `unknown`: orgctl cannot tell what Workleap did. Nothing is sent
+        again; the next plan reads what the sync changed."""
+        detail = redact(f"{why}: see Settings > Provisioning > View sync history; the next "
+                        "plan shows what it changed")
+        for change in todo:
+            outcomes[change.address] = Outcome.of(change, "unknown", detail)
+        return BatchResult(outcomes, "\n".join([detail, *(f"  note: {n}" for n in batch.notes)]))
 
     async def _poll(self, sync: dict[str, Any]) -> dict[str, Any]:
         deadline = time.monotonic() + self.settings.poll_timeout
@@ -345,7 +539,10 @@ class WorkleapProvider(Provider):
         return sync
 
     def _result(self, sync: dict[str, Any], todo: list[Change], outcomes: dict[str, Outcome],
-                batch: RenderedSync) -> BatchResult:
+                batch: RenderedSync, lost: int = 0) -> BatchResult:
+        """Per change, what the sync's terminal status means for it. `lost`: answers lost
+        before this sync's: an earlier submission may exist, so a sync that did not run
+        leaves the changes unknown rather than failed."""
         sid, status = sync.get("id"), sync.get("status")
         reason = sync.get("reason") or ""
         lines = [f"Workleap sync {sid}: {status}" + (f" ({reason})" if reason else "")]
@@ -375,7 +572,14 @@ class WorkleapProvider(Provider):
             elif status in ("Rejected", "Failed"):
                 why = "the paused sync was rejected in Workleap" if status == "Rejected" \
                     else reason or "the sync did not run"
-                outcomes[address] = Outcome.of(change, "failed", f"sync {sid} {status}: {why}")
+                if lost:
+                    outcomes[address] = Outcome.of(change, "unknown", (
+                        f"sync {sid} {status}: {why}; an earlier submission's answer was "
+                        "lost, so it may have run or be awaiting approval: see View sync "
+                        "history; the next plan shows what it changed"))
+                else:
+                    outcomes[address] = Outcome.of(change, "failed",
+                                                   f"sync {sid} {status}: {why}")
             else:
                 outcomes[address] = Outcome.of(
                     change, "pending", f"sync {sid} still {status} after "
@@ -386,12 +590,53 @@ class WorkleapProvider(Provider):
 
 # -- reading ------------------------------------------------------------------------------
 
-def live_resources(members: Iterable[dict[str, Any]], teams: Iterable[dict[str, Any]]
+def check_references(provider: str, members: list[dict[str, Any]],
+                     teams: list[dict[str, Any]]) -> None:
+    """Fail closed on lists a sync could not write back as they are: two members or two
+    teams with one identity (a sync names them by it, so one would be lost), or a team
+    whose parent, managers or members are not in the lists (they changed while read, or
+    the read was partial: planning from it would drop those links)."""
+    seen: dict[tuple[str, str], str] = {}
+    for m in members:
+        for name, value in (("externalMemberId", m["externalMemberId"]),
+                            ("email", m["email"].strip().lower())):
+            if value and (name, value) in seen:
+                raise UnexpectedAnswer(provider, f"GET {MEMBERS}", (
+                    f"members {seen[(name, value)]} and {m['id']} both have {name} "
+                    f"{value!r}: a sync names members by it, so one of them would be lost"))
+            seen[(name, value)] = str(m["id"])
+    for t in teams:
+        value = str(t["externalTeamId"])
+        if ("externalTeamId", value) in seen:
+            raise UnexpectedAnswer(provider, f"GET {TEAMS}", (
+                f"teams {seen[('externalTeamId', value)]} and {t['id']} both have "
+                f"externalTeamId {value!r}: a sync names teams by it"))
+        seen[("externalTeamId", value)] = str(t["id"])
+    member_ids = {str(m["id"]) for m in members}
+    team_ids = {str(t["id"]) for t in teams}
+    for t in teams:
+        stray = [f"parent {t['parentId']}"] if (
+            t["parentId"] is not None and str(t["parentId"]) not in team_ids) else []
+        stray += [f"{role} {i}" for role, ids in (("manager", t["managerIds"]),
+                                                  ("member", t["memberIds"]))
+                  for i in ids or [] if str(i) not in member_ids]
+        if stray:
+            raise IncompleteRead(provider, f"GET {TEAMS}", (
+                f"team {t['externalTeamId']} names {', '.join(stray[:3])}, not in the "
+                f"lists read (GET {MEMBERS}, GET {TEAMS}): they changed while they were "
+                "read, or were read in part; run again"))
+
+
+def live_resources(members: Iterable[dict[str, Any]], teams: Iterable[dict[str, Any]],
+                   unknown: Callable[[dict[str, Any]], frozenset[str]] | None = None
                    ) -> list[Resource]:
-    """Members, teams and mappings as read, in the attribute shapes of `desired()`.
+    """Members, teams and mappings as read, in the attribute shapes of `desired()`;
+    `unknown(row)`: the attributes a member's answer does not carry.
 
     A member without an externalMemberId is keyed by its email, and every member carries
-    its email as an identity, so the plan matches it by fallback as Workleap would.
+    its email as an identity, so the plan matches it by fallback as Workleap would. The
+    email and products as read (case, order) are kept in `server` for the sync to write
+    back; the attributes compare them lower-cased and sorted.
     """
     out: list[Resource] = []
     key_of: dict[str, str] = {}
@@ -410,10 +655,14 @@ def live_resources(members: Iterable[dict[str, Any]], teams: Iterable[dict[str, 
                    "language": m.get("languagePreferences") or None,
                    "products": sorted(m.get("productAssignations") or []),
                    "deactivated": m.get("status") == "deactivated"},
-            server={"status": m.get("status"), "isAdmin": bool(m.get("isAdmin")),
+            server={"status": m.get("status"), "isAdmin": m.get("isAdmin"),
                     "customProperties": dict(m.get("customProperties") or {}),
-                    "accessibleTeams": sorted(team_key[t] for t in m.get("accessibleTeamIds")
-                                              or [] if t in team_key)}))
+                    "accessibleTeams": sorted(team_key[str(t)] for t in
+                                              m.get("accessibleTeamIds") or []
+                                              if str(t) in team_key),
+                    "email": m.get("email"),
+                    "productAssignations": list(m.get("productAssignations") or [])},
+            unknown=unknown(m) if unknown else frozenset()))
     for t in teams:
         key = team_key[str(t["id"])]
         parent = team_key.get(str(t.get("parentId"))) if t.get("parentId") else None
@@ -439,9 +688,12 @@ def live_resources(members: Iterable[dict[str, Any]], teams: Iterable[dict[str, 
 
 @dataclass
 class _Member:
-    external_id: str | None
-    attrs: dict[str, Any]
+    """One members.csv row in the making: its cells by column (as read, or as a change
+    sets them), its custom properties, whether it stays listed."""
+
+    cells: dict[str, Any]
     custom: dict[str, str] = field(default_factory=dict)
+    deactivated: bool = False
     address: str | None = None
 
 
@@ -456,19 +708,44 @@ class RenderedSync:
     notes: list[str]
 
 
+def _cells(values: Mapping[str, Any]) -> dict[str, Any]:
+    """members.csv cells for member attributes (only those given)."""
+    cells = {COLUMN_OF[a]: v for a, v in values.items() if a in COLUMN_OF}
+    if "productAssignations" in cells:
+        cells["productAssignations"] = PRODUCT_SEPARATOR.join(cells["productAssignations"]
+                                                               or [])
+    return cells
+
+
+def _set_by(change: Change) -> dict[str, Any]:
+    """What a create or update writes: a create all its attributes, an update only those
+    the plan shows changing (`fields`), so a value the plan calls equal goes back as read
+    (an email's case, the order of products)."""
+    if change.action == "create":
+        return dict(change.after or {})
+    return {name: new for name, (_, new) in (change.fields or {}).items()}
+
+
 def render_sync(provider: str, changes: list[Change], live: list[Resource]) -> RenderedSync:
     """The full state a sync must carry so that Workleap ends up where the plan says: the
     live members, teams and mappings, with the changes applied on top. A live member left
     deactivated is not listed (listing it would reactivate it); a removed one is not listed
     either, and Workleap deactivates or deletes it. What was read goes back byte for byte
-    (`as_read`); only values the changes bring are neutralised."""
+    (`as_read`); only values the changes bring are neutralised. An optional column some
+    member's answer did not carry (`Resource.unknown`) is left out of members.csv, so
+    Workleap keeps the values orgctl could not see."""
     members: dict[str, _Member] = {}
     by_remote: dict[str, str] = {}
     admins: set[str] = set()
+    unread: set[str] = set()
     for r in live:
         if r.kind == "member":
-            members[r.key] = _Member(as_read(r.attrs.get("external_id")), as_read(r.attrs),
-                                     as_read(dict(r.server.get("customProperties") or {})))
+            read = {**r.attrs, "email": r.server.get("email") or r.attrs.get("email"),
+                    "products": r.server.get("productAssignations", r.attrs.get("products"))}
+            members[r.key] = _Member(as_read(_cells(read)),
+                                     as_read(dict(r.server.get("customProperties") or {})),
+                                     bool(r.attrs.get("deactivated")))
+            unread |= {COLUMN_OF[a] for a in r.unknown if a in COLUMN_OF}
             if r.remote_id:
                 by_remote[r.remote_id] = r.key
             if r.server.get("isAdmin"):
@@ -487,13 +764,19 @@ def render_sync(provider: str, changes: list[Change], live: list[Resource]) -> R
             if c.action in ("create", "update"):
                 record = members.pop(old, None) if old else None
                 if record is None:
-                    record = _Member(None, {})
-                record.attrs.update(c.after or {})
-                record.external_id = c.key
+                    record = _Member({})
+                values = _set_by(c)
+                record.cells.update(_cells(values))
+                record.cells["externalMemberId"] = c.key
+                record.deactivated = bool(values.get("deactivated", record.deactivated))
                 record.address = c.address
                 members[c.key] = record
                 if old and old != c.key:
                     alias[old] = c.key
+                left_out = sorted(unread & set(_cells(values)))
+                if left_out:
+                    notes.append(f"member {c.key}: {', '.join(left_out)} not written (the "
+                                 "column is left out: the answers do not carry it)")
             elif c.action in ("delete", "deactivate"):
                 if old in admins:
                     outcomes[c.address] = Outcome.of(
@@ -507,7 +790,8 @@ def render_sync(provider: str, changes: list[Change], live: list[Resource]) -> R
         elif c.kind in ("team", "mapping"):
             store = teams if c.kind == "team" else mappings
             if c.action in ("create", "update"):
-                store[c.key] = {**store.get(c.key, {}), **(c.after or {})}
+                # A mapping matched by email is live under another key: start from `after`.
+                store[c.key] = {**(c.after or {}), **store.get(c.key, {}), **_set_by(c)}
                 (team_address if c.kind == "team" else mapping_address)[c.key] = c.address
             elif c.action == "delete":
                 store.pop(c.key, None)
@@ -518,20 +802,16 @@ def render_sync(provider: str, changes: list[Change], live: list[Resource]) -> R
             outcomes[c.address] = Outcome.of(c, "failed", f"{provider} has no kind {c.kind!r}")
 
     rows: dict[tuple[str, int], str] = {}
+    columns = [c for c in MEMBER_COLUMNS if c not in unread]
     custom_columns = sorted({name for m in members.values() for name in m.custom})
     member_rows = []
     listed: set[str] = set()
     for key, m in members.items():
-        if m.attrs.get("deactivated"):
+        if m.deactivated:
             continue
-        member_rows.append({
-            "externalMemberId": m.external_id or "", "email": m.attrs.get("email"),
-            "firstName": m.attrs.get("first_name"), "lastName": m.attrs.get("last_name"),
-            "languagePreferences": m.attrs.get("language"),
-            "productAssignations": PRODUCT_SEPARATOR.join(m.attrs.get("products") or []),
-            **{name: m.custom.get(name) for name in custom_columns},
-        })
-        if m.external_id:
+        member_rows.append({**{c: m.cells.get(c) for c in columns},
+                            **{name: m.custom.get(name) for name in custom_columns}})
+        if m.cells.get("externalMemberId"):
             listed.add(key)
         if m.address:
             rows[("members.csv", len(member_rows))] = m.address
@@ -553,8 +833,17 @@ def render_sync(provider: str, changes: list[Change], live: list[Resource]) -> R
         mapping_rows.append({"externalTeamId": parent, "externalSubteamId": key})
         if key in team_address:
             rows[("teams-mappings.csv", len(mapping_rows))] = team_address[key]
+    # One row per (team, member): a live mapping of a member now bound to its key names
+    # the same pair as the change that binds it, and the change's row is the one written.
+    owner: dict[tuple[Any, Any], str] = {}
+    for key, attrs in mappings.items():
+        pair = (attrs.get("team"), alias.get(attrs.get("member"), attrs.get("member")))
+        if pair not in owner or key in mapping_address:
+            owner[pair] = key
     for key, attrs in mappings.items():
         team, member = attrs.get("team"), alias.get(attrs.get("member"), attrs.get("member"))
+        if owner[(team, member)] != key:
+            continue
         if team not in teams or member not in listed:
             if key in mapping_address:
                 change = next(c for c in changes if c.address == mapping_address[key])
@@ -571,7 +860,7 @@ def render_sync(provider: str, changes: list[Change], live: list[Resource]) -> R
             rows[("teams-mappings.csv", len(mapping_rows))] = mapping_address[key]
 
     return RenderedSync(
-        files={"members.csv": render_csv(MEMBER_COLUMNS + custom_columns, member_rows),
+        files={"members.csv": render_csv(columns + custom_columns, member_rows),
                "teams.csv": render_csv(TEAM_COLUMNS, team_rows),
                "teams-mappings.csv": render_csv(MAPPING_COLUMNS, mapping_rows)},
         rows=rows, outcomes=outcomes, notes=notes)
@@ -590,7 +879,7 @@ def _live_member_key(change: Change, members: dict[str, _Member],
     email = (change.before or {}).get("email")
     if email:
         for key, m in members.items():
-            if m.attrs.get("email") == email:
+            if str(m.cells.get("email") or "").strip().lower() == email:
                 return key
     return None
 
