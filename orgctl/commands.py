@@ -101,6 +101,11 @@ async def _plan_org(org: Org, providers: list[Provider], config_path: Path,
                     targets: list[str] | None, progress: ReadProgress | None,
                     remove_duplicates: bool) -> tuple[Plan, dict[str, list[Resource]]]:
     source = sources.source_provider(org)
+    for provider in providers:
+        # Before the read, so a provider that must read per object (a documented route
+        # costing one request each) reads only the objects the config compares. The
+        # engine binds again with the org it plans (in source mode, the sourced one).
+        provider.bind(org)
     if source is None:
         live = await read_live(providers, progress)
         return make_plan(org, providers, live, config_path, targets,

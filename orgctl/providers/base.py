@@ -14,13 +14,17 @@ that writes) `apply` or `apply_batch` has a default, so a minimal provider is sm
    never written (an audit source). `SETTINGS` is the typed settings class, parsed once
    from the provider block when the provider is created (`self.settings`). `SCHEMA` is
    the system's part of the config's JSON Schema (see `orgctl.config.schema`).
-2. **What is there?** `read(progress)` fetches live state with list endpoints at their
+2. **What is there?** `bind(org)` has handed over the configured org first (see 3), so a
+   read that costs a request per object can skip what the config does not compare.
+   `read(progress)` fetches live state with list endpoints at their
    largest page, pages concurrently where the API allows, and normalises it into
    resources with the same attribute names and value shapes as `desired()`. A provider may
    keep from the read what it needs to write later (reference ids, catalogues): that is
    the only state a run builds up, and `unsupported`/`apply` may rely on it.
-3. **What should be there?** `bind(org)` hands over the desired org once (default: kept
-   as `self.org`) for the hooks that need more than a change carries. `desired(org)` maps
+3. **What should be there?** `bind(org)` hands over the desired org (default: kept as
+   `self.org`) for the hooks that need more than a change carries: before the read, then
+   again before diffing with the org the plan is of (in source mode, the one the source
+   of truth gave). `desired(org)` maps
    it into this provider's resources and their `refs`: pure, it keeps nothing.
    `match_live(desired, live)` may rewrite live resources once the desired side is known
    (references to objects matched by a fallback identity); default: unchanged.
@@ -447,9 +451,11 @@ class Provider:
         why = self.fallbacks.get(topic, "the assumed way is not available")
         cost = f"{requests} request{'s' if requests != 1 else ''}"
         pacer = self._http_client.pacer if self._http_client is not None else None
-        if pacer is not None and requests > pacer.limit:
-            cost += (f", about {_duration(pacer.eta(requests))} at the rate limit of "
-                     f"{pacer.limit} per {_duration(pacer.window)}")
+        if pacer is not None:
+            # What these requests cost of the rate limit alone, whatever else the run did.
+            seconds = requests / pacer.limit * pacer.window
+            cost += (f", about {_duration(seconds)} at the rate limit of {pacer.limit} per "
+                     f"{_WINDOWS.get(pacer.window, _duration(pacer.window))}")
         self.note(f"fallback:{topic}", f"{why}: read {instead} instead ({cost} this run)")
 
     def note(self, topic: str, message: str) -> None:
@@ -478,7 +484,12 @@ class Provider:
         return self.config.settings.get(name, default)
 
 
+_WINDOWS = {3600.0: "hour", 60.0: "minute", 1.0: "second"}
+
+
 def _duration(seconds: float) -> str:
+    if seconds < 1:
+        return "under a second"
     if seconds < 90:
         return f"{seconds:.0f} s"
     if seconds < 90 * 60:

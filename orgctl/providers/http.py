@@ -412,8 +412,9 @@ class Http:
         - With a total, the remaining pages are fetched concurrently, `PAGE_WINDOW` at a
           time, until a short one; the rows read must reach the total, else
           `IncompleteRead`.
-        - Without one, pages are read in turn until one is empty, short, or repeats rows
-          already seen.
+        - Without one, pages are read in turn until one is empty or short; a page that
+          repeats rows already seen is `IncompleteRead` (the server ignores the page
+          parameter: whether it holds more cannot be known).
         - More than `paging.max_pages` pages: `IncompleteRead` (a list that never ends).
         """
         what = f"GET {path}"
@@ -477,12 +478,14 @@ class Http:
                 break
             fresh = len(answer.rows) - _take(answer.rows, rows, seen, ident)
             if fresh < len(answer.rows):
-                if fresh == 0:
-                    break  # the server answered a page already read: it has no more
+                # A page of rows already read after full pages: the server ignores the
+                # page parameter, so whether it holds more cannot be known. Planning from
+                # what was read would create what it did not show.
+                beside = f" beside {fresh} new ones" if fresh else ""
                 raise IncompleteRead(self.provider, what, (
-                    f"page {index} repeats {len(answer.rows) - fresh} rows of earlier pages "
-                    f"beside {fresh} new ones: the collection changed while it was read, "
-                    f"or the server pages in a way orgctl does not recognise; run again"))
+                    f"page {index} repeats {len(answer.rows) - fresh} rows of earlier "
+                    f"pages{beside}: the server ignores the page parameter, or the "
+                    f"collection changed while it was read"))
             if len(answer.rows) < (answer.limit or served):
                 break
         if total is not None and len(rows) < total:

@@ -171,6 +171,36 @@ def test_a_create_whose_follow_up_stays_unknown_fails_and_the_rerun_finishes_it(
         assert_converged(root, endpoints)
 
 
+def test_a_committed_create_whose_lookup_fails_is_unknown_not_duplicated(
+        start_sandbox: StartSandbox, tmp_path: Path) -> None:
+    """Issue 14 item 1, through the CLI: an employee create commits and answers 500, then
+    the lookup's reads answer 503 past every retry. Before, apply POSTed again; now the
+    change is reported unknown (exit 1), nothing is duplicated, and the next plan finds the
+    employee, so a re-run converges."""
+    # Six answers exhaust one lookup's retries; the provider looks once, the engine again.
+    script = [("POST /v1/employees", "commit_fail")] + [("GET /v1/employees", "5xx")] * 12
+    box = start_sandbox({"workleap": QUICK_WORKLEAP}, faults=Faults(script=script))
+    endpoints = write_endpoints(box, tmp_path / "sandbox.json")
+    root = copy_acme(tmp_path)
+    first = run_orgctl("apply", root, "--sandbox", endpoints, "--auto-approve")
+    assert first.exit_code == 1, first.output
+    assert script == [], "the scripted faults were not all used"
+    unknown = re.findall(r"unknown: (workelo\.employee\.EMP-\d+): .*not sent again",
+                         first.stderr)
+    assert len(unknown) == 1, first.stderr
+    assert "1 unknown" in first.stdout
+    state = {name: emu.snapshot() for name, emu in box.emulators.items()}
+    assert not any(duplicates(state).values()), duplicates(state)
+    key = unknown[0].rsplit(".", 1)[1]
+    held = [e for e in state["workelo"]["employees"].values() if e["external_id"] == key]
+    assert len(held) == 1  # the first create did commit
+    second = run_orgctl("apply", root, "--sandbox", endpoints, "--auto-approve")
+    assert second.exit_code == 0, second.output
+    assert_converged(root, endpoints)
+    state = {name: emu.snapshot() for name, emu in box.emulators.items()}
+    assert object_counts(state) == ACME_COUNTS
+
+
 # -- a killed apply --------------------------------------------------------------------------
 
 class ServedSandbox:

@@ -124,3 +124,16 @@ def test_unknown_fields_are_the_absent_ones_and_are_noted_once() -> None:
         "identifications"}
     provider.unknown_fields("GET /employees", "employee", row, fields)
     assert list(provider.notes) == ["unknown:employee.identifications"]
+
+
+def test_a_fallback_under_a_rate_limit_says_how_long_it_takes_at_that_rate() -> None:
+    """612 requests at Workelo's documented 1000/h: about 37 min, whatever the pacer's
+    slots held when the note was made (it said nothing under the limit before)."""
+    from orgctl.providers.http import Http, Pacer
+
+    provider = probe()
+    provider._http_client = Http("probe", "http://x.invalid", pacer=Pacer(1000, 3600.0))
+    provider.fallbacks["scopes"] = "GET /all answered 404"
+    provider.note_fallback("scopes", "GET /things/{id}/scopes", 612)
+    assert provider.notes["fallback:scopes"].message.endswith(
+        "(612 requests, about 37 min at the rate limit of 1000 per hour this run)")

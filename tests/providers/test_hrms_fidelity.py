@@ -266,7 +266,7 @@ def test_rate_limit_is_honoured_and_the_fallback_cost_is_given_in_time(serve: Se
     assert len(times) == 7  # 3 lists + 4 details
     assert all(later - first > 0.9 for first, later in zip(times, times[3:], strict=False))
     message = next(iter(hrms.notes.values())).message
-    assert message.endswith("(4 requests, about 2 s at the rate limit of 3 per 1 s this run)")
+    assert message.endswith("(4 requests, about 1 s at the rate limit of 3 per second this run)")
 
 
 def test_a_bad_rate_limit_is_refused_at_start() -> None:

@@ -688,8 +688,13 @@ class WorkeloProvider(Provider):
         else, so the follow-up writes go to the object that was made, never a second one."""
         try:
             created = await self.call("POST", path, json=body)
-        except UnknownOutcome:
-            found = await self.lookup(change, ids)
+        except UnknownOutcome as lost:
+            try:
+                found = await self.lookup(change, ids)
+            except ProviderError as failed:
+                # Still unknown: the engine looks again and, if it cannot tell either,
+                # ends the change `unknown` rather than send the create twice.
+                raise UnknownOutcome(self.name, f"{lost}; lookup failed: {failed}") from None
             if found is None:
                 raise  # not made: the engine tries again
             return int(found)
