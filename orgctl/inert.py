@@ -36,6 +36,14 @@ def markdown(text: str) -> str:
     return _MARKDOWN.sub(r"\\\1", html.escape(terminal(text), quote=False))
 
 
+def code(text: str) -> str:
+    """`text` as a Markdown code span no backtick inside can end (nor HTML render in)."""
+    shown = terminal(text)
+    ticks = "`" * (max((len(r) for r in re.findall("`+", shown)), default=0) + 1)
+    pad = " " if shown.startswith("`") or shown.endswith("`") else ""
+    return f"{ticks}{pad}{shown}{pad}{ticks}"
+
+
 def fence(lines: list[str]) -> str:
     """A code fence longer than any run of backticks in `lines`: no line can close it."""
     longest = max((len(run) for line in lines for run in re.findall("`+", line)), default=0)

@@ -29,6 +29,12 @@ def test_markdown_text_is_html_escaped_and_cannot_start_a_line() -> None:
     assert "&lt;img src=x onerror=alert(1)&gt;" in shown
 
 
+def test_a_code_span_holds_any_backticks() -> None:
+    assert inert.code("hrms.user.EMP-030") == "`hrms.user.EMP-030`"
+    assert inert.code("a``b") == "```a``b```"
+    assert inert.code("`x") == "`` `x ``"
+
+
 def test_a_fence_is_longer_than_any_backtick_run_inside() -> None:
     assert inert.fence(["plain"]) == "```"
     assert inert.fence(['"a ````` b"']) == "``````"

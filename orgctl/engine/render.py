@@ -159,7 +159,7 @@ def _finding_line(mark: str, f: Finding) -> str:
 
 
 def _finding_item(f: Finding) -> str:
-    return f"- {inert.markdown(f.address)}: {inert.markdown(f.message)}"
+    return f"- {inert.code(f.address)}: {inert.markdown(f.message)}"
 
 
 def _counts(changes: list[Change]) -> dict[str, int]:
