@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 MASK = "***"
 _MIN_LENGTH = 4  # shorter values would mask ordinary words; no real credential is that short
@@ -34,6 +35,32 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, MASK)
     return text
+
+
+def url(text: str) -> str:
+    """A URL as orgctl prints it: no `user:password@`, every query value masked, and any
+    registered secret masked (a host or path from `${ENV}`)."""
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return redact(text)
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = f"{MASK}@{netloc.rpartition('@')[2]}"
+    query = urlencode([(k, MASK) for k, _ in parse_qsl(parts.query, keep_blank_values=True)],
+                      safe="*")
+    return redact(urlunsplit((parts.scheme, netloc, parts.path, query, "")))
+
+
+def register_url(text: str) -> None:
+    """Register the secrets a URL may carry: its password and its query values."""
+    try:
+        parts = urlsplit(text)
+        register(parts.password)
+        for _, value in parse_qsl(parts.query):
+            register(value)
+    except ValueError:
+        return
 
 
 class RedactingFilter(logging.Filter):

@@ -95,7 +95,8 @@ def _provider(name: str, raw: dict[str, Any], sources: SourceMap,
     if checkable and len(issues) == url_issues:
         problem = _url_problem(url)
         if problem:
-            shown = "the url from the environment" if has_placeholder(raw["url"]) else repr(url)
+            shown = ("the url from the environment" if has_placeholder(raw["url"])
+                     else repr(redact.url(url)))
             issues.append(ConfigIssue(sources.value(path + ("url",)), dotted(path + ("url",)),
                                       f"{shown} {problem}"))
     if len(issues) > before:
@@ -107,10 +108,18 @@ def _provider(name: str, raw: dict[str, Any], sources: SourceMap,
 def _resolve(value: Any, path: Path, sources: SourceMap, environ: Mapping[str, str] | None,
              issues: list[ConfigIssue]) -> Any:
     if isinstance(value, str):
-        text, problems = expand(value, environ)
+        put: list[str] = []
+        text, problems = expand(value, environ, put)
         issues.extend(ConfigIssue(sources.value(path), dotted(path), p) for p in problems)
-        if path[2] in SECRET_KEYS and environ is not None:
-            redact.register(text)
+        if environ is not None:
+            # A value from ${...} is a secret wherever it sits (a url, an organization),
+            # and a URL's password or query values are, however they were written.
+            for secret in put:
+                redact.register(secret)
+            if path[2] in SECRET_KEYS:
+                redact.register(text)
+            if path[2] == "url":
+                redact.register_url(text)
         return text
     if isinstance(value, dict):
         return {k: _resolve(v, path + (k,), sources, environ, issues) for k, v in value.items()}

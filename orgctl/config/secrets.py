@@ -56,8 +56,10 @@ def has_placeholder(text: str) -> bool:
     return "${" in text
 
 
-def expand(text: str, environ: Mapping[str, str] | None) -> tuple[str, list[str]]:
-    """`text` with every `${NAME}` replaced from `environ`, and the problems found.
+def expand(text: str, environ: Mapping[str, str] | None,
+           values: list[str] | None = None) -> tuple[str, list[str]]:
+    """`text` with every `${NAME}` replaced from `environ`, and the problems found; each
+    value put in is appended to `values` when given (they are secrets wherever they sit).
 
     With `environ` None only the placeholder syntax is checked and `text` comes back as it
     is (validation without secrets, `validate --no-env`). Problems never contain values.
@@ -92,6 +94,8 @@ def expand(text: str, environ: Mapping[str, str] | None) -> tuple[str, list[str]
                 problems.append(problem)
             elif value is not None:
                 out.append(value)
+                if values is not None:
+                    values.append(value)
             continue
         if not _NAME.match(name):
             problems.append(f"malformed placeholder '${{{name}}}': a variable name is "
@@ -106,6 +110,8 @@ def expand(text: str, environ: Mapping[str, str] | None) -> tuple[str, list[str]
             problems.append(f"environment variable {name} is empty")
         else:
             out.append(value)
+            if values is not None:
+                values.append(value)
     if environ is None:
         return text, problems
     return "".join(out), problems

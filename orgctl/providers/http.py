@@ -37,6 +37,7 @@ from orgctl.errors import (
     expect_mapping,
 )
 from orgctl.redact import redact, register
+from orgctl.redact import url as redact_url
 
 log = logging.getLogger("orgctl.http")
 
@@ -314,11 +315,11 @@ class Http:
                 if _caused_by(exc, ssl.SSLError):
                     # A certificate that does not verify will not verify on a retry.
                     raise ProviderError(self.provider, redact(
-                        f"TLS failed for {self.base_url}: {exc}")) from None
+                        f"TLS failed for {redact_url(self.base_url)}: {exc}")) from None
                 # Nothing was sent: safe to retry whatever the method.
                 if attempt > self.retries:
                     raise ProviderError(self.provider, redact(
-                        f"cannot reach {self.base_url}: {exc}")) from None
+                        f"cannot reach {redact_url(self.base_url)}: {exc}")) from None
                 await self._sleep_backoff(attempt)
                 continue
             except httpx.LocalProtocolError:
@@ -337,9 +338,10 @@ class Http:
                         f"{outcome}; gave up after {attempt} attempts")) from None
                 await self._sleep_backoff(attempt)
                 continue
-            elapsed = (time.monotonic() - started) * 1000
-            log.debug(redact(f"{self.provider} {method} {url} -> {resp.status_code} "
-                             f"({elapsed:.0f} ms)"))
+            if log.isEnabledFor(logging.DEBUG):
+                elapsed = (time.monotonic() - started) * 1000
+                log.debug(f"{self.provider} {method} {redact_url(str(resp.url))} -> "
+                          f"{resp.status_code} ({elapsed:.0f} ms)")
             status = resp.status_code
             if status < 300 or status in allow:
                 return resp
