@@ -464,8 +464,9 @@ class WorkeloEmulator(Emulator):
         client_id, client_secret = form.get("client_id"), form.get("client_secret")
         with self.lock:
             expected = self._clients.get(str(client_id))
+            # Compared as bytes: compare_digest refuses non-ASCII text (a 500 before).
             if not client_secret or expected is None or not secrets.compare_digest(
-                    str(client_secret), expected):
+                    str(client_secret).encode(), expected.encode()):
                 raise error(401, "unauthorized", ["Invalid client credentials"])
             token = secrets.token_urlsafe(32)
             self._tokens[token] = (str(client_id), self.now() + self.token_ttl)

@@ -136,6 +136,14 @@ def test_token_refused_for_a_wrong_secret(api: Api) -> None:
                            "message": "unauthorized", "code": 401}
 
 
+def test_a_non_ascii_secret_is_refused_not_a_server_error(api: Api) -> None:
+    """Issue 14 item 13: compare_digest refused non-ASCII text, so the emulator answered
+    500 to a secret like "sécret" instead of refusing it."""
+    resp = api.client.post("/tokens", files={"client_id": (None, "sandbox-client"),
+                                             "client_secret": (None, "sécret-ü")})
+    assert resp.status_code == 401
+
+
 def test_token_request_must_be_multipart(api: Api) -> None:
     """seed 000 "Get a token": Content-Type multipart/form-data (422 otherwise: assumed)."""
     resp = api.client.post("/tokens", data=api.emu.credentials())
