@@ -156,6 +156,11 @@ class _Parser:
                 if is_map and key is None:
                     key = event.value
                     key_mark = mark
+                    if event.tag is not None and event.tag not in ("!", _STR):
+                        # A key is text: `!!int 5:` or `!custom k:` would be read as the
+                        # text and the tag silently dropped.
+                        self.issue(mark, path or (), f"unsupported tag {_tag_name(event.tag)} "
+                                                     f"on the key '{key}': keys are text")
                     if key in container:
                         key = self._duplicate(path, key, mark)
                     continue

@@ -196,3 +196,14 @@ def test_two_journeys_with_the_same_key():
         f"{INVALID}/duplicate-journey-key.yaml:12:9: employees.EMP-001.journeys[1]: journey "
         f"key 'onboarding' is used twice (first at {INVALID}/duplicate-journey-key.yaml:10:9): "
         "give each journey its own `key:`"]
+
+
+def test_a_tag_on_a_mapping_key_is_refused_not_ignored(tmp_path):
+    """Issue 14 item 13: `!!python/name:os.system eng:` read as the key 'eng', the tag
+    dropped without a word."""
+    (tmp_path / "org.yaml").write_text(
+        "version: 1\nunits:\n  !!python/name:os.system eng: {name: Eng, level: Division}\n",
+        encoding="utf-8")
+    found = problems(tmp_path)
+    assert any(f"{tmp_path}/org.yaml:3:3: units: unsupported tag !!python/name:os.system on "
+               f"the key 'eng': keys are text" in p for p in found), found

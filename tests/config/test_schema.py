@@ -14,9 +14,8 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from orgctl import config, model, providers
-from orgctl.config import schema
+from orgctl.config import load, schema
 from orgctl.config.yamlload import parse
-from orgctl.config import load
 from orgctl.errors import ConfigError
 from orgctl.providers.base import Provider
 from orgctl.providers.http import Pacer
