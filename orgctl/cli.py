@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
     from orgctl.engine.plan import Plan
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+# A usage error (unknown option, bad value) is an error like any other: exit 1. Click's 2
+# would read as "changes present" to a CI step using --detailed-exitcode.
+click.exceptions.UsageError.exit_code = EXIT_ERROR
 SANDBOX_BUILTIN = "builtin"
 DEFAULT_ENDPOINTS = Path(".orgctl/sandbox.json")
 
@@ -50,6 +54,8 @@ def _errors() -> Iterator[None]:
         _fail(f"Error: {exc}", exc.exit_code)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
+    except BrokenPipeError:
+        _reader_left()
     except Exception as exc:  # a bug: say so plainly, the traceback is in -v logs
         logging.getLogger("orgctl").debug("internal error", exc_info=True)
         _fail(f"internal error: {type(exc).__name__}: {exc} (run with -v for details)")
@@ -289,10 +295,17 @@ def apply(ctx: click.Context, source: Path, auto_approve: bool, force: bool, no_
         click.echo(render(fresh, "text", color=_color(ctx)), nl=False)
 
     def confirm(fresh: Plan) -> bool:
+        # The prompt runs inside the apply's event loop, whose SIGINT handler only cancels
+        # the task once the loop runs again: a Ctrl-C went unseen until the next line was
+        # typed, and that line became the answer. Python's own handler raises at once.
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             return click.confirm("Apply these changes?", err=True)
-        except click.Abort:  # Ctrl-C or end of input at the prompt: a no
+        except (click.Abort, KeyboardInterrupt):  # Ctrl-C or end of input: a no
+            click.echo("", err=True)
             return False
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
     with _errors():
         if (not commands.is_plan_file(source) and not auto_approve
@@ -309,7 +322,7 @@ def apply(ctx: click.Context, source: Path, auto_approve: bool, force: bool, no_
                 progress=sys.stderr.isatty() if progress is None else progress,
                 show=show, confirm=None if auto_approve else confirm)
         if report.status == "declined":
-            _fail("Aborted!")
+            _fail("Apply cancelled.")
         if report.result is None:
             click.echo(summary_line(report.plan))
             return
@@ -424,10 +437,11 @@ def sandbox_serve(seed: Path | None, empty: bool, latency: float, faults: str,
     import signal
     import threading
 
-    from orgctl.sandbox import Sandbox, load_fixture
-    from orgctl.sandbox.core import Faults
-
     with _errors():
+        from orgctl.commands import sandbox_module
+
+        Sandbox, load_fixture = sandbox_module("Sandbox", "load_fixture")
+        (Faults,) = sandbox_module("Faults", module="orgctl.sandbox.core")
         try:
             spec = Faults.parse(faults)
         except ValueError as exc:
@@ -475,5 +489,19 @@ def completion(ctx: click.Context, shell: str) -> None:
     click.echo(script(root, {}, "orgctl", "_ORGCTL_COMPLETE").source())
 
 
+def _reader_left() -> None:
+    """`orgctl plan | head`: the reader of stdout left. Point stdout at /dev/null so the
+    interpreter's last flush does not fail again, and end quietly."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (tests capture it): nothing to redirect
+        pass
+    sys.exit(EXIT_ERROR)
+
+
 def main() -> None:
-    cli(prog_name="orgctl")
+    try:
+        cli(prog_name="orgctl")
+    except BrokenPipeError:
+        _reader_left()

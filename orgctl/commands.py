@@ -152,6 +152,25 @@ def is_plan_file(path: Path) -> bool:
     return path.is_file() and path.suffix == ".json"
 
 
+SANDBOX_DEPENDENCIES = frozenset({"starlette", "uvicorn", "multipart", "python_multipart"})
+
+
+def sandbox_module(*names: str, module: str = "orgctl.sandbox") -> tuple[Any, ...]:
+    """`names` from the sandbox package, which needs the `sandbox` extra: without it, an
+    error that says what to install (not a ModuleNotFoundError)."""
+    from importlib import import_module
+
+    try:
+        found = import_module(module)
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in SANDBOX_DEPENDENCIES:
+            raise
+        raise OrgctlError(f"the sandbox needs the `sandbox` extra ({exc.name} is not "
+                          f"installed): pip install 'orgctl[sandbox]', or from a checkout "
+                          f"pip install -e '.[sandbox]'") from None
+    return tuple(getattr(found, name) for name in names)
+
+
 @contextmanager
 def sandbox(endpoints_file: Path | None = None,
             seed: Path | None = None) -> Iterator[Endpoints]:
@@ -161,7 +180,7 @@ def sandbox(endpoints_file: Path | None = None,
     if endpoints_file is not None:
         yield read_endpoints(endpoints_file)
         return
-    from orgctl.sandbox import Sandbox, load_fixture
+    Sandbox, load_fixture = sandbox_module("Sandbox", "load_fixture")
 
     with Sandbox(load_fixture(seed)) as box:
         yield box.endpoints()

@@ -132,6 +132,6 @@ def test_answering_no_at_the_prompt_aborts_and_applies_nothing(tmp_path: Path) -
                               b"n\n", b"Apply these changes?")
     assert "Plan:" in out.split("Apply these changes?")[0], "the plan is shown before asking"
     assert code == 1
-    assert "Aborted!" in out
+    assert "Apply cancelled." in out
     assert "internal error" not in out
     assert not list((root / ".orgctl").glob("journal-*")), "a declined apply wrote a journal"
