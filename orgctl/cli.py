@@ -267,6 +267,11 @@ def graph(path: Path, planfile: Path | None) -> None:
 @click.option("--remove-duplicates", is_flag=True,
               help="Where several live objects match one in the config, plan the removal of "
                    "all but the oldest (without it they are reported as errors).")
+@click.option("--provider", "providers", multiple=True, metavar="NAME",
+              help="Apply only this provider's changes (repeatable; not with a saved plan).")
+@click.option("--target", "targets", multiple=True, metavar="ADDRESS",
+              help="Apply only changes at this address or below it, and what they depend on "
+                   "(repeatable; globs allowed; not with a saved plan).")
 @click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True,
               help="Concurrent changes per provider.")
 @click.option("--journal", type=click.Path(path_type=Path),
@@ -281,7 +286,8 @@ def graph(path: Path, planfile: Path | None) -> None:
               help="With --sandbox: the live state to seed the emulators with.")
 @click.pass_context
 def apply(ctx: click.Context, source: Path, auto_approve: bool, force: bool, no_removals: bool,
-          remove_duplicates: bool, parallelism: int, journal: Path | None, progress: bool | None,
+          remove_duplicates: bool, providers: tuple[str, ...], targets: tuple[str, ...],
+          parallelism: int, journal: Path | None, progress: bool | None,
           config_override: Path | None, sandbox: str | None, seed: Path | None) -> None:
     """Make the changes: re-plan PATH and ask, or apply a saved PLAN without asking.
 
@@ -317,7 +323,7 @@ def apply(ctx: click.Context, source: Path, auto_approve: bool, force: bool, no_
             report = commands.apply(
                 source, config=config_override, sandbox_endpoints=endpoints,
                 no_removals=no_removals, force=force, parallelism=parallelism,
-                remove_duplicates=remove_duplicates,
+                remove_duplicates=remove_duplicates, providers=providers, targets=targets,
                 journal=journal,
                 progress=sys.stderr.isatty() if progress is None else progress,
                 show=show, confirm=None if auto_approve else confirm)

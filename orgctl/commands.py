@@ -56,11 +56,14 @@ ConfirmPlan = Callable[[Plan], bool]
 
 # -- loading --------------------------------------------------------------------------------
 
-def load_org(path: Path, resolve_env: bool = True) -> Org:
-    """The configuration at `path`; in source mode, its overlays (see engine.sources)."""
+def load_org(path: Path, resolve_env: bool = True,
+             providers: Iterable[str] = ()) -> Org:
+    """The configuration at `path`; in source mode, its overlays (see engine.sources).
+    `providers`: only those are used this run, so only their credentials are resolved."""
     if not path.exists():
         raise OrgctlError(f"{path}: no such file or directory")
-    return load_config(path, resolve_env=resolve_env, source=sources.PendingSource())
+    return load_config(path, resolve_env=resolve_env, source=sources.PendingSource(),
+                       providers=set(providers) or None)
 
 
 
@@ -134,12 +137,16 @@ async def close_all(providers: list[Provider]) -> None:
 
 
 def load(path: Path, *, resolve_env: bool = True,
-         sandbox_endpoints: Endpoints | None = None) -> Org:
+         sandbox_endpoints: Endpoints | None = None, providers: Iterable[str] = ()) -> Org:
     """The configuration at `path`. With `sandbox_endpoints`, every provider points at the
-    sandbox instead, and `${ENV}` credentials are not resolved: the sandbox has its own."""
+    sandbox instead, and `${ENV}` credentials are not resolved: the sandbox has its own.
+    `providers`: the only ones this run uses (`--provider`); the others need neither
+    credentials nor a sandbox endpoint."""
+    providers = list(providers)
     if sandbox_endpoints is None:
-        return load_org(path, resolve_env=resolve_env)
-    return point_at(load_org(path, resolve_env=False), sandbox_endpoints)
+        return load_org(path, resolve_env=resolve_env, providers=providers)
+    return point_at(load_org(path, resolve_env=False), sandbox_endpoints,
+                    only=set(providers) or None)
 
 
 def read_plan(path: Path) -> Plan:
@@ -228,7 +235,7 @@ def plan(path: Path, *, org: Org | None = None, sandbox_endpoints: Endpoints | N
     configuration at `path` already loaded (and pointed at a sandbox), to skip loading it
     again."""
     if org is None:
-        org = load(path, sandbox_endpoints=sandbox_endpoints)
+        org = load(path, sandbox_endpoints=sandbox_endpoints, providers=providers)
 
     async def run() -> PlanResult:
         async with planned(org, path, providers=providers, targets=targets,
@@ -263,7 +270,8 @@ def apply(source: Path, *, config: Path | None = None, org: Org | None = None,
           sandbox_endpoints: Endpoints | None = None, no_removals: bool = False,
           force: bool = False, parallelism: int = 8, journal: Path | None = None,
           progress: bool = False, show: ShowPlan | None = None,
-          confirm: ConfirmPlan | None = None, remove_duplicates: bool = False) -> ApplyReport:
+          confirm: ConfirmPlan | None = None, remove_duplicates: bool = False,
+          providers: Iterable[str] = (), targets: Iterable[str] = ()) -> ApplyReport:
     """Apply a saved plan file, or a fresh plan of the configuration at `source`.
 
     Either way the configuration is planned again against live state, under the apply
@@ -275,26 +283,33 @@ def apply(source: Path, *, config: Path | None = None, org: Org | None = None,
     lifts the thresholds). The apply writes its journal to `journal` (default
     `.orgctl/journal-TIME.jsonl` beside the config) and draws a progress line on stderr
     when `progress`. `org` is the configuration already loaded (and pointed at a
-    sandbox), to skip loading it again."""
+    sandbox), to skip loading it again. `providers` and `targets` narrow a fresh plan as
+    they narrow `plan`; a saved plan is re-planned with its own."""
     saved = read_plan(source) if is_plan_file(source) else None
     config_path = source if saved is None else (config or Path(saved.config_path))
+    if saved is not None and (list(providers) or list(targets)):
+        raise OrgctlError("--provider and --target narrow a fresh plan: a saved plan is "
+                          "applied as it was made (narrow it when you make it)")
+    if saved is not None:
+        providers = sorted(saved.fingerprints)
     if org is None:
-        org = load(config_path, sandbox_endpoints=sandbox_endpoints)
+        org = load(config_path, sandbox_endpoints=sandbox_endpoints, providers=providers)
     with apply_lock(config_path):
         return asyncio.run(_apply(
             org, config_path, saved, no_removals=no_removals, force=force,
             parallelism=parallelism, journal=journal, progress=progress, show=show,
-            confirm=confirm, remove_duplicates=remove_duplicates))
+            confirm=confirm, remove_duplicates=remove_duplicates, providers=list(providers),
+            targets=list(targets)))
 
 
 async def _apply(org: Org, config_path: Path, saved: Plan | None, *, no_removals: bool,
                  force: bool, parallelism: int, journal: Path | None, progress: bool,
                  show: ShowPlan | None, confirm: ConfirmPlan | None,
-                 remove_duplicates: bool) -> ApplyReport:
-    providers = sorted(saved.fingerprints) if saved is not None else []
-    # A saved plan is re-planned the way it was made (its targets, its flags).
+                 remove_duplicates: bool, providers: list[str],
+                 targets: list[str]) -> ApplyReport:
+    # A saved plan is re-planned the way it was made (its providers, targets, flags).
     options = saved.options if saved is not None else {
-        "remove_duplicates": remove_duplicates}
+        "remove_duplicates": remove_duplicates, "targets": targets}
     async with planned(org, config_path, providers=providers,
                        targets=options.get("targets") or (),
                        remove_duplicates=bool(options.get("remove_duplicates"))) as made:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,13 +62,15 @@ class Source(Protocol):
 
 
 def load(path: str | os.PathLike[str], *, resolve_env: bool = True,
-         environ: Mapping[str, str] | None = None, source: Source | None = None) -> Org:
+         environ: Mapping[str, str] | None = None, source: Source | None = None,
+         providers: Collection[str] | None = None) -> Org:
     """Load, validate and build the config at `path` (a file or a directory).
 
     With `resolve_env` False, `${ENV_VAR}` placeholders are checked for syntax only and
     left unresolved in `ProviderConfig.settings` (validation in CI without secrets).
     `environ` defaults to `os.environ`. `source` completes the YAML first (see the module
-    docstring). Raises `ConfigError` listing every problem, or `OrgctlError` when `path`
+    docstring). `providers`: resolve only these providers' `${ENV}` (and the source of
+    truth's). Raises `ConfigError` listing every problem, or `OrgctlError` when `path`
     holds no config at all.
     """
     with gc_paused():
@@ -87,7 +89,7 @@ def load(path: str | os.PathLike[str], *, resolve_env: bool = True,
         schema_issues, invalid = schema.validate(data, tree.sources)
         issues += schema_issues
         env = (os.environ if environ is None else environ) if resolve_env else None
-        org, build_issues = build(data, tree.sources, invalid, env)
+        org, build_issues = build(data, tree.sources, invalid, env, providers)
         issues += build_issues
         # An object the source left out is still declared: one problem, reported once.
         declared = {section: set(data.get(section) or ()) | set(tree.data.get(section) or ())
@@ -112,12 +114,19 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def point_at(org: Org, endpoints: Mapping[str, Mapping[str, Any]]) -> Org:
+def point_at(org: Org, endpoints: Mapping[str, Mapping[str, Any]],
+             only: Collection[str] | None = None) -> Org:
     """The same org with every provider's url and credentials replaced by the sandbox's
-    endpoints for its type, so a real config can be tried against the emulators."""
+    endpoints for its type, so a real config can be tried against the emulators. With
+    `only`, the others (never opened in this run) are left as written, with or without an
+    endpoint; the source of truth is always pointed."""
     providers = {}
     for name, config in org.providers.items():
         endpoint = endpoints.get(config.type)
+        if (only is not None and name not in only
+                and config.settings.get("mode") != "source"):
+            providers[name] = config
+            continue
         if endpoint is None:
             raise OrgctlError(f"provider {name}: the sandbox has no {config.type} emulator")
         settings = {**config.settings, **{k: v for k, v in endpoint.items() if k != "url"}}

@@ -8,7 +8,7 @@ resolved here and their URL checked, the one rule the schema cannot express.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,9 +23,12 @@ from orgctl.providers import TYPES
 
 
 def build(data: dict[str, Any], sources: SourceMap, invalid: set[Path],
-          environ: Mapping[str, str] | None) -> tuple[Org, list[ConfigIssue]]:
+          environ: Mapping[str, str] | None,
+          providers: Collection[str] | None = None) -> tuple[Org, list[ConfigIssue]]:
     """The model of every valid object, and the provider problems found on the way.
-    `environ` None leaves placeholders unresolved (their syntax is still checked)."""
+    `environ` None leaves placeholders unresolved (their syntax is still checked); so does
+    a provider not among `providers` when given (a `--provider` run needs no other
+    system's credentials), unless it is the org's source of truth (`mode: source`)."""
     org = Org()
     issues: list[ConfigIssue] = []
     for key, raw in _valid(data, "units", invalid):
@@ -42,7 +45,8 @@ def build(data: dict[str, Any], sources: SourceMap, invalid: set[Path],
     for key, raw in _valid(data, "employees", invalid):
         org.employees[key] = _employee(key, raw, sources)
     for name, raw in _valid(data, "providers", invalid):
-        provider = _provider(name, raw, sources, environ, issues)
+        wanted = providers is None or name in providers or raw.get("mode") == "source"
+        provider = _provider(name, raw, sources, environ if wanted else None, issues)
         if provider is not None:
             org.providers[name] = provider
     return org, issues

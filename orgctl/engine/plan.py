@@ -405,11 +405,35 @@ def make_plan(org: Org, providers: list[Provider], live: dict[str, list[Resource
         plan.existing[provider.name] = existing
     link_dependencies(plan.changes, kind_order)
     if targets:
+        _check_targets(targets, plan.changes, org, providers, live)
         plan.changes = select_targets(plan.changes, targets)
     plan.changes = sort_changes(plan.changes, kind_order)
     plan.findings.sort(key=lambda f: (f.provider, f.kind, f.key, f.message))
     plan.checksum = plan.compute_checksum()
     return plan
+
+
+def _hits(address: str, target: str) -> bool:
+    return (address == target or address.startswith(target + ".")
+            or fnmatch.fnmatchcase(address, target))
+
+
+def _check_targets(targets: list[str], changes: list[Change], org: Org,
+                   providers: list[Provider], live: dict[str, list[Resource]]) -> None:
+    """Refuse a target that names nothing in the config or the live systems: a typo would
+    otherwise read as "No changes"."""
+    missing = [t for t in targets if not any(_hits(c.address, t) for c in changes)]
+    if not missing:
+        return
+    known = {p.address(r.kind, r.key) for p in providers for r in live.get(p.name, ())}
+    for p in providers:
+        p.bind(org)
+        known.update(p.address(r.kind, r.key) for r in p.desired(org))
+    for target in missing:
+        if not any(_hits(a, target) for a in known):
+            raise OrgctlError(f"--target {target}: matches nothing in the config or the live "
+                              f"systems (an address is PROVIDER.KIND.KEY, e.g. "
+                              f"{next(iter(sorted(known)), 'workelo.employee.EMP-001')})")
 
 
 def select_targets(changes: list[Change], targets: list[str]) -> list[Change]:
@@ -418,8 +442,7 @@ def select_targets(changes: list[Change], targets: list[str]) -> list[Change]:
     by_address = {c.address: c for c in changes}
 
     def hit(address: str) -> bool:
-        return any(address == t or address.startswith(t + ".") or fnmatch.fnmatchcase(address, t)
-                   for t in targets)
+        return any(_hits(address, t) for t in targets)
 
     keep: set[str] = set()
     stack = [c.address for c in changes if hit(c.address)]

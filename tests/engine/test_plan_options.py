@@ -69,3 +69,40 @@ def test_duplicates_are_errors_that_detailed_exitcode_does_not_call_no_changes(
     changes = json.loads(removing.stdout)["changes"]
     assert [(c["action"], c["remote_id"]) for c in changes] == [("delete", "m-99")]
     assert "duplicate of EMP-1" in changes[0]["reason"]
+
+
+def test_a_target_that_names_nothing_is_an_error_naming_it(
+        registered: None, tmp_path: Path) -> None:
+    """Issue 17: `--target directory.persn.EMP-2` (a typo) said "No changes", exit 0."""
+    path = config(tmp_path, "typo")
+    result = run_orgctl("plan", path, "--target", "directory.persn.EMP-2")
+    assert result.exit_code == 1
+    assert ("--target directory.persn.EMP-2: matches nothing in the config or the live"
+            in result.stderr)
+    in_sync = run_orgctl("plan", path, "--target", "directory.person.EMP-1")
+    assert in_sync.exit_code == 0  # names a real object: fine, even with nothing to do
+
+
+def test_apply_dir_takes_target_and_provider(registered: None, tmp_path: Path) -> None:
+    """Issue 17: `apply DIR` had neither option."""
+    path = config(tmp_path, "narrow")
+    result = run_orgctl("apply", path, "--target", "directory.person.EMP-2", "--provider",
+                        "directory", "--auto-approve", "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert sorted(key for _kind, key in DIRECTORIES["http://127.0.0.1:9/narrow"]) == [
+        "EMP-2", "acme", "eng"]
+
+
+def test_a_provider_run_needs_no_other_systems_credentials(
+        registered: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 17: `plan --provider directory` failed on the other providers' unset ${ENV}."""
+    path = config(tmp_path, "only")
+    monkeypatch.delenv("OTHER_SECRET", raising=False)
+    text = (path / "org.yaml").read_text(encoding="utf-8").replace("providers:\n", (
+        "providers:\n  elsewhere:\n    type: workelo\n    url: https://x.example/v1\n"
+        "    client_id: ci\n    client_secret: ${OTHER_SECRET}\n"), 1)
+    (path / "org.yaml").write_text(text, encoding="utf-8")
+    everything = run_orgctl("plan", path)
+    assert everything.exit_code == 1 and "OTHER_SECRET is not set" in everything.stderr
+    narrowed = run_orgctl("plan", path, "--provider", "directory", "--detailed-exitcode")
+    assert narrowed.exit_code == 2, narrowed.output
