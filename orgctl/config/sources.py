@@ -9,6 +9,7 @@ object in two files is an error at the second naming the first.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,8 +20,11 @@ from orgctl.config.yamlload import Path as ValuePath
 from orgctl.errors import ConfigIssue, Location, OrgctlError
 from orgctl.files import read_regular
 
+log = logging.getLogger("orgctl.config")
+
 MAX_FILE_BYTES = 20 * 1024 * 1024
 SECTIONS = ("providers", "units", "teams", "employees")
+TOP_KEYS = frozenset({"version", *SECTIONS})  # a YAML file holding none is not orgctl's
 SUFFIXES = (".yaml", ".yml")
 
 
@@ -145,6 +149,8 @@ def load_tree(path: Path) -> Tree:
     (a secret, /etc/passwd) would be quoted in error messages."""
     tree = Tree()
     inside = path.resolve() if path.is_dir() else None
+    docs: list[Document] = []
+    foreign: list[str] = []
     for file in discover(path):
         if inside is not None and file.is_symlink() and not _within(file.resolve(), inside):
             tree.issues.append(ConfigIssue(Location(str(file), 1, 1), "", (
@@ -153,6 +159,21 @@ def load_tree(path: Path) -> Tree:
             tree.fatal = True
             continue
         doc = read(file)
+        if (inside is not None and not doc.fatal and isinstance(doc.data, dict)
+                and doc.data and not TOP_KEYS.intersection(doc.data)):
+            foreign.append(doc.file)  # another tool's YAML (CI, compose, docs) beside it
+            continue
+        docs.append(doc)
+    if foreign and not docs and not tree.issues:
+        raise OrgctlError(
+            f"{path}: not an orgctl configuration: none of its {len(foreign)} YAML files has "
+            f"a top-level `version`, `providers`, `units`, `teams` or `employees` key "
+            f"(e.g. {foreign[0]}). Give the directory holding the organisation's files, "
+            f"e.g. `orgctl plan org/`")
+    for name in foreign:
+        log.warning("%s: skipped, it holds no orgctl section (version, providers, units, "
+                    "teams, employees)", name)
+    for doc in docs:
         tree.issues.extend(doc.issues)
         if doc.fatal:
             tree.fatal = True

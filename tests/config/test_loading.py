@@ -163,3 +163,26 @@ def test_a_file_of_repeated_mistakes_costs_a_bounded_report(tmp_path: Path):
     message = str(caught.value)
     assert len(message.splitlines()) == 201
     assert message.splitlines()[-1].startswith("... and ")
+
+
+def test_a_directory_of_other_tools_yaml_says_it_is_not_an_orgctl_config(tmp_path: Path):
+    """Issue 17: `plan` in a repository of unrelated YAML printed thousands of problems."""
+    write(tmp_path, {"docker-compose.yml": "services:\n  web: {image: nginx}\n",
+                     "mkdocs.yml": "site_name: Docs\nnav: [a, b]\n",
+                     "k8s/deploy.yaml": "apiVersion: apps/v1\nkind: Deployment\n"})
+    with pytest.raises(OrgctlError) as caught:
+        config.load(tmp_path, resolve_env=False)
+    message = str(caught.value)
+    assert "not an orgctl configuration: none of its 3 YAML files" in message
+    assert len(message.splitlines()) == 1
+
+
+def test_other_tools_yaml_beside_a_config_is_skipped_with_a_warning(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture):
+    """So the pre-commit hook's default (the repository root) works beside CI and compose
+    files."""
+    write(tmp_path, {"org/units.yaml": UNIT, "docker-compose.yml": "services: {}\n"})
+    with caplog.at_level("WARNING", logger="orgctl.config"):
+        org = config.load(tmp_path, resolve_env=False)
+    assert list(org.units) == ["eng"]
+    assert "docker-compose.yml: skipped, it holds no orgctl section" in caplog.text
