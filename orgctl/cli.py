@@ -87,10 +87,13 @@ def _setup_logging(verbose: int, log_format: str) -> None:
     handler.addFilter(RedactingFilter())
     if log_format == "json":
         import json
+        from datetime import datetime, timezone
 
         class JsonFormatter(logging.Formatter):
             def format(self, record: logging.LogRecord) -> str:
-                return json.dumps({"level": record.levelname.lower(), "logger": record.name,
+                when = datetime.fromtimestamp(record.created, timezone.utc)
+                return json.dumps({"time": when.isoformat(timespec="milliseconds"),
+                                   "level": record.levelname.lower(), "logger": record.name,
                                    "message": record.getMessage()})
 
         handler.setFormatter(JsonFormatter())
@@ -100,6 +103,9 @@ def _setup_logging(verbose: int, log_format: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.WARNING)
     root.propagate = False
+    # One line per change as an apply ends it, whatever the verbosity: off a terminal it
+    # is how a CI log shows the apply's work (on one, the progress line does).
+    logging.getLogger("orgctl.apply").setLevel(logging.INFO)
 
 
 # -- shared options -------------------------------------------------------------------------

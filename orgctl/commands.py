@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -35,10 +36,11 @@ from orgctl.engine.apply import ApplyResult, Journal, ProgressLine, apply_change
 from orgctl.engine.lock import apply_lock
 from orgctl.engine.plan import Plan, ReadProgress, make_plan, read_live
 from orgctl.errors import ConfigError, OrgctlError, StalePlanError
+from orgctl.files import write_private
 from orgctl.model import Org
 from orgctl.providers import create
 from orgctl.providers.base import Progress, Provider
-from orgctl.resources import Resource
+from orgctl.resources import Change, Resource
 
 __all__ = [
     "ApplyReport", "ApplyStatus", "Endpoints", "ImportResult", "OpenPlan", "PlanResult",
@@ -326,9 +328,12 @@ async def _apply(org: Org, config_path: Path, saved: Plan | None, *, no_removals
         if saved is None and confirm is not None and not confirm(fresh):
             return ApplyReport(fresh, "declined")
         todo = list(fresh.changes)
-        line = ProgressLine(sum(c.action != "manual" for c in todo), progress)
+        total = sum(c.action != "manual" for c in todo)
+        line = ProgressLine(total, progress)
         journal = journal or _journal_path(config_path)  # named when the apply starts
-        log = Journal(journal)
+        ended: list[dict[str, Any]] = []
+        log = Journal(journal, echo=ended.append if progress else _logging_each(ended, total))
+        _remember_journal(config_path, journal)
         try:
             log.write(event="apply_started", checksum=fresh.checksum, changes=len(todo),
                       planned=sorted(f"{c.action} {c.address}" for c in todo
@@ -339,7 +344,8 @@ async def _apply(org: Org, config_path: Path, saved: Plan | None, *, no_removals
         except (KeyboardInterrupt, asyncio.CancelledError):
             log.write(event="apply_interrupted",
                       detail="stopped before the end: re-run to finish")
-            raise
+            line.finish()
+            raise Interrupted(_interrupted_account(todo, ended, journal)) from None
         finally:
             log.close()
         return ApplyReport(fresh, "applied", result, journal)
@@ -365,17 +371,61 @@ def check_stale(saved: Plan, fresh: Plan) -> None:
                              "one. Run `orgctl plan` again and review the new plan.")
 
 
+class Interrupted(OrgctlError):
+    """The apply was stopped (Ctrl-C, a kill): what was done and what was not."""
+
+    exit_code = 130
+
+
+APPLY_LOG = logging.getLogger("orgctl.apply")
+
+
+def _logging_each(ended: list[dict[str, Any]], total: int) -> Callable[[dict[str, Any]], None]:
+    """One log line per change as it ends (the progress line's stand-in off a terminal):
+    `applied workelo.employee.EMP-001 (create) [3/40]`."""
+
+    def echo(event: dict[str, Any]) -> None:
+        ended.append(event)
+        detail = f": {event['detail']}" if event.get("detail") and \
+            event["event"] != "applied" else ""
+        APPLY_LOG.info("%s %s (%s) [%d/%d]%s", event["event"], event["address"],
+                       event.get("action", ""), len(ended), total, detail)
+
+    return echo
+
+
+def _interrupted_account(todo: list[Change], ended: list[dict[str, Any]],
+                         journal: Path) -> str:
+    """What an interrupted apply did and did not do, for the user who stopped it."""
+    done = [e["address"] for e in ended if e["event"] == "applied"]
+    finished = {e["address"] for e in ended}
+    left = [c.address for c in todo if c.action != "manual" and c.address not in finished]
+
+    def some(addresses: list[str]) -> str:
+        head = ", ".join(addresses[:10])
+        return head + (f" and {len(addresses) - 10} more" if len(addresses) > 10 else "")
+
+    parts = [f"apply interrupted: {len(done)} of {len(done) + len(left)} changes applied"]
+    if done:
+        parts.append(f"applied: {some(done)}")
+    if left:
+        parts.append(f"not done: {some(left)}")
+    parts.append(f"every step is in {journal}; run apply again to finish (what is done is no "
+                 f"longer in the plan)")
+    return "\n  ".join(parts)
+
+
 def interrupted_apply(config_path: Path) -> set[str]:
-    """What the last apply beside `config_path` set out to do ("ACTION ADDRESS" each) when
-    its journal shows it never finished (killed, cancelled, crashed); empty otherwise.
+    """The addresses the last apply beside `config_path` set out to change, when its
+    journal shows it never finished (killed, cancelled, crashed); empty otherwise.
     A re-run that finishes those changes is not refused for their number: the safety
     rules passed them when that apply started."""
-    journals = sorted(_journal_dir(config_path).glob("journal-*.jsonl"))
-    if not journals:
+    last = _last_journal(config_path)
+    if last is None:
         return set()
     planned: set[str] = set()
     try:
-        lines = journals[-1].read_text(encoding="utf-8").splitlines()
+        lines = last.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
         return set()
     for line in lines:
@@ -388,8 +438,32 @@ def interrupted_apply(config_path: Path) -> set[str]:
         if event.get("event") == "apply_finished":
             return set()
         if event.get("event") == "apply_started" and isinstance(event.get("planned"), list):
-            planned = {str(p) for p in event["planned"]}
+            # By address: finishing a create can be an update of the same object (its
+            # follow-up write, an identification or a start, was not made).
+            planned = {str(p).partition(" ")[2] for p in event["planned"]}
     return planned
+
+
+LAST_APPLY = "last-apply"  # in .orgctl/: the path of the latest apply's journal
+
+
+def _remember_journal(config_path: Path, journal: Path) -> None:
+    """Note where this apply journals (`--journal` may put it anywhere), so the next run
+    can tell whether it finished."""
+    _journal_dir(config_path).mkdir(parents=True, exist_ok=True)
+    write_private(_journal_dir(config_path) / LAST_APPLY, str(journal.resolve()) + "\n")
+
+
+def _last_journal(config_path: Path) -> Path | None:
+    pointer = _journal_dir(config_path) / LAST_APPLY
+    try:
+        named = Path(pointer.read_text(encoding="utf-8").strip())
+        if named.is_file():
+            return named
+    except (OSError, UnicodeDecodeError):
+        pass
+    journals = sorted(_journal_dir(config_path).glob("journal-*.jsonl"))
+    return journals[-1] if journals else None
 
 
 def _journal_dir(config_path: Path) -> Path:

@@ -20,6 +20,8 @@ import asyncio
 import json
 import sys
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from graphlib import CycleError, TopologicalSorter
@@ -51,17 +53,29 @@ class ApplyResult:
         return "Apply: " + (", ".join(parts) if parts else "nothing to do") + "."
 
 
-class Journal:
-    """JSON lines, one per event, flushed as written; every line redacted."""
+FINAL_EVENTS = frozenset({"applied", "failed", "skipped", "pending", "unknown"})
+"""Journal events that end a change (an "unknown" only when marked final)."""
 
-    def __init__(self, path: Path | None):
+Echo = Callable[[dict[str, Any]], None]
+
+
+class Journal:
+    """JSON lines, one per event, flushed as written; every line redacted. `echo`, when
+    given, also hears each event that ends a change (one line per change in CI logs)."""
+
+    def __init__(self, path: Path | None, echo: Echo | None = None):
         self.path = path
+        self.echo = echo
         self._file: IO[str] | None = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._file = open_private(path, "a")
 
     def write(self, **event: Any) -> None:
+        kind = event.get("event")
+        if (self.echo is not None and event.get("address") and kind in FINAL_EVENTS
+                and (kind != "unknown" or event.get("final"))):
+            self.echo(event)
         if self._file is None:
             return
         event = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), **event}
@@ -87,7 +101,11 @@ def _redacted(value: Any) -> Any:
 
 
 class ProgressLine:
-    """`done / total, rate, ETA` on one rewritten stderr line."""
+    """`done / total, rate, ETA` on one rewritten stderr line, redrawn every second even
+    while nothing completes (a long wait shows its ETA growing, not a frozen "4s"). The
+    rate is the one observed over the last `WINDOW` seconds."""
+
+    WINDOW = 30.0
 
     def __init__(self, total: int, enabled: bool, stream: IO[str] = sys.stderr):
         self.total = total
@@ -96,19 +114,42 @@ class ProgressLine:
         self.done = 0
         self.started = time.monotonic()
         self._last = 0.0
+        self._recent: deque[tuple[float, int]] = deque([(self.started, 0)])
 
     def step(self, n: int = 1) -> None:
         self.done += n
         now = time.monotonic()
-        if not self.enabled or (now - self._last < 0.2 and self.done < self.total):
+        self._recent.append((now, self.done))
+        self.draw(now)
+
+    def eta(self, now: float) -> float | None:
+        """Seconds left at the rate of the last WINDOW seconds; None when nothing has
+        completed in that time (no rate to go by)."""
+        while len(self._recent) > 1 and self._recent[1][0] <= now - self.WINDOW:
+            self._recent.popleft()
+        since, done_then = self._recent[0]
+        if self.done == done_then or now <= since:
+            return None
+        return (self.total - self.done) / ((self.done - done_then) / (now - since))
+
+    def draw(self, now: float | None = None, force: bool = False) -> None:
+        now = time.monotonic() if now is None else now
+        if not self.enabled or (not force and now - self._last < 0.2
+                                and self.done < self.total):
             return
         self._last = now
         elapsed = max(now - self.started, 1e-6)
-        rate = self.done / elapsed
-        left = (self.total - self.done) / rate if rate else 0
-        self.stream.write(f"\rapply: {self.done}/{self.total} ({rate:.1f}/s, "
-                          f"ETA {_duration(left)})   ")
+        left = self.eta(now)
+        shown = "?" if left is None else _duration(left)
+        self.stream.write(f"\rapply: {self.done}/{self.total} ({self.done / elapsed:.1f}/s, "
+                          f"ETA {shown})   ")
         self.stream.flush()
+
+    async def ticking(self) -> None:
+        """Redraw every second until cancelled."""
+        while True:
+            await asyncio.sleep(1.0)
+            self.draw(force=True)
 
     def finish(self) -> None:
         if self.enabled:
@@ -154,7 +195,13 @@ async def apply_changes(changes: list[Change], providers: dict[str, Provider],
             outcomes += await runner.run([c for c in deletes if c.kind == kind], failed)
         return outcomes
 
-    groups = await asyncio.gather(*(run_provider(n, g) for n, g in sorted(by_provider.items())))
+    ticker = asyncio.create_task(progress.ticking()) if progress.enabled else None
+    try:
+        groups = await asyncio.gather(*(run_provider(n, g)
+                                        for n, g in sorted(by_provider.items())))
+    finally:
+        if ticker is not None:
+            ticker.cancel()
     for outcomes in groups:
         result.outcomes.extend(outcomes)
     progress.finish()

@@ -71,12 +71,12 @@ def protected_violations(plan: Plan, org: Org) -> list[str]:
 
 
 def threshold_violations(plan: Plan, org: Org, resumed: set[str] = frozenset()) -> list[str]:
-    """Thresholds broken by the plan, not counting the changes in `resumed` ("ACTION
-    ADDRESS"): what an interrupted apply set out to do was checked when it started."""
+    """Thresholds broken by the plan, not counting changes to the addresses in `resumed`:
+    what an interrupted apply set out to do was checked when it started."""
     removals: Counter[tuple[str, str]] = Counter()
     updates: Counter[tuple[str, str]] = Counter()
     for change in plan.changes:
-        if resumed and f"{change.action} {change.address}" in resumed:
+        if resumed and change.address in resumed:
             continue
         scope = (change.provider, change.kind)
         if change.action in REMOVALS:

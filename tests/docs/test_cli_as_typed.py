@@ -116,3 +116,36 @@ def test_without_the_sandbox_extra_sandbox_commands_say_what_to_install(
         assert result.returncode == 1, result.stderr
         assert "pip install 'orgctl[sandbox]'" in result.stderr, result.stderr
         assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+
+
+def test_off_a_terminal_apply_logs_one_line_per_change(tmp_path: Path) -> None:
+    """Issue 17 item 5: a CI log showed nothing until the apply ended."""
+    result = run("--log-format", "json", "apply", str(ACME), "--sandbox", "--auto-approve",
+                 cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    import json
+
+    lines = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    applied = [e for e in lines if e["logger"] == "orgctl.apply"]
+    assert len(applied) >= 10
+    first = applied[0]
+    assert first["level"] == "info" and first["time"].endswith("+00:00")
+    assert first["message"].startswith("applied ") and "[1/" in first["message"]
+    assert applied[-1]["message"].endswith(f"/{len(applied)}]")
+
+
+def test_the_eta_follows_the_observed_rate_while_nothing_completes() -> None:
+    """Issue 17 item 5: the ETA sat at "4s" for 40 s: it was only redrawn when a change
+    completed. Now it is redrawn every second from the last 30 s's rate; with no change
+    completed in that time it says it does not know."""
+    import io
+
+    from orgctl.engine.apply import ProgressLine
+
+    line = ProgressLine(10, True, io.StringIO())
+    start = line.started
+    for i in range(1, 6):
+        line._recent.append((start + i, i))  # one a second
+        line.done = i
+    assert round(line.eta(start + 5)) == 5
+    assert line.eta(start + 5 + 31) is None  # a long wait: no rate to go by
