@@ -479,6 +479,25 @@ def sandbox_serve(seed: Path | None, empty: bool, latency: float, faults: str,
             box.stop()
 
 
+# -- schema ---------------------------------------------------------------------------------
+
+@cli.command()
+def schema() -> None:
+    """Print the config's JSON Schema (its `$id`: urn:orgctl:config:1).
+
+    Save it beside your config and point editors at it from each file's first line:
+
+    \b
+    orgctl schema > org/orgctl.schema.json
+    # yaml-language-server: $schema=orgctl.schema.json
+    """
+    import json
+
+    from orgctl.config.schema import schema_document
+
+    click.echo(json.dumps(schema_document(), indent=2, ensure_ascii=False))
+
+
 # -- completion -----------------------------------------------------------------------------
 
 @cli.command()

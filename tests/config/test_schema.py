@@ -42,10 +42,25 @@ def test_package_ships_the_published_schema():
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[str(p.relative_to(ROOT)) for p in EXAMPLES])
 def test_every_example_names_the_schema_for_editors(path: Path):
+    """examples/acme names the copy inside it, so `cp -r examples/acme my-org` keeps
+    editors validating; the copy is the published schema."""
     first = path.read_bytes().split(b"\n", 1)[0].decode()
     prefix = "# yaml-language-server: $schema="
     assert first.startswith(prefix)
-    assert (path.parent / first.removeprefix(prefix)).resolve() == SCHEMA_FILE
+    named = (path.parent / first.removeprefix(prefix)).resolve()
+    acme = ROOT / "examples" / "acme"
+    if acme in path.parents:
+        assert named == acme / "orgctl.schema.json"
+        assert named.read_text(encoding="utf-8") == SCHEMA_FILE.read_text(encoding="utf-8")
+    else:
+        assert named == SCHEMA_FILE
+
+
+def test_the_schema_has_an_id_and_orgctl_schema_prints_it():
+    assert published()["$id"] == "urn:orgctl:config:1"
+    printed = subprocess.run([sys.executable, "-m", "orgctl", "schema"], capture_output=True,
+                             text=True, check=True).stdout
+    assert json.loads(printed) == published()
 
 
 @pytest.mark.parametrize("path", ACME, ids=[p.name for p in ACME])

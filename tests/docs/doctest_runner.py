@@ -187,7 +187,11 @@ class Session:
         finally:
             os.close(follower)
             os.close(leader)
-        return proc.returncode, proc.stdout
+        # Off a terminal an apply logs a line per change; on one (what the pages show) the
+        # progress line stands in for them and is rewritten away.
+        shown = "".join(line for line in proc.stdout.splitlines(keepends=True)
+                        if not line.startswith("INFO orgctl.apply: "))
+        return proc.returncode, shown
 
     def _start(self, text: str) -> int:
         proc = subprocess.Popen(["bash", "-c", f"exec {text}"], cwd=self.workdir, env=self.env,

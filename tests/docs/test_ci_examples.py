@@ -92,3 +92,35 @@ def test_plan_comments_are_found_again_by_the_plan_marker() -> None:
     assert MARKER in "\n".join(SCRIPTS["gitlab plan"])
     for name in ("github plan", "gitlab plan"):
         assert any({"-o", "--detailed-exitcode"} <= set(a) for a in orgctl_lines(name))
+
+
+PINNED = re.compile(r"^orgctl @ git\+https://[^@\s]+@(v\d+\.\d+\.\d+|[0-9a-f]{40})$")
+
+
+def install_lines() -> list[tuple[str, str, dict[str, Any]]]:
+    """(file, `pip install` line, the variables defined at the file's top level)."""
+    found = []
+    for name, data in (("github-actions.yml", GITHUB), ("gitlab-ci.yml", GITLAB)):
+        variables = {**(data.get("env") or {}), **(data.get("variables") or {})}
+        text = (ROOT / "examples" / "ci" / name).read_text(encoding="utf-8")
+        found += [(name, line.strip().lstrip("-").strip().removeprefix("run:").strip(),
+                   variables)
+                  for line in text.splitlines() if "pip install" in line]
+    return found
+
+
+def test_every_install_line_installs_orgctl_from_its_repository_at_a_pinned_ref() -> None:
+    """Issue 17 item 6: `pip install orgctl` fails, orgctl is on no package index; a
+    branch would move under a reviewed workflow."""
+    lines = install_lines()
+    assert len(lines) >= 3
+    for name, line, variables in lines:
+        args = shlex.split(line)
+        assert args[:2] == ["pip", "install"], (name, line)
+        spec = args[2]
+        if spec.startswith("$"):
+            spec = str(variables[spec.lstrip("$").strip("{}")])
+        assert PINNED.match(spec), (name, line, spec)
+        from orgctl import __version__
+
+        assert spec.endswith(f"@v{__version__}") or not spec.split("@")[-1].startswith("v")
