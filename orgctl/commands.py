@@ -382,7 +382,7 @@ APPLY_LOG = logging.getLogger("orgctl.apply")
 
 def _logging_each(ended: list[dict[str, Any]], total: int) -> Callable[[dict[str, Any]], None]:
     """One log line per change as it ends (the progress line's stand-in off a terminal):
-    `applied workelo.employee.EMP-001 (create) [3/40]`."""
+    `applied PROVIDER.employee.EMP-001 (create) [3/40]`."""
 
     def echo(event: dict[str, Any]) -> None:
         ended.append(event)

@@ -1,6 +1,7 @@
 """Semantic checks: what the schema cannot see because it needs the whole organisation.
 
-Dangling references, self-references, cycles (with the whole cycle path), duplicate
+Dangling references, self-references, who may hold a role (active, with a role that may
+hold it, a buddy who is not the manager), cycles (with the whole cycle path), duplicate
 emails, and journey rules. Each check points at the value at fault. References are
 checked against every declared key, including objects the schema rejected, so one
 mistake is reported once, where it is.
@@ -25,6 +26,7 @@ def check(org: Org, sources: SourceMap, declared: Declared,
     `unchecked` section is not reported as unknown (a source not read yet may hold it)."""
     checker = _Checker(sources, declared, unchecked)
     checker.references(org)
+    checker.roles(org)
     checker.cycles(org)
     checker.emails(org)
     checker.journeys(org)
@@ -37,6 +39,7 @@ class _Checker:
         self.declared = declared
         self.unchecked = frozenset(unchecked)
         self.issues: list[ConfigIssue] = []
+        self._holders: list[tuple[str, Mapping[str, frozenset[str]]]] | None = None
 
     def add(self, path: Path, message: str) -> None:
         self.issues.append(ConfigIssue(self.sources.value(path), dotted(path), message))
@@ -76,6 +79,47 @@ class _Checker:
                 for role, who in journey.implications.items():
                     self.ref(base + ("journeys", j, "implications", role), "employees", who,
                              key)
+
+    # -- who may hold a role -------------------------------------------------------------
+    def roles(self, org: Org) -> None:
+        """A manager, HR or buddy relation must point at someone who can hold it: active,
+        with a role that may hold it where a configured system says which roles may
+        (`Provider.ROLE_HOLDERS`), and a buddy is not the manager."""
+        for key, employee in org.employees.items():
+            if not employee.active:
+                continue  # a leaver's relations are history
+            for role in IMPLICATIONS:
+                who = employee.relation(role)
+                holder = org.employees.get(who) if who else None
+                if holder is None or who == key:
+                    continue  # unknown or self: reported by references()
+                path = ("employees", key, role)
+                if not holder.active:
+                    self.add(path, f"{role} {who} is inactive "
+                                   f"({self.sources.value(('employees', who, 'status'))}): "
+                                   f"give {key} an active {role}")
+                    continue
+                for system, holders in self.role_holders(org):
+                    allowed = holders.get(role)
+                    if allowed and holder.role.lower() not in allowed:
+                        self.add(path, f"{who} cannot be {key}'s {role} in {system}: their "
+                                       f"role is '{holder.role}', and a {role} needs one of "
+                                       f"{', '.join(sorted(allowed))}")
+            if employee.buddy and employee.buddy == employee.manager:
+                self.add(("employees", key, "buddy"),
+                         f"buddy {employee.buddy} is also {key}'s manager: a buddy is a peer")
+
+    def role_holders(self, org: Org) -> list[tuple[str, Mapping[str, frozenset[str]]]]:
+        """(provider name, relation -> roles that may hold it) of each configured provider
+        whose system gives roles that rule (`Provider.ROLE_HOLDERS`)."""
+        if self._holders is None:
+            from orgctl.providers import TYPES, provider_class
+
+            self._holders = [
+                (name, holders) for name, config in sorted(org.providers.items())
+                if config.type in TYPES
+                and (holders := provider_class(config.type).ROLE_HOLDERS)]
+        return self._holders
 
     # -- cycles -------------------------------------------------------------------------
     def cycles(self, org: Org) -> None:

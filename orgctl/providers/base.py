@@ -231,6 +231,10 @@ class Provider:
     SETTINGS: ClassVar[type[Settings]] = Settings
     # How `apply` makes each change: (kind, action) -> the method that does it.
     WRITES: ClassVar[Mapping[tuple[str, Action], Write]] = {}
+    # Where the system rules who may hold a relation: relation (an IMPLICATIONS name) ->
+    # the employee roles that may hold it. `validate` refuses a relation to someone
+    # without one, at the relation's file:line:col. Empty: the system does not say.
+    ROLE_HOLDERS: ClassVar[Mapping[str, frozenset[str]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -99,8 +99,8 @@ def test_a_provider_run_needs_no_other_systems_credentials(
     path = config(tmp_path, "only")
     monkeypatch.delenv("OTHER_SECRET", raising=False)
     text = (path / "org.yaml").read_text(encoding="utf-8").replace("providers:\n", (
-        "providers:\n  elsewhere:\n    type: workelo\n    url: https://x.example/v1\n"
-        "    client_id: ci\n    client_secret: ${OTHER_SECRET}\n"), 1)
+        "providers:\n  elsewhere:\n    type: hrms\n    url: https://x.example/api\n"
+        "    token: ${OTHER_SECRET}\n    environment: staging\n"), 1)
     (path / "org.yaml").write_text(text, encoding="utf-8")
     everything = run_orgctl("plan", path)
     assert everything.exit_code == 1 and "OTHER_SECRET is not set" in everything.stderr

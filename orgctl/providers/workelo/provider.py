@@ -212,6 +212,16 @@ class WorkeloProvider(Provider):
     )
 
     SETTINGS: ClassVar[type[Settings]] = WorkeloSettings
+    # seed 001 §3 reads a journey's manager and HR from `GET /employees?role=manager` and
+    # `?role=hr`: those roles hold the relations. The seeds do not say whether an HR user
+    # or the owner may also manage; orgctl assumes the ladder colleague < manager < hr <
+    # owner (so HR may manage HR staff, as in examples/acme).
+    ROLE_HOLDERS: ClassVar[Mapping[str, frozenset[str]]] = {
+        "manager": frozenset({"manager", "hr", "owner"}),
+        "second_manager": frozenset({"manager", "hr", "owner"}),
+        "hr": frozenset({"hr", "owner"}),
+        "second_hr": frozenset({"hr", "owner"}),
+    }
     settings: WorkeloSettings
 
     def __init__(self, config: ProviderConfig):
