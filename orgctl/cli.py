@@ -181,6 +181,25 @@ def validate(path: Path, no_env: bool) -> None:
 FORMATS = click.Choice(["text", "json", "markdown"])
 
 
+def view_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """How `plan` and `show` lay a plan out: grouped by person or by system, and with
+    personal data masked."""
+    f = click.option(
+        "--mask-personal-data", "mask", is_flag=True,
+        help="Show initials for names and hide the part of emails before the @ (text and "
+             "markdown, e.g. a pull-request comment); the plan file keeps every detail.")(f)
+    return click.option(
+        "--by", type=click.Choice(["person", "system"]), default=None,
+        help="Group changes by the person, unit or team they concern, with names, or by "
+             "system. Default: person for markdown, system for text.")(f)
+
+
+def _view(fmt: str, mask: bool) -> None:
+    if mask and fmt == "json":
+        raise click.UsageError("--mask-personal-data masks text and markdown: the JSON plan "
+                               "is the full record (write it with -o, keep it private)")
+
+
 @cli.command()
 @click.argument("path", type=click.Path(path_type=Path), default=".")
 @click.option("-o", "--out", type=click.Path(path_type=Path),
@@ -200,21 +219,30 @@ FORMATS = click.Choice(["text", "json", "markdown"])
 @click.option("--remove-duplicates", is_flag=True,
               help="Where several live objects match one in the config, plan the removal of "
                    "all but the oldest (without it they are reported as errors).")
+@view_options
 @sandbox_option
 @click.option("--seed", type=click.Path(path_type=Path, exists=True),
               help="With --sandbox: the live state to seed the emulators with.")
 @click.pass_context
 def plan(ctx: click.Context, path: Path, out: Path | None, fmt: str, detailed_exitcode: bool,
          providers: tuple[str, ...], targets: tuple[str, ...], no_removals: bool, force: bool,
-         remove_duplicates: bool, sandbox: str | None, seed: Path | None) -> None:
-    """Read every provider's live state, diff it against PATH, and show the plan."""
+         remove_duplicates: bool, by: str | None, mask: bool, sandbox: str | None,
+         seed: Path | None) -> None:
+    """Read every provider's live state, diff it against PATH, and show the plan.
+
+    A plan that breaks a safety rule is shown with the rule at the top (markdown, json)
+    or above the summary (text), then refused with exit 3.
+    """
     from orgctl import commands
-    from orgctl.engine.render import render
+    from orgctl.render import render
+
+    _view(fmt, mask)
 
     def show(the_plan: Plan) -> None:
         if sys.stderr.isatty():
             click.echo("\r\033[K", err=True, nl=False)
-        click.echo(render(the_plan, fmt, color=_color(ctx)), nl=False)
+        click.echo(render(the_plan, fmt, color=_color(ctx), by=by, mask=mask,
+                          forced=force), nl=False)
         if out:
             against = "" if sandbox is None else " --sandbox" + (
                 "" if sandbox == SANDBOX_BUILTIN else f" {sandbox}")
@@ -233,14 +261,17 @@ def plan(ctx: click.Context, path: Path, out: Path | None, fmt: str, detailed_ex
 @cli.command()
 @click.argument("planfile", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@view_options
 @click.pass_context
-def show(ctx: click.Context, planfile: Path, fmt: str) -> None:
+def show(ctx: click.Context, planfile: Path, fmt: str, by: str | None, mask: bool) -> None:
     """Render a saved plan file (checks its checksum first)."""
     from orgctl import commands
-    from orgctl.engine.render import render
+    from orgctl.render import render
 
+    _view(fmt, mask)
     with _errors():
-        click.echo(render(commands.read_plan(planfile), fmt, color=_color(ctx)), nl=False)
+        click.echo(render(commands.read_plan(planfile), fmt, color=_color(ctx),
+                          by=by, mask=mask), nl=False)
 
 
 @cli.command()
@@ -301,10 +332,10 @@ def apply(ctx: click.Context, source: Path, auto_approve: bool, force: bool, no_
     differs from it.
     """
     from orgctl import commands
-    from orgctl.engine.render import render, summary_line
+    from orgctl.render import render, summary_line
 
     def show(fresh: Plan) -> None:
-        click.echo(render(fresh, "text", color=_color(ctx)), nl=False)
+        click.echo(render(fresh, "text", color=_color(ctx), forced=force), nl=False)
 
     def confirm(fresh: Plan) -> bool:
         # The prompt runs inside the apply's event loop, whose SIGINT handler only cancels

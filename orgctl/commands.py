@@ -10,10 +10,11 @@ callbacks (`progress`, `show`, `confirm`), and what goes wrong is raised as an
     load            the configuration at a path, pointed at a sandbox when asked
     point_at        a loaded configuration pointed at a sandbox's endpoints
     sandbox         the endpoints of a running sandbox, or of one started for the block
-    plan            read live state, diff, write the plan file, show it, check safety
+    plan            read live state, diff, check safety, write the plan file, show it
+                    (with the rules it breaks), refuse it when it breaks one
     planned         the same plan with its providers still open, for applying part of it
-    apply           re-plan, refuse a stale saved plan, check safety, confirm, lock,
-                    journal, apply
+    apply           re-plan, check safety, refuse a stale saved plan, refuse a plan that
+                    breaks a safety rule, confirm, lock, journal, apply
     import_config   read a system and write its live state as a configuration
 """
 
@@ -232,10 +233,10 @@ def plan(path: Path, *, org: Org | None = None, sandbox_endpoints: Endpoints | N
     `providers`', only the changes at `targets`), without removals when asked, with the
     removal of duplicates (all but the oldest) when asked.
 
-    The plan is written to `out` when given, passed to `show`, and then checked against
-    the safety rules: a refused plan raises `SafetyError` after it was shown. `org` is the
-    configuration at `path` already loaded (and pointed at a sandbox), to skip loading it
-    again."""
+    The plan is checked against the safety rules, which it then carries (`refusals`),
+    written to `out` when given and passed to `show`: a refused plan raises `SafetyError`
+    after it was shown with its refusals. `org` is the configuration at `path` already
+    loaded (and pointed at a sandbox), to skip loading it again."""
     if org is None:
         org = load(path, sandbox_endpoints=sandbox_endpoints, providers=providers)
 
@@ -247,11 +248,12 @@ def plan(path: Path, *, org: Org | None = None, sandbox_endpoints: Endpoints | N
     result = asyncio.run(run())
     if no_removals:
         safety.drop_removals(result.plan)
+    safety.assess(result.plan, org, resumed=interrupted_apply(path))
     if out is not None:
         result.plan.write(out)
     if show is not None:
         show(result.plan)
-    safety.check(result.plan, org, force=force, resumed=interrupted_apply(path))
+    safety.enforce(result.plan, force=force)
     return result
 
 
@@ -318,11 +320,13 @@ async def _apply(org: Org, config_path: Path, saved: Plan | None, *, no_removals
         fresh = made.plan
         if no_removals or (saved is not None and _held_back(saved)):
             safety.drop_removals(fresh)
+        # Before the staleness check: a saved plan carries the rules it breaks.
+        safety.assess(fresh, org, resumed=interrupted_apply(config_path))
         if saved is not None:
             check_stale(saved, fresh)
         elif show is not None:
             show(fresh)
-        safety.check(fresh, org, force=force, resumed=interrupted_apply(config_path))
+        safety.enforce(fresh, force=force)
         if not fresh.has_changes:
             return ApplyReport(fresh, "no-changes")
         if saved is None and confirm is not None and not confirm(fresh):

@@ -3,14 +3,15 @@
 A key, a name or a reason can carry anything a vendor's database or a config file holds:
 `ESC[2K ESC[1A` that erases the line above on a terminal, a newline that forges a plan
 line, bidi overrides that reorder what a reviewer reads, three backticks that close a
-Markdown code block, `<img onerror=…>` that GitHub would render. Every renderer passes such
-text through these functions; a string that needs nothing comes back unchanged (the common
-case costs one regex search).
+Markdown code block, `<img onerror=…>` that GitHub would render, an email GitHub would turn
+into a link or an `@name` that would notify someone. Every renderer passes such text through
+these functions; a string that needs nothing comes back unchanged (the common case costs one
+regex search).
 """
 
 from __future__ import annotations
 
-import html
+import html as _html
 import re
 
 # C0 and C1 controls, DEL, zero-width and bidi controls, line/paragraph separators, BOM.
@@ -18,6 +19,9 @@ _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069
 # Characters Markdown (GitHub's) gives a meaning to inside a line (no text printed here
 # starts a line, and a newline never survives `terminal`); <, > and & are HTML-escaped.
 _MARKDOWN = re.compile(r"([\\`*_\[\]|~])")
+# What GitHub turns into a link or a notification in text outside code: an email or an
+# @mention, a URL, an issue reference (#12, GH-12, owner/repo#12). In code it stays text.
+_LINKING = re.compile(r"\S*@\S+|\S*://\S*|\bwww\.\S+|\S*#\d\S*|\bGH-\d+", re.IGNORECASE)
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -33,7 +37,7 @@ def terminal(text: str) -> str:
 def markdown(text: str) -> str:
     """`text` for Markdown outside code: inert for a terminal, HTML escaped, and every
     character Markdown gives a meaning to escaped, so it renders as the text it is."""
-    return _MARKDOWN.sub(r"\\\1", html.escape(terminal(text), quote=False))
+    return _MARKDOWN.sub(r"\\\1", _escape(terminal(text)))
 
 
 def code(text: str) -> str:
@@ -48,3 +52,36 @@ def fence(lines: list[str]) -> str:
     """A code fence longer than any run of backticks in `lines`: no line can close it."""
     longest = max((len(run) for line in lines for run in re.findall("`+", line)), default=0)
     return "`" * max(3, longest + 1)
+
+
+def prose(text: str) -> str:
+    """`text` for Markdown outside code, as `markdown` makes it, with every email, @name,
+    URL or issue reference in a code span: GitHub neither links nor notifies it there."""
+    shown = terminal(text)
+    if not _LINKING.search(shown):
+        return markdown(shown)
+    out: list[str] = []
+    start = 0
+    for match in _LINKING.finditer(shown):
+        out += [markdown(shown[start:match.start()]), code(match.group())]
+        start = match.end()
+    out.append(markdown(shown[start:]))
+    return "".join(out)
+
+
+def html(text: str) -> str:
+    """`text` inside raw HTML (a `<summary>`: Markdown is not read there), escaped, with
+    every email, @name, URL or issue reference in `<code>` for the reason `prose` gives."""
+    shown = terminal(text)
+    out: list[str] = []
+    start = 0
+    for match in _LINKING.finditer(shown):
+        out += [_escape(shown[start:match.start()]),
+                f"<code>{_escape(match.group())}</code>"]
+        start = match.end()
+    out.append(_escape(shown[start:]))
+    return "".join(out)
+
+
+def _escape(text: str) -> str:
+    return _html.escape(text, quote=False)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from orgctl import inert
 from orgctl.engine.plan import make_plan
-from orgctl.engine.render import render
 from orgctl.model import Org, ProviderConfig
+from orgctl.render import render
 from tests.engine.fakes import FakeProvider, resource
 
 HOSTILE_KEY = "evil\x1b[2K\x1b[1A\r\u202e\x07\x9b"
@@ -27,6 +27,18 @@ def test_markdown_text_is_html_escaped_and_cannot_start_a_line() -> None:
     shown = inert.markdown(HOSTILE_VALUE)
     assert "\n" not in shown and "<img" not in shown and "```" not in shown
     assert "&lt;img src=x onerror=alert(1)&gt;" in shown
+
+
+def test_prose_puts_what_github_would_link_or_notify_in_code() -> None:
+    shown = inert.prose("Ann (@ann) wrote to ann@acme.io, see https://x.io/a and #12 <b>")
+    assert shown == ("Ann `(@ann)` wrote to `ann@acme.io,` see `https://x.io/a` and `#12` "
+                     "&lt;b&gt;")
+    assert inert.prose("Zoë Ølund") == "Zoë Ølund"
+
+
+def test_html_text_is_escaped_and_never_linked() -> None:
+    assert inert.html("x </details> a@b.io `y`") == ("x &lt;/details&gt; <code>a@b.io</code> "
+                                                     "`y`")
 
 
 def test_a_code_span_holds_any_backticks() -> None:

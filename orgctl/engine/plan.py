@@ -2,8 +2,9 @@
 
 `make_plan()` reads every provider's live state concurrently, applies the ownership
 policies (manages, ignore, prune), diffs, marks what a provider cannot do as `manual`,
-links dependencies, and fingerprints the live state so a saved plan can be refused when
-the world has moved. `Plan.to_json()` is the documented plan file format (docs/plan-format.md).
+links dependencies, names whom each change concerns (`orgctl.engine.subjects`), and
+fingerprints the live state so a saved plan can be refused when the world has moved.
+`Plan.to_json()` is the documented plan file format (docs/plan-format.md).
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from orgctl import __version__
 from orgctl.engine.diff import diff
+from orgctl.engine.subjects import Subject, subjects_of
 from orgctl.errors import OrgctlError, ProviderError
 from orgctl.files import read_regular, write_private
 from orgctl.model import Org
@@ -29,6 +31,36 @@ from orgctl.providers.base import Provider
 from orgctl.resources import ACTIONS, Action, Change, Finding, Resource
 
 FORMAT_VERSION = "1"
+
+RefusalRule = Literal["protected", "max-removals", "removals-percent", "updates-percent"]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A safety rule the plan breaks: which rule, over what scope (an address, a provider
+    and kind, or a provider), the counts and ratio it measured against its limit, and the
+    flag that lifts it (None: nothing does). `message` is the sentence the error shows."""
+
+    rule: RefusalRule
+    scope: str
+    count: int
+    message: str
+    existing: int | None = None  # live objects in scope: the denominator of `ratio`
+    ratio: float | None = None  # percent of `existing`, rounded to 2 decimals
+    limit: float | None = None  # percent for the ratio rules, a count for max-removals
+    override: str | None = "--force"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"rule": self.rule, "scope": self.scope, "count": self.count,
+                "existing": self.existing, "ratio": self.ratio, "limit": self.limit,
+                "override": self.override, "message": self.message}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Refusal:
+        return cls(rule=data["rule"], scope=data["scope"], count=data["count"],
+                   message=data["message"], existing=data.get("existing"),
+                   ratio=data.get("ratio"), limit=data.get("limit"),
+                   override=data.get("override"))
 
 
 @dataclass
@@ -45,6 +77,11 @@ class Plan:
     # How the plan was asked for, so applying a saved plan re-plans the same way:
     # {"targets": [...], "remove_duplicates": true}; empty for a plain plan.
     options: dict[str, Any] = field(default_factory=dict)
+    # Whom the changes and findings concern, by subject id ("employee:EMP-031"): the names
+    # a by-person view shows without the config. See `orgctl.engine.subjects`.
+    subjects: dict[str, Subject] = field(default_factory=dict)
+    # The safety rules the plan breaks, whatever --force says (it decides what they do).
+    refusals: list[Refusal] = field(default_factory=list)
     # address -> remote id of every live object, by desired address where matched. Not
     # saved: apply re-reads live state and recomputes it.
     ids: dict[str, str] = field(default_factory=dict, repr=False)
@@ -74,6 +111,10 @@ class Plan:
                 for name in sorted(self.fingerprints)
             },
             **({"options": self.options} if self.options else {}),
+            # Both optional, so a plan without them keeps the checksum it always had.
+            **({"refusals": [r.to_json() for r in self.refusals]} if self.refusals else {}),
+            **({"subjects": {sid: self.subjects[sid].to_json()
+                             for sid in sorted(self.subjects)}} if self.subjects else {}),
             "summary": self.counts(),
             "changes": [c.to_json() for c in self.changes],
             "findings": [f.to_json() for f in self.findings],
@@ -107,6 +148,9 @@ class Plan:
             created_at=data.get("created_at", ""),
             checksum=data.get("checksum", ""),
             options=dict(data.get("options") or {}),
+            subjects={sid: Subject.from_json(sid, subject)
+                      for sid, subject in (data.get("subjects") or {}).items()},
+            refusals=[Refusal.from_json(r) for r in data.get("refusals") or []],
         )
         return plan
 
@@ -142,8 +186,8 @@ class Plan:
 
 
 MAX_PLAN_BYTES = 512 * 1024 * 1024
-BODY_KEYS = ("format_version", "config", "providers", "options", "summary", "changes",
-             "findings")  # what the checksum covers: `Plan.body()`
+BODY_KEYS = ("format_version", "config", "providers", "options", "refusals", "subjects",
+             "summary", "changes", "findings")  # what the checksum covers: `Plan.body()`
 
 _ADDRESS = {"type": "string", "minLength": 1}
 _ATTRS = {"type": ["object", "null"]}
@@ -161,6 +205,23 @@ PLAN_SCHEMA: dict[str, Any] = {
         "options": {"type": "object", "properties": {
             "targets": {"type": "array", "items": {"type": "string"}},
             "remove_duplicates": {"type": "boolean"}}},
+        "refusals": {"type": "array", "items": {
+            "type": "object", "required": ["rule", "scope", "count", "message"],
+            "properties": {
+                "rule": {"enum": ["protected", "max-removals", "removals-percent",
+                                  "updates-percent"]},
+                "scope": {"type": "string"}, "count": {"type": "integer"},
+                "message": {"type": "string"},
+                "existing": {"type": ["integer", "null"]},
+                "ratio": {"type": ["number", "null"]}, "limit": {"type": ["number", "null"]},
+                "override": {"type": ["string", "null"]}}}},
+        "subjects": {"type": "object",
+                     "propertyNames": {"pattern": "^(employee|unit|team):."},
+                     "additionalProperties": {
+                         "type": "object", "required": ["name"],
+                         "properties": {"name": {"type": "string"},
+                                        "unit": {"type": "string"},
+                                        "status": {"type": "string"}}}},
         "summary": {"type": "object", "additionalProperties": {"type": "integer"}},
         "providers": {"type": "object", "additionalProperties": {
             "type": "object", "required": ["fingerprint"],
@@ -409,6 +470,7 @@ def make_plan(org: Org, providers: list[Provider], live: dict[str, list[Resource
         plan.changes = select_targets(plan.changes, targets)
     plan.changes = sort_changes(plan.changes, kind_order)
     plan.findings.sort(key=lambda f: (f.provider, f.kind, f.key, f.message))
+    plan.subjects = subjects_of(org, plan.changes, plan.findings)
     plan.checksum = plan.compute_checksum()
     return plan
 
@@ -433,7 +495,7 @@ def _check_targets(targets: list[str], changes: list[Change], org: Org,
         if not any(_hits(a, target) for a in known):
             raise OrgctlError(f"--target {target}: matches nothing in the config or the live "
                               f"systems (an address is PROVIDER.KIND.KEY, e.g. "
-                              f"{next(iter(sorted(known)), 'workelo.employee.EMP-001')})")
+                              f"{next(iter(sorted(known)), 'PROVIDER.employee.EMP-001')})")
 
 
 def select_targets(changes: list[Change], targets: list[str]) -> list[Change]:

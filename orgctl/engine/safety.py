@@ -6,6 +6,10 @@ at least `floor` objects exist; plus an absolute cap on removals per run. Defaul
 octoDNS (30 %, floor 10) and Entra Connect (500). Protected objects (`protected: true` in the
 config, or a provider's `protected:` key patterns) are never removed or deactivated, force
 or not.
+
+`assess` writes the rules a plan breaks into the plan itself (`Plan.refusals`), whatever
+--force says, so every rendering of the plan, and the saved plan file, says why it is
+refused; `enforce` then refuses it (exit 3) unless --force lifts every broken rule.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import fnmatch
 from collections import Counter
 from dataclasses import dataclass
 
-from orgctl.engine.plan import Plan
+from orgctl.engine.plan import Plan, Refusal
 from orgctl.errors import SafetyError
 from orgctl.model import Org
 from orgctl.resources import REMOVALS, Finding
@@ -52,11 +56,11 @@ def drop_removals(plan: Plan) -> None:
     plan.checksum = plan.compute_checksum()
 
 
-def protected_violations(plan: Plan, org: Org) -> list[str]:
+def protected_violations(plan: Plan, org: Org) -> list[Refusal]:
     protected = {k for k, u in org.units.items() if u.protected}
     protected |= {k for k, t in org.teams.items() if t.protected}
     protected |= {k for k, e in org.employees.items() if e.protected}
-    errors = []
+    refusals = []
     for change in plan.changes:
         if change.action not in REMOVALS:
             continue
@@ -64,13 +68,16 @@ def protected_violations(plan: Plan, org: Org) -> list[str]:
         patterns = (config.settings.get("protected") or []) if config else []
         if change.key in protected or any(fnmatch.fnmatchcase(change.key, str(p))
                                           for p in patterns):
-            errors.append(f"{change.address} is protected: refusing to {change.action} it "
-                          f"(remove `protected` from its config first; --force does not "
-                          f"override this)")
-    return errors
+            refusals.append(Refusal(
+                "protected", change.address, 1, override=None,
+                message=f"{change.address} is protected: refusing to {change.action} it "
+                        f"(remove `protected` from its config first; --force does not "
+                        f"override this)"))
+    return refusals
 
 
-def threshold_violations(plan: Plan, org: Org, resumed: set[str] = frozenset()) -> list[str]:
+def threshold_violations(plan: Plan, org: Org,
+                         resumed: set[str] = frozenset()) -> list[Refusal]:
     """Thresholds broken by the plan, not counting changes to the addresses in `resumed`:
     what an interrupted apply set out to do was checked when it started."""
     removals: Counter[tuple[str, str]] = Counter()
@@ -83,15 +90,17 @@ def threshold_violations(plan: Plan, org: Org, resumed: set[str] = frozenset()) 
             removals[scope] += 1
         elif change.action == "update":
             updates[scope] += 1
-    errors = []
+    refusals = []
     per_provider_removals: Counter[str] = Counter()
     for (provider, _kind), n in removals.items():
         per_provider_removals[provider] += n
     for provider, n in sorted(per_provider_removals.items()):
         limits = _limits(org, provider)
         if n > limits.max_removals:
-            errors.append(f"{provider}: too many removals, {n} is over the cap of "
-                          f"{limits.max_removals} per run, --force required")
+            refusals.append(Refusal(
+                "max-removals", provider, n, limit=limits.max_removals,
+                message=f"{provider}: too many removals, {n} is over the cap of "
+                        f"{limits.max_removals} per run, --force required"))
     for counter, label, attr in ((removals, "removals", "removals_percent"),
                                  (updates, "updates", "updates_percent")):
         for (provider, kind), n in sorted(counter.items()):
@@ -102,9 +111,13 @@ def threshold_violations(plan: Plan, org: Org, resumed: set[str] = frozenset()) 
             ratio = 100.0 * n / existing
             limit = getattr(limits, attr)
             if ratio > limit:
-                errors.append(f"{provider}.{kind}: too many {label}, {ratio:.2f}% is over "
-                              f"{limit:.2f}% ({n}/{existing}), --force required")
-    return errors
+                refusals.append(Refusal(
+                    "removals-percent" if label == "removals" else "updates-percent",
+                    f"{provider}.{kind}", n, existing=existing, ratio=round(ratio, 2),
+                    limit=limit,
+                    message=f"{provider}.{kind}: too many {label}, {ratio:.2f}% is over "
+                            f"{limit:.2f}% ({n}/{existing}), --force required"))
+    return refusals
 
 
 def _limits(org: Org, provider: str) -> Thresholds:
@@ -112,11 +125,24 @@ def _limits(org: Org, provider: str) -> Thresholds:
     return Thresholds.from_settings(config.settings.get("thresholds") if config else None)
 
 
+def assess(plan: Plan, org: Org, resumed: set[str] = frozenset()) -> None:
+    """Write into the plan every safety rule it breaks (`Plan.refusals`), not counting
+    what finishes an interrupted apply (`resumed`), and checksum it again."""
+    plan.refusals = protected_violations(plan, org) + threshold_violations(plan, org, resumed)
+    plan.checksum = plan.compute_checksum()
+
+
+def enforce(plan: Plan, force: bool = False) -> None:
+    """Raise SafetyError (exit 3) when the plan breaks a rule `force` does not lift (a
+    threshold yields to force, a protected object to nothing)."""
+    broken = [r for r in plan.refusals if not (force and r.override == "--force")]
+    if broken:
+        raise SafetyError("refused by safety rules:\n  " +
+                          "\n  ".join(r.message for r in broken))
+
+
 def check(plan: Plan, org: Org, force: bool = False, resumed: set[str] = frozenset()) -> None:
-    """Raise SafetyError (exit 3) when the plan breaks a rule; thresholds yield to force,
-    and do not count what finishes an interrupted apply (`resumed`)."""
-    errors = protected_violations(plan, org)
-    if not force:
-        errors += threshold_violations(plan, org, resumed)
-    if errors:
-        raise SafetyError("refused by safety rules:\n  " + "\n  ".join(errors))
+    """`assess`, then `enforce`: raise SafetyError (exit 3) when the plan breaks a rule;
+    thresholds yield to force, and do not count what finishes an interrupted apply."""
+    assess(plan, org, resumed)
+    enforce(plan, force)

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from orgctl.cli import cli
-from orgctl.engine.render import MARKER
+from orgctl.render import MARKER
 
 ROOT = Path(__file__).resolve().parents[2]
 GITHUB = yaml.safe_load((ROOT / "examples" / "ci" / "github-actions.yml").read_text())

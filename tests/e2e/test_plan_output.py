@@ -100,20 +100,21 @@ def test_json_is_versioned_checksummed_and_stably_ordered(
 def test_markdown_has_the_hidden_marker_and_folds_long_sections(
         drifted: tuple[Sandbox, Path], start_sandbox: StartSandbox, tmp_path: Path) -> None:
     _, endpoints = drifted
-    result = plan(endpoints, "--format", "markdown")
+    result = plan(endpoints, "--format", "markdown", "--by", "system")
     text = plan(endpoints).stdout
 
     assert result.exit_code == 0, result.output
     markdown = result.stdout
     assert markdown.startswith("<!-- orgctl-plan -->\n")
     assert f"**{text.splitlines()[-1]}**" in markdown
-    assert "### workelo (" in markdown and "```diff\n~ unit data\n" in markdown
-    assert "- `hrms.user.EMP-030`: EMP-030 is inactive in HRMS but active in the config" in (
-        markdown)
-    assert "<details>" not in markdown
+    # An update is `!`, the line GitHub colours as changed in a diff block.
+    assert "### workelo (" in markdown and "```diff\n! unit data (Data)\n" in markdown
+    assert ("- `hrms.user.EMP-030` (Olivia Brown): EMP-030 is inactive in HRMS but active "
+            "in the config") in markdown
+    assert "<details><summary><b>" not in markdown  # no system's section is long enough
 
     empty = write_endpoints(start_sandbox(), tmp_path / "empty.json")
-    long = plan(empty, "--format", "markdown").stdout
+    long = plan(empty, "--format", "markdown", "--by", "system").stdout
     assert long.startswith("<!-- orgctl-plan -->\n")
     assert "<details><summary><b>workelo</b>:" in long and "</details>" in long
 
@@ -202,4 +203,8 @@ def test_target_narrows_the_plan_and_keeps_what_a_change_depends_on(
         "workelo.employee.EMP-031", "workleap.member.EMP-031", "worklete.membership.EMP-031"}
     assert addresses("workelo.unit.data", "workleap.member.EMP-022") == {
         "workelo.unit.data", "workleap.member.EMP-022"}
-    assert addresses("workelo.employee.EMP-999") == set()
+    # An object in sync: a valid target with nothing to do.
+    assert addresses("workelo.employee.EMP-001") == set()
+    # A target naming nothing at all is an error, not "No changes" (issue 17).
+    typo = plan(endpoints, "--target", "workelo.employee.EMP-999")
+    assert typo.exit_code == 1 and "matches nothing" in typo.stderr

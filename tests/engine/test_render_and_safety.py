@@ -11,9 +11,9 @@ from orgctl import inert
 from orgctl.engine import safety
 from orgctl.engine.lock import apply_lock
 from orgctl.engine.plan import Plan, make_plan
-from orgctl.engine.render import FOLD_AFTER, MARKER, render
 from orgctl.errors import OrgctlError, SafetyError
 from orgctl.model import Employee, Org, ProviderConfig
+from orgctl.render import FOLD_AFTER, MARKER, render
 
 from .fakes import FakeProvider, resource
 
@@ -48,10 +48,10 @@ def test_text_shows_only_changed_fields_and_a_summary(tmp_path):
 def test_markdown_has_marker_and_folds_long_sections(tmp_path):
     desired = [resource({"kind": "employee", "key": f"EMP-{i}", "attrs": {"email": f"{i}@x"}})
                for i in range(FOLD_AFTER + 5)]
-    md = render(make(tmp_path, desired, []), "markdown")
+    md = render(make(tmp_path, desired, []), "markdown", by="system")
     assert md.startswith(MARKER)
     assert "<details><summary><b>fake</b>" in md and "</details>" in md
-    short = render(make(tmp_path, desired[:2], []), "markdown")
+    short = render(make(tmp_path, desired[:2], []), "markdown", by="system")
     assert "<details>" not in short and "### fake" in short
 
 

@@ -17,8 +17,8 @@ import pytest
 
 from orgctl import config
 from orgctl.engine.plan import BODY_KEYS, Plan, canonical
-from orgctl.engine.render import render
 from orgctl.errors import OrgctlError
+from orgctl.render import render
 from tests.engine.fakes import FakeProvider, resource
 
 ROOT = Path(__file__).resolve().parents[2]
