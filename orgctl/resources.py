@@ -46,12 +46,12 @@ class Resource:
         specific first ("email:marie@acme.io", "name:parent-id/Platform"). Desired
         resources also list identities of their former selves (`previously:`) here.
     refs: for a desired resource, the addresses of other resources of the same provider
-        it needs to exist first, by attribute ("parent" -> "workelo.unit.eng"). The
+        it needs to exist first, by attribute ("parent" -> "PROVIDER.unit.eng"). The
         engine orders changes by them and the provider resolves them to remote ids.
     remote_id: the system's own id (live resources only).
     protected: the object may not be removed or deactivated by any plan.
     source: where the desired value comes from: "yaml", or the name of the provider that
-        is the org's source of truth ("hrms").
+        is the org's source of truth.
     server: live fields the system populates that are not diffed (status, created_at...).
     unknown: managed attributes this live object's answers did not carry (a field absent
         is unknown, not empty; a null is a value). They are never drift and never
@@ -129,7 +129,7 @@ class Change:
 @dataclass(frozen=True)
 class Finding:
     """Something a reviewer should know that is not a change: an audit disagreement
-    (HRMS), a live object orgctl cannot match, an identity matched by fallback. An
+    (an audit source), a live object orgctl cannot match, an identity matched by fallback. An
     "error" needs someone to act (duplicates): `plan --detailed-exitcode` does not call a
     plan holding one "no changes"."""
 

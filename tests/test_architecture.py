@@ -2,8 +2,9 @@
 `orgctl/providers/` and one registry line, nothing in the engine, the CLI, the command layer
 or the model (issue 12, "Must show").
 
-Checked modules: everything under `orgctl/engine/`, and `orgctl/cli.py`,
-`orgctl/commands.py`, `orgctl/model.py`. Each must not
+Checked modules: everything under `orgctl/engine/`, `orgctl/render/` and
+`orgctl/config/`, and `orgctl/cli.py`, `commands.py`, `model.py`, `resources.py`,
+`inert.py`, `files.py`. Each must not
 
 - import a provider package (`orgctl.providers.<system>` or anything in it, however
   written: `import`, `from … import`, relative). The registry (`orgctl.providers`) and the
@@ -29,8 +30,10 @@ ROOT = Path(__file__).resolve().parents[1]
 ORGCTL = ROOT / "orgctl"
 PROVIDERS = "orgctl.providers"
 SYSTEMS = sorted(p.parent.name for p in (ORGCTL / "providers").glob("*/__init__.py"))
-CHECKED = sorted([*(ORGCTL / "engine").rglob("*.py"),
-                  *(ORGCTL / name for name in ("cli.py", "commands.py", "model.py")
+CHECKED = sorted([*(ORGCTL / "engine").rglob("*.py"), *(ORGCTL / "render").rglob("*.py"),
+                  *(ORGCTL / "config").rglob("*.py"),
+                  *(ORGCTL / name for name in ("cli.py", "commands.py", "model.py",
+                                               "inert.py", "files.py", "resources.py")
                     if (ORGCTL / name).exists())])
 
 

@@ -10,7 +10,7 @@ each at its file, line and column:
 3. `build`: turn the valid objects into the model, resolving `${ENV_VAR}`s (`secrets`);
 4. `checks`: references, cycles, duplicates and journey rules across the whole org.
 
-A `Source` (HRMS in `mode: source`, see `orgctl.engine.sources`) may complete the merged
+A `Source` (a provider in `mode: source`, see `orgctl.engine.sources`) may complete the merged
 YAML between steps 1 and 2: the objects it adds are then validated and checked like the
 rest, located at the source's name instead of a file.
 
@@ -54,7 +54,7 @@ class Source(Protocol):
     """A system of record that completes the YAML before it is validated."""
 
     name: str
-    """Where the values it adds are said to be written, in messages (e.g. "<hrms>")."""
+    """Where the values it adds are said to be written, in messages (e.g. "<PROVIDER>")."""
 
     def complete(self, data: dict[str, Any], where: SourceMap) -> Completion:
         """The merged YAML `data` (never modified) completed with the source's objects."""

@@ -94,6 +94,11 @@ class _Checker:
                 if holder is None or who == key:
                     continue  # unknown or self: reported by references()
                 path = ("employees", key, role)
+                if not holder.active and not self.sources.written(("employees", who,
+                                                                   "status")):
+                    # A leaver a source of truth reports is not a config mistake: the
+                    # config cannot be fixed before the plan that deactivates them.
+                    continue
                 if not holder.active:
                     self.add(path, f"{role} {who} is inactive "
                                    f"({self.sources.value(('employees', who, 'status'))}): "

@@ -127,7 +127,7 @@ def test_a_wave_of_leavers_over_the_threshold_is_refused_without_force(
     leave(box, *active[:15])
 
     refused = orgctl("plan", path, "--sandbox", endpoints)
-    assert refused.exit_code == 3
+    assert refused.exit_code == 3, refused.output
     assert "workleap.member: too many removals" in refused.stderr
     forced = orgctl("plan", path, "--sandbox", endpoints, "--force")
     assert forced.exit_code == 0, forced.output
