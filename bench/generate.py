@@ -48,7 +48,10 @@ def generate(employees: int, seed: int = 1) -> dict[str, Any]:
             "job_position": "Manager" if key in is_manager else rng.choice(POSITIONS),
             "unit": leaf_units[i % len(leaf_units)],
             "role": "hr" if key in is_hr else "manager" if key in is_manager else "colleague",
-            "status": "inactive" if i >= 10 and rng.random() < 0.03 else "active",
+            # Leavers are never someone's manager or HR (a relation to a leaver is a
+            # config error); the roll is made as before, so the data stays comparable.
+            "status": "inactive" if i >= 10 and rng.random() < 0.03 and key not in is_manager
+            and key not in is_hr else "active",
             "workleap": {"language": rng.choice(["en", "fr"]), "products": ["Officevibe"]},
         }
         if i >= len(managers):
