@@ -15,6 +15,8 @@ from typing import Any
 from orgctl.errors import Location
 
 ROLES = ("colleague", "manager", "hr", "owner")
+"""The built-in roles (the schema's examples); a tenant may have more, and a system
+checks a role's name against its own list."""
 STATUSES = ("active", "inactive")
 MOBILITIES = ("onboarding", "crossboarding", "offboarding")
 # The roles involved in a journey besides the person (journey implications), in order.

@@ -99,8 +99,8 @@ def test_wrong_type_and_value_outside_the_enum_are_both_reported():
     assert problems(f"{INVALID}/invalid-value.yaml") == [
         f"{INVALID}/invalid-value.yaml:7:16: employees.EMP-001.last_name: expected text, got "
         "1234 (put it in quotes to make it text)",
-        f"{INVALID}/invalid-value.yaml:9:11: employees.EMP-001.role: 'boss' is not one of: "
-        "colleague, manager, hr, owner"]
+        f"{INVALID}/invalid-value.yaml:9:13: employees.EMP-001.status: 'gone' is not one of: "
+        "active, inactive"]
 
 
 def test_invalid_key_points_at_the_key():

@@ -479,3 +479,23 @@ def test_an_employee_block_with_an_id_identifies_the_track() -> None:
     live = asyncio.run(provider.read())
     assert [r.key for r in live if r.kind == "journey"] == ["E1.onboarding"]
 
+
+
+def test_a_role_of_the_tenants_own_is_planned_and_an_unknown_one_names_the_known(
+        serve: Serve) -> None:
+    """Issue 16 item 4: role names come from the tenant's GET /user_roles. Before, the
+    schema took only the four built-ins, so a tenant's 'Team Lead' could not be written;
+    an unknown name now says which roles the tenant has."""
+    seed = {**copy.deepcopy(LIVE),
+            "user_roles": ["colleague", "manager", "hr", "owner", "Team Lead"]}
+    _, provider = serve(seed, profile=STRICT)
+    lead = dataclasses.replace(people()[1], role="team lead")
+    astronaut = dataclasses.replace(people()[2], role="astronaut")
+    org = org_of(UNITS, [people()[0], lead, astronaut, *people()[3:]])
+    changes, _, _, _ = run(plan(provider, org))
+    by_key = {c.key: c for c in changes}
+    assert by_key[lead.key].action == "update"  # a role the tenant has: written
+    refused = by_key[astronaut.key]
+    assert refused.action == "manual"
+    assert ("role 'astronaut' (its roles, GET /user_roles: colleague, hr, manager, owner, "
+            "team lead)") in refused.reason

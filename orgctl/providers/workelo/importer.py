@@ -3,9 +3,10 @@ their unit scopes and journeys, relations every journey agrees on lifted to the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from orgctl.model import IMPLICATIONS, ROLES
+from orgctl.model import IMPLICATIONS
 from orgctl.providers.importing import (
     Imported,
     assign_keys,
@@ -42,10 +43,7 @@ def to_config(live: list[Resource], provider: WorkeloProvider) -> Imported:
         if a.get("unit"):
             employee["unit"] = unit_key.get(a["unit"], a["unit"])
         role = a.get("role") or "colleague"
-        if role not in ROLES:
-            imported.note("employees", key, f"role {role!r} is not one of {', '.join(ROLES)}: "
-                                            f"left out, so the plan will show role -> colleague")
-        elif role != "colleague":
+        if role != "colleague":  # a tenant's own role too: the schema takes any name
             employee["role"] = role
         if a.get("identifications"):
             employee["identifications"] = dict(sorted(a["identifications"].items()))
@@ -59,8 +57,9 @@ def to_config(live: list[Resource], provider: WorkeloProvider) -> Imported:
             employee["unit_scopes"].sort()
     for r in kinds.get("journey", []):
         _journey(r, emp_key, imported)
+    roles = {key: str(e.get("role") or "colleague") for key, e in imported.employees.items()}
     for employee in imported.employees.values():
-        _lift_relations(employee)
+        _lift_relations(employee, roles, provider.ROLE_HOLDERS)
     _note_unknown(live, imported)
     return imported
 
@@ -126,15 +125,20 @@ def _journey(r: Resource, emp_key: dict[str, str], imported: Imported) -> None:
     imported.employees[owner].setdefault("journeys", []).append(journey)
 
 
-def _lift_relations(employee: dict[str, Any]) -> None:
+def _lift_relations(employee: dict[str, Any], roles: Mapping[str, str],
+                    holders: Mapping[str, frozenset[str]]) -> None:
     """A role every journey of the employee gives to the same person is the employee's
-    own relation (manager: EMP-002), which is how people write it; the plan is the same."""
+    own relation (manager: EMP-002), which is how people write it; the plan is the same.
+    Not when that person's role may not hold the relation as an employee's own (a
+    colleague named a leaver's offboarding manager): it stays on the journey."""
     journeys = employee.get("journeys") or []
     if not journeys:
         return
     for role in IMPLICATIONS:
         people = {j.get("implications", {}).get(role) for j in journeys}
-        if len(people) == 1 and None not in people:
+        allowed = holders.get(role)
+        if len(people) == 1 and None not in people and (
+                not allowed or roles.get(next(iter(people)), "colleague") in allowed):
             employee[role] = people.pop()
             for j in journeys:
                 del j["implications"][role]

@@ -360,7 +360,8 @@ class WorkeloProvider(Provider):
             missing.append(f"level {after['level']!r}")
         if change.kind == "employee":
             if "role" in after and after["role"] not in catalog["roles"].values():
-                missing.append(f"role {after['role']!r}")
+                known = ", ".join(sorted(catalog["roles"].values())) or "none"
+                missing.append(f"role {after['role']!r} (its roles, GET /user_roles: {known})")
             missing += [f"identification {name!r}" for name in after.get("identifications") or {}
                         if name not in catalog["identifications"].values()]
         if change.kind == "journey":
