@@ -34,7 +34,15 @@ class Unit:
     language: str | None = None
     previously: tuple[str, ...] = ()
     protected: bool = False
+    # Roles held for the whole unit, inherited down the tree by employees that set none.
+    hr: str | None = None
+    second_hr: str | None = None
+    manager: str | None = None
     location: Location | None = field(default=None, compare=False)
+
+
+UNIT_ROLES = ("hr", "second_hr", "manager")
+"""The relations a unit may give every employee in it and below (see `Unit`)."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,9 @@ class Employee:
     protected: bool = False
     journeys: tuple[Journey, ...] = ()
     location: Location | None = field(default=None, compare=False)
+    # Relations taken from a unit (role -> the unit's key), and unit scopes that follow
+    # the units this person partners as HR: for messages that point at where they come from.
+    inherited: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def active(self) -> bool:

@@ -7,8 +7,9 @@ resolved here and their URL checked, the one rule the schema cannot express.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,7 +19,7 @@ from orgctl.config.secrets import SECRET_KEYS, expand, has_placeholder
 from orgctl.config.sources import SourceMap
 from orgctl.config.yamlload import Path, dotted
 from orgctl.errors import ConfigIssue
-from orgctl.model import Employee, Journey, Org, ProviderConfig, Team, Unit
+from orgctl.model import UNIT_ROLES, Employee, Journey, Org, ProviderConfig, Team, Unit
 from orgctl.providers import TYPES
 
 
@@ -35,7 +36,9 @@ def build(data: dict[str, Any], sources: SourceMap, invalid: set[Path],
         org.units[key] = Unit(
             key=key, name=raw["name"], level=raw["level"], parent=raw.get("parent"),
             language=raw.get("language"), previously=tuple(raw.get("previously", ())),
-            protected=raw.get("protected", False), location=sources.key(("units", key)))
+            protected=raw.get("protected", False), hr=raw.get("hr"),
+            second_hr=raw.get("second_hr"), manager=raw.get("manager"),
+            location=sources.key(("units", key)))
     for key, raw in _valid(data, "teams", invalid):
         org.teams[key] = Team(
             key=key, name=raw["name"], unit=raw.get("unit"), parent=raw.get("parent"),
@@ -44,12 +47,57 @@ def build(data: dict[str, Any], sources: SourceMap, invalid: set[Path],
             location=sources.key(("teams", key)))
     for key, raw in _valid(data, "employees", invalid):
         org.employees[key] = _employee(key, raw, sources)
+    _inherit_unit_roles(org)
     for name, raw in _valid(data, "providers", invalid):
         wanted = providers is None or name in providers or raw.get("mode") == "source"
         provider = _provider(name, raw, sources, environ if wanted else None, issues)
         if provider is not None:
             org.providers[name] = provider
     return org, issues
+
+
+def _inherit_unit_roles(org: Org) -> None:
+    """Employees take the hr, second_hr and manager their unit (or the nearest unit above
+    it) names, unless they set their own; nobody is their own (the unit's default manager
+    reports to the one above). An HR partner without unit scopes written gets the units
+    they partner and every unit below them."""
+    children: dict[str, list[str]] = {}
+    for key, unit in org.units.items():
+        if unit.parent:
+            children.setdefault(unit.parent, []).append(key)
+
+    def chain(unit: str | None) -> Iterator[Unit]:
+        seen: set[str] = set()
+        while unit and unit in org.units and unit not in seen:  # cycles: checks report them
+            seen.add(unit)
+            yield org.units[unit]
+            unit = org.units[unit].parent
+
+    partnered: dict[str, set[str]] = {}
+    for unit in org.units.values():
+        if unit.hr:
+            below, stack = partnered.setdefault(unit.hr, set()), [unit.key]
+            while stack:
+                current = stack.pop()
+                if current not in below:
+                    below.add(current)
+                    stack.extend(children.get(current, ()))
+    for key, employee in list(org.employees.items()):
+        given: dict[str, str] = {}
+        origin: dict[str, str] = {}
+        for role in UNIT_ROLES:
+            if employee.relation(role) is not None:
+                continue
+            for unit in chain(employee.unit):
+                holder = getattr(unit, role)
+                if holder and holder != key and holder in org.employees:
+                    given[role], origin[role] = holder, unit.key
+                    break
+        if not employee.unit_scopes and key in partnered:
+            given["unit_scopes"] = tuple(sorted(partnered[key]))
+            origin["unit_scopes"] = "hr"
+        if given:
+            org.employees[key] = dataclasses.replace(employee, **given, inherited=origin)
 
 
 def _valid(data: dict[str, Any], section: str, invalid: set[Path]):

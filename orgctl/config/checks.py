@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection, Mapping
 from orgctl.config.sources import SourceMap
 from orgctl.config.yamlload import Path, dotted
 from orgctl.errors import ConfigIssue
-from orgctl.model import IMPLICATIONS, Org
+from orgctl.model import IMPLICATIONS, UNIT_ROLES, Org
 
 Declared = Mapping[str, set[str]]
 """Section name -> every key written in it."""
@@ -40,9 +40,13 @@ class _Checker:
         self.unchecked = frozenset(unchecked)
         self.issues: list[ConfigIssue] = []
         self._holders: list[tuple[str, Mapping[str, frozenset[str]]]] | None = None
+        self._seen: set[ConfigIssue] = set()
 
     def add(self, path: Path, message: str) -> None:
-        self.issues.append(ConfigIssue(self.sources.value(path), dotted(path), message))
+        issue = ConfigIssue(self.sources.value(path), dotted(path), message)
+        if issue not in self._seen:  # one unit's role, inherited by many: reported once
+            self._seen.add(issue)
+            self.issues.append(issue)
 
     def ref(self, path: Path, section: str, key: str | None, owner: str) -> None:
         """`key` (written at `path` by object `owner` of `section`) must name an object
@@ -61,6 +65,8 @@ class _Checker:
     def references(self, org: Org) -> None:
         for key, unit in org.units.items():
             self.ref(("units", key, "parent"), "units", unit.parent, key)
+            for role in UNIT_ROLES:
+                self.ref(("units", key, role), "employees", getattr(unit, role), key)
         for key, team in org.teams.items():
             base = ("teams", key)
             self.ref(base + ("unit",), "units", team.unit, key)
@@ -93,21 +99,24 @@ class _Checker:
                 holder = org.employees.get(who) if who else None
                 if holder is None or who == key:
                     continue  # unknown or self: reported by references()
-                path = ("employees", key, role)
+                # An inherited relation is written on the unit: point there.
+                path = (("units", employee.inherited[role], role)
+                        if role in employee.inherited else ("employees", key, role))
                 if not holder.active and not self.sources.written(("employees", who,
                                                                    "status")):
                     # A leaver a source of truth reports is not a config mistake: the
                     # config cannot be fixed before the plan that deactivates them.
                     continue
+                whose = (f"unit {path[1]}" if path[0] == "units" else key)
                 if not holder.active:
                     self.add(path, f"{role} {who} is inactive "
                                    f"({self.sources.value(('employees', who, 'status'))}): "
-                                   f"give {key} an active {role}")
+                                   f"give {whose} an active {role}")
                     continue
                 for system, holders in self.role_holders(org):
                     allowed = holders.get(role)
                     if allowed and holder.role.lower() not in allowed:
-                        self.add(path, f"{who} cannot be {key}'s {role} in {system}: their "
+                        self.add(path, f"{who} cannot be {whose}'s {role} in {system}: their "
                                        f"role is '{holder.role}', and a {role} needs one of "
                                        f"{', '.join(sorted(allowed))}")
             if employee.buddy and employee.buddy == employee.manager:
