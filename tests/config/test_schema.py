@@ -220,3 +220,15 @@ def test_a_trailing_newline_or_a_zero_rate_does_not_validate(where: str, text: s
 def test_a_zero_rate_is_refused_by_the_pacer_too() -> None:
     with pytest.raises(ValueError, match="at least one request"):
         Pacer.parse("0/h")
+
+
+@pytest.mark.parametrize("email", ["a\x1b[2K@b.co", "a@b\x07.co", "a@b.c\x9bo"])
+def test_an_email_with_a_control_character_does_not_validate(email: str,
+                                                               tmp_path: Path) -> None:
+    """Issue 14 item 7: keys and emails with control characters are refused at
+    validation (the email pattern excluded only whitespace and @)."""
+    (tmp_path / "org.yaml").write_text(
+        "version: 1\nemployees:\n  EMP-1: {first_name: A, last_name: B, email: "
+        + json.dumps(email) + "}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="email"):
+        load(tmp_path, resolve_env=False)
