@@ -32,8 +32,37 @@ implemented):
   from memberships; duplicate team names and duplicate team-admin records are accepted
   (the seed shows no uniqueness rule, and accepting them lets tests count duplicates).
 
+Profiles (`orgctl.sandbox.core.Profile`). The permissive profile is the server described
+above, the one the provider was written beside. The strict profile serves only what seed 004
+documents and chooses otherwise wherever it is silent, as an independently written server
+would:
+- paging only where the seed documents it (`page`/`size` of "List teams"): the documented
+  defaults (page 0, size 25) kept, sizes capped at `profile.cap(100)`, and a `meta` with no
+  paging keys (`{}`, the seed's collapsed sample) unless `profile.paging_keys`. Every other
+  list (organizations, users, memberships) has no documented paging: `page` and `size` are
+  ignored there and the whole list is answered. Lists come in id order, not creation order;
+- a membership is `{id, organization_id, user_id, first_name, last_name, org_admin}`: no
+  `user` object, no `email`, no `employee_id`, no `team_ids` (the seed shows no membership
+  field; the names follow the invitation's `membership_first_name`, `org_admin` the query
+  parameter of "Update admin permission"). A membership's teams are read the documented ways
+  (`team_id` filter, `GET /memberships/{id}/my_teams`), its email on its user;
+- "Retrieve team admins" lists the admins' memberships (their `id` is the membership id, as
+  the revoke endpoint's `admin_id` is "a unique identifier for a membership"), and the revoke
+  endpoint takes only a membership id;
+- a team is the seed's `my_teams` sample: `{id, name, status, type, parent_id,
+  organization_id}`; an organization `{id, name, s3_integrations_folder, saml_info}`;
+- `POST /auth/sign_in` without `provider` signs in by email (devise_token_auth's default);
+- the memberships CSV is a replacing upsert: a row sets the membership's names and teams to
+  its cells, so an empty cell or a missing column clears them; the team column is
+  `membership_team_column` (default `team_ids`, ids or names separated by ";" or ","); the
+  `employee_id` column is kept but shown in no answer;
+- every answer object's keys in `profile.shaped` order.
+Ids are uuids in both profiles, as the seed documents every id: the profile's id style
+(`Profile.ids`) has nothing to choose here.
+
 Options: `token_ttl` (seconds, default 3600), `upload_delay` (seconds, default 1.0),
-`upload_url_ttl` (seconds, default 900).
+`upload_url_ttl` (seconds, default 900), `membership_team_column` (strict profile: the CSV
+column holding a membership's teams; default `team_ids`).
 
 Seed fixture format (YAML or JSON; every key optional):
 
@@ -156,6 +185,10 @@ class WorkleteEmulator(Emulator):
     @property
     def upload_url_ttl(self) -> float:
         return float(self.options.get("upload_url_ttl", 900))
+
+    @property
+    def membership_team_column(self) -> str:
+        return str(self.options.get("membership_team_column", "team_ids")).strip().lower()
 
     # -- seed -----------------------------------------------------------------------------
     def load_seed(self, seed: dict[str, Any]) -> None:
@@ -334,6 +367,7 @@ class WorkleteEmulator(Emulator):
             Route(f"{API}/teams/{{team_id}}/admins/{{admin_id}}", a(self.revoke_team_admin),
                   methods=["DELETE"]),
             Route(f"{API}/memberships/{{membership_id}}", a(self.get_membership)),
+            Route(f"{API}/memberships/{{membership_id}}/my_teams", a(self.membership_teams)),
             Route(f"{API}/memberships/{{membership_id}}/admin_permission",
                   a(self.admin_permission), methods=["PATCH"]),
             Route(f"{API}/users", a(self.list_users)),
@@ -445,7 +479,7 @@ class WorkleteEmulator(Emulator):
         body = await _json(request)
         login = str(body.get("username") or "")
         password = str(body.get("password") or "")
-        field = "email" if body.get("provider") == "email" else "username"
+        field = self._sign_in_field(body.get("provider"))
         with self.lock:
             user = next((u for u in self.state["users"].values()
                          if login and (u[field] or "").lower() == login.lower()), None)
@@ -457,10 +491,20 @@ class WorkleteEmulator(Emulator):
             uid = user[field]
             self._tokens[token] = {"client": client, "uid": uid, "user_id": user["id"],
                                    "expires_at": time.monotonic() + self.token_ttl}
-            data = _user_json(user)
+            data = self._user_json(user)
         headers = {"access-token": token, "client": client, "uid": uid,
                    "token-type": "Bearer", "expiry": str(int(time.time() + self.token_ttl))}
         return JSONResponse({"data": data}, headers=headers)
+
+    def _sign_in_field(self, provider: Any) -> str:
+        """The user field the seed's `provider` ("email" or "username") names. Without one,
+        the permissive server looks up usernames; the strict one emails, as
+        devise_token_auth does by default."""
+        if provider in ("email", "username"):
+            return str(provider)
+        if self.profile.strict and provider is not None:
+            raise ApiError(401, BAD_LOGIN)
+        return "email" if self.profile.strict else "username"
 
     async def sign_out(self, request: Request, user: dict[str, Any]) -> Response:
         with self.lock:
@@ -472,8 +516,9 @@ class WorkleteEmulator(Emulator):
         with self.lock:
             ids = self._member_orgs(user) | (set(self.state["organizations"])
                                              if user["worklete_employee"] else set())
-            orgs = [_org_json(o) for o in self.state["organizations"].values() if o["id"] in ids]
-        return JSONResponse(_paged(request, orgs))
+            orgs = [self._org_json(o) for o in self.state["organizations"].values()
+                    if o["id"] in ids]
+        return JSONResponse(self._listed(request, orgs))
 
     async def admin_list_organizations(self, request: Request,
                                        user: dict[str, Any]) -> Response:
@@ -481,14 +526,15 @@ class WorkleteEmulator(Emulator):
             ids = self._admin_orgs(user)
             if not ids:
                 raise ApiError(403, FORBIDDEN)
-            orgs = [_org_json(o) for o in self.state["organizations"].values() if o["id"] in ids]
-        return JSONResponse(_paged(request, orgs))
+            orgs = [self._org_json(o) for o in self.state["organizations"].values()
+                    if o["id"] in ids]
+        return JSONResponse(self._listed(request, orgs))
 
     async def admin_get_organization(self, request: Request, user: dict[str, Any]) -> Response:
         with self.lock:
             org = self._visible_org(user, request.path_params["organization_id"])
             self._require_admin(user, org["id"])
-            return JSONResponse({"data": _org_json(org)})
+            return JSONResponse({"data": self._org_json(org)})
 
     # -- teams ----------------------------------------------------------------------------
     async def teams_collection(self, request: Request, user: dict[str, Any]) -> Response:
@@ -497,16 +543,16 @@ class WorkleteEmulator(Emulator):
         if request.method == "GET":
             with self.lock:
                 self._visible_org(user, org_id)
-                teams = [_team_json(t) for t in self.state["teams"].values()
+                teams = [t for t in self.state["teams"].values()
                          if t["organization_id"] == org_id]
-            return JSONResponse(_paged(request, teams))
+            return JSONResponse(self._paged(request, teams, self._team_json))
         body = await _json(request)
         name = _team_name(body.get("name"))
         with self.lock:
             self._visible_org(user, org_id)
             self._require_admin(user, org_id)
             team = self._create_team(org_id, name, None)
-            return JSONResponse({"data": _team_json(team), "meta": {}})
+            return JSONResponse({"data": self._team_json(team), "meta": {}})
 
     async def team_item(self, request: Request, user: dict[str, Any]) -> Response:
         """Seed "Retrieve / Update (PUT and PATCH) / Delete a team"; delete answers 204."""
@@ -515,14 +561,14 @@ class WorkleteEmulator(Emulator):
         with self.lock:
             team = self._team(user, team_id)
             if request.method == "GET":
-                return JSONResponse({"data": _team_json(team)})
+                return JSONResponse({"data": self._team_json(team)})
             self._require_admin(user, team["organization_id"])
             if request.method == "DELETE":
                 self._delete_team(team)
                 return Response(status_code=204)
             team["name"] = _team_name(body.get("name"))
             team["updated_at"] = _now()
-            return JSONResponse({"data": _team_json(team)})
+            return JSONResponse({"data": self._team_json(team)})
 
     async def admin_teams_collection(self, request: Request, user: dict[str, Any]) -> Response:
         """Seed "Retrieve the teams" / "Create a team" (WorkleteAdminOrgTeam, ASSUMED
@@ -533,13 +579,13 @@ class WorkleteEmulator(Emulator):
             self._visible_org(user, org_id)
             self._require_admin(user, org_id)
             if request.method == "GET":
-                teams = [_team_json(t) for t in self.state["teams"].values()
-                         if t["organization_id"] == org_id]
+                teams = [self._team_json(t) for t in self._in_order(
+                    t for t in self.state["teams"].values() if t["organization_id"] == org_id)]
                 return JSONResponse({"data": teams})
             data = _data(body)
             parent_id = self._parent_in(org_id, data.get("parent_id"), None)
             team = self._create_team(org_id, _team_name(data.get("name")), parent_id)
-            return JSONResponse({"data": _team_json(team)})
+            return JSONResponse({"data": self._team_json(team)})
 
     async def admin_team_item(self, request: Request, user: dict[str, Any]) -> Response:
         """Seed "Retrieve the team" ({data, meta}) / "Update the team" (ASSUMED body
@@ -553,14 +599,14 @@ class WorkleteEmulator(Emulator):
             if team is None or team["organization_id"] != org_id:
                 raise ApiError(404, NOT_FOUND)
             if request.method == "GET":
-                return JSONResponse({"data": _team_json(team), "meta": {}})
+                return JSONResponse({"data": self._team_json(team), "meta": {}})
             data = _data(body)
             if "name" in data:
                 team["name"] = _team_name(data["name"])
             if "parent_id" in data:
                 team["parent_id"] = self._parent_in(org_id, data["parent_id"], team["id"])
             team["updated_at"] = _now()
-            return JSONResponse({"data": _team_json(team)})
+            return JSONResponse({"data": self._team_json(team)})
 
     def _parent_in(self, org_id: str, parent_id: Any, moving: str | None) -> str | None:
         if parent_id in (None, ""):
@@ -606,8 +652,8 @@ class WorkleteEmulator(Emulator):
         with self.lock:
             team = self._team(user, team_id)
             if request.method == "GET":
-                admins = [self._admin_json(a) for a in self.state["team_admins"].values()
-                          if a["team_id"] == team_id]
+                admins = [self._admin_json(a) for a in self._in_order(
+                    a for a in self.state["team_admins"].values() if a["team_id"] == team_id)]
                 return JSONResponse({"data": admins})
             self._require_admin(user, team["organization_id"])
             membership = self.state["memberships"].get(str(body.get("membership_id") or ""))
@@ -621,15 +667,18 @@ class WorkleteEmulator(Emulator):
 
     async def revoke_team_admin(self, request: Request, user: dict[str, Any]) -> Response:
         """Seed: `admin_id` is "a unique identifier for a membership". The admin record's
-        own id is accepted too (ASSUMED). Every matching record goes."""
+        own id is accepted too (ASSUMED), except by the strict profile. Every matching
+        record goes."""
         team_id = request.path_params["team_id"]
         admin_id = request.path_params["admin_id"]
         with self.lock:
             team = self._team(user, team_id)
             self._require_admin(user, team["organization_id"])
             admins = self.state["team_admins"]
+            # Strict: only the documented meaning, a membership's id.
             gone = [aid for aid, a in admins.items() if a["team_id"] == team_id
-                    and admin_id in (aid, a["membership_id"])]
+                    and admin_id in ((a["membership_id"],) if self.profile.strict
+                                     else (aid, a["membership_id"]))]
             if not gone:
                 raise ApiError(404, NOT_FOUND)
             body = {"data": self._admin_json(admins[gone[0]])}
@@ -638,7 +687,10 @@ class WorkleteEmulator(Emulator):
         return JSONResponse(body)
 
     def _admin_json(self, admin: dict[str, Any]) -> dict[str, Any]:
-        """ASSUMED shape: the record plus the membership's names and email."""
+        """ASSUMED shape: the record plus the membership's names and email. Strict: the
+        admin's membership, whose id is the seed's `admin_id`."""
+        if self.profile.strict:
+            return self._membership_json(self.state["memberships"][admin["membership_id"]])
         m = self.state["memberships"].get(admin["membership_id"], {})
         u = self.state["users"].get(m.get("user_id", ""), {})
         return {"id": admin["id"], "team_id": admin["team_id"],
@@ -651,6 +703,13 @@ class WorkleteEmulator(Emulator):
         with self.lock:
             m = self._membership(user, request.path_params["membership_id"])
             return JSONResponse({"data": self._membership_json(m)})
+
+    async def membership_teams(self, request: Request, user: dict[str, Any]) -> Response:
+        """Seed "Get a list of teams that a membership belongs to": `{data: [teams]}`."""
+        with self.lock:
+            m = self._membership(user, request.path_params["membership_id"])
+            teams = [self.state["teams"][t] for t in m["team_ids"] if t in self.state["teams"]]
+            return JSONResponse({"data": [self._team_json(t) for t in teams]})
 
     async def admin_get_membership(self, request: Request, user: dict[str, Any]) -> Response:
         with self.lock:
@@ -677,7 +736,7 @@ class WorkleteEmulator(Emulator):
                 and (ids is None or m["id"] in ids)
                 and (team_ids is None or team_ids.intersection(m["team_ids"]))
             ]
-            body = _paged(request, rows, self._membership_json)
+            body = self._listed(request, rows, self._membership_json)
         return JSONResponse(body)
 
     async def admin_permission(self, request: Request, user: dict[str, Any]) -> Response:
@@ -695,7 +754,13 @@ class WorkleteEmulator(Emulator):
 
     def _membership_json(self, m: dict[str, Any]) -> dict[str, Any]:
         """ASSUMED shape (the seed's is `{ }`); first/last name are the membership's, as the
-        invitation's `membership_first_name` suggests; email lives on the user."""
+        invitation's `membership_first_name` suggests; email lives on the user. Strict: no
+        user object, employee id or team ids (see the module docstring)."""
+        if self.profile.strict:
+            return self.profile.shaped({
+                "id": m["id"], "organization_id": m["organization_id"],
+                "user_id": m["user_id"], "first_name": m["first_name"],
+                "last_name": m["last_name"], "org_admin": m["org_admin"]})
         u = self.state["users"].get(m["user_id"], {})
         return {
             "id": m["id"], "organization_id": m["organization_id"], "user_id": m["user_id"],
@@ -726,8 +791,8 @@ class WorkleteEmulator(Emulator):
 
     async def list_users(self, request: Request, user: dict[str, Any]) -> Response:
         with self.lock:
-            rows = [_user_json(u) for u in self._visible_users(user, admin_only=False)]
-        return JSONResponse(_paged(request, rows))
+            rows = [self._user_json(u) for u in self._visible_users(user, admin_only=False)]
+        return JSONResponse(self._listed(request, rows))
 
     async def user_item(self, request: Request, user: dict[str, Any]) -> Response:
         """Seed "Retrieve a user" / "Update user" (`{email}`, answers `true` or `false`).
@@ -737,7 +802,7 @@ class WorkleteEmulator(Emulator):
         with self.lock:
             target = self._visible_user(user, request.path_params["user_id"], admin_only=False)
             if request.method == "GET":
-                return JSONResponse({"data": _user_json(target)})
+                return JSONResponse({"data": self._user_json(target)})
             orgs = {m["organization_id"] for m in self.state["memberships"].values()
                     if m["user_id"] == target["id"]}
             if target["id"] != user["id"] and not orgs & self._admin_orgs(user):
@@ -748,8 +813,8 @@ class WorkleteEmulator(Emulator):
         with self.lock:
             if not self._admin_orgs(user):
                 raise ApiError(403, FORBIDDEN)
-            rows = [_user_json(u) for u in self._visible_users(user, admin_only=True)]
-        return JSONResponse(_paged(request, rows))
+            rows = [self._user_json(u) for u in self._visible_users(user, admin_only=True)]
+        return JSONResponse(self._listed(request, rows))
 
     async def admin_user_item(self, request: Request, user: dict[str, Any]) -> Response:
         """Seed "Update the user" (PatchWorkleteAdminUserRequest, ASSUMED
@@ -767,7 +832,7 @@ class WorkleteEmulator(Emulator):
                     if name in data:
                         target[name] = data[name]
                 target["updated_at"] = _now()
-            return JSONResponse({"data": _user_json(target)})
+            return JSONResponse({"data": self._user_json(target)})
 
     def _set_email(self, target: dict[str, Any], email: Any) -> bool:
         if email is not None and (not isinstance(email, str) or "@" not in email):
@@ -791,11 +856,11 @@ class WorkleteEmulator(Emulator):
                 raise ApiError(404, NOT_FOUND)
             m = self.state["memberships"].get(inv["membership_id"], {})
             org = self.state["organizations"].get(inv["organization_id"], {})
-            return JSONResponse({
+            return JSONResponse(self.profile.shaped({
                 "id": inv["id"], "organization_name": org.get("name"),
                 "membership_first_name": m.get("first_name"),
                 "membership_last_name": m.get("last_name"), "invite_code": inv["invite_code"],
-            })
+            }))
 
     async def admin_list_invitations(self, request: Request, user: dict[str, Any]) -> Response:
         """Seed "List of invitations": `id` and `membership_id` filters (comma-delimited,
@@ -806,7 +871,7 @@ class WorkleteEmulator(Emulator):
             allowed = self._admin_orgs(user)
             if not allowed:
                 raise ApiError(403, FORBIDDEN)
-            rows = [_invitation_json(i) for i in self.state["invitations"].values()
+            rows = [self._invitation_json(i) for i in self.state["invitations"].values()
                     if i["organization_id"] in allowed
                     and (ids is None or i["id"] in ids)
                     and (mids is None or i["membership_id"] in mids)]
@@ -817,7 +882,7 @@ class WorkleteEmulator(Emulator):
             inv = self.state["invitations"].get(request.path_params["invitation_id"])
             if inv is None or inv["organization_id"] not in self._admin_orgs(user):
                 raise ApiError(404, NOT_FOUND)
-            return JSONResponse({"data": _invitation_json(inv)})
+            return JSONResponse({"data": self._invitation_json(inv)})
 
     # -- the memberships CSV upload -------------------------------------------------------
     async def upload_url(self, request: Request, user: dict[str, Any]) -> Response:
@@ -840,7 +905,7 @@ class WorkleteEmulator(Emulator):
         signature = self._sign(path, expires)
         base = str(request.base_url).rstrip("/")
         url = f"{base}{path}?expires={expires}&signature={signature}"
-        return JSONResponse({"data": {"url": url, "expires_at": expires}})
+        return JSONResponse({"data": self.profile.shaped({"url": url, "expires_at": expires})})
 
     def _sign(self, path: str, expires: int) -> str:
         message = f"PUT\n{path}\n{expires}".encode()
@@ -888,11 +953,14 @@ class WorkleteEmulator(Emulator):
         """Apply one memberships CSV (ASSUMED semantics, see MEMBERSHIP_COLUMNS): per row,
         find the user by email (or create one), then the membership in the upload's
         organisation (or create it, with an invitation), and set its fields. A row with an
-        unknown team id or no email is skipped and recorded in the upload's errors."""
+        unknown team id or no email is skipped and recorded in the upload's errors. The
+        strict profile replaces instead (see the module docstring)."""
         upload = self.state["uploads"][filename]
         org_id = upload["organization_id"]
         reader = csv.DictReader(io.StringIO(content))
         columns = {(c or "").strip().lower() for c in reader.fieldnames or ()}
+        strict = self.profile.strict
+        team_column = self.membership_team_column if strict else "team_ids"
         counts = {"rows": 0, "created": 0, "updated": 0}
         errors: list[str] = []
         for line, raw in enumerate(reader, start=2):
@@ -902,21 +970,36 @@ class WorkleteEmulator(Emulator):
             if "@" not in email:
                 errors.append(f"line {line}: email is missing or invalid")
                 continue
-            team_ids: list[str] | None = None
-            if "team_ids" in columns:
-                team_ids = [t.strip() for t in row.get("team_ids", "").split(TEAM_ID_SEPARATOR)
-                            if t.strip()]
-                unknown = [t for t in team_ids if self.state["teams"].get(t, {})
-                           .get("organization_id") != org_id]
+            team_ids: list[str] | None = [] if strict else None
+            if team_column in columns:
+                refs = row.get(team_column, "").replace(",", TEAM_ID_SEPARATOR) if strict \
+                    else row.get(team_column, "")
+                found = [(t.strip(), self._team_in(org_id, t.strip(), by_name=strict))
+                         for t in refs.split(TEAM_ID_SEPARATOR) if t.strip()]
+                unknown = [ref for ref, team_id in found if team_id is None]
                 if unknown:
                     errors.append(f"line {line}: unknown team ids {', '.join(unknown)}")
                     continue
-            created = self._upsert_membership(org_id, email, row, team_ids)
+                team_ids = [team_id for _, team_id in found if team_id is not None]
+            created = self._upsert_membership(org_id, email, row, team_ids, replace=strict)
             counts["created" if created else "updated"] += 1
         upload.update(counts, status="processed", errors=errors)
 
+    def _team_in(self, org_id: str, ref: str, by_name: bool) -> str | None:
+        """The id of the organisation's team `ref` (an id; or a name, `by_name`)."""
+        team = self.state["teams"].get(ref)
+        if team is not None and team["organization_id"] == org_id:
+            return str(team["id"])
+        if by_name:
+            return next((t["id"] for t in self.state["teams"].values()
+                         if t["organization_id"] == org_id and t["name"] == ref), None)
+        return None
+
     def _upsert_membership(self, org_id: str, email: str, row: dict[str, str],
-                           team_ids: list[str] | None) -> bool:
+                           team_ids: list[str] | None, replace: bool = False) -> bool:
+        """Find or create the user and membership of `email`; set the row's fields: the
+        non-empty cells (`replace`: every cell, an empty one clearing its field), and
+        `team_ids` when not None."""
         now = _now()
         users = self.state["users"]
         user = next((u for u in users.values() if (u["email"] or "").lower() == email.lower()),
@@ -944,44 +1027,89 @@ class WorkleteEmulator(Emulator):
             self.state["invitations"][iid] = {
                 "id": iid, "invite_code": _invite_code(self._random), "membership_id": mid,
                 "organization_id": org_id, "accepted": False, "created_at": now}
-        for name in ("first_name", "last_name", "employee_id"):
-            if row.get(name):
-                membership[name] = row[name]
+        if replace:
+            for name in ("first_name", "last_name", "employee_id"):
+                membership[name] = row.get(name) or None
+        else:
+            for name in ("first_name", "last_name", "employee_id"):
+                if row.get(name):
+                    membership[name] = row[name]
         if team_ids is not None:
             membership["team_ids"] = list(dict.fromkeys(team_ids))
         membership["updated_at"] = now
         return created
 
+    # -- representations: where the seed is silent, the profile chooses ---------------------
+    def _in_order(self, rows: Any) -> list[dict[str, Any]]:
+        """Rows in the order a list answers them: creation order, or the strict server's id
+        order (nothing in the seed promises either)."""
+        rows = list(rows)
+        return sorted(rows, key=lambda r: str(r["id"])) if self.profile.strict else rows
 
-# -- representations and request helpers -----------------------------------------------------
+    def _paged(self, request: Request, items: list[dict[str, Any]],
+               render: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+               ) -> dict[str, Any]:
+        """Seed "List teams": `page` from 0 (default 0), `size` default 25. ASSUMED: sizes
+        above the cap (MAX_PAGE_SIZE, or the profile's) are clamped; meta `{page, size,
+        total, total_pages}`, or `{}` under a profile without paging keys. `render` turns
+        the page's rows (only them) into their JSON shape."""
+        items = self._in_order(items)
+        page = _int_param(request, "page", DEFAULT_PAGE, minimum=0)
+        size = min(_int_param(request, "size", DEFAULT_PAGE_SIZE, minimum=1),
+                   self.profile.cap(MAX_PAGE_SIZE))
+        total = len(items)
+        data = items[page * size:(page + 1) * size]
+        meta = {"page": page, "size": size, "total": total,
+                "total_pages": math.ceil(total / size)} if self.profile.paging_keys else {}
+        return {"data": [render(row) for row in data] if render else data, "meta": meta}
 
-def _user_json(u: dict[str, Any]) -> dict[str, Any]:
-    """The seed's user sample, minus the secrets it shows (password hash, tokens)."""
-    return {k: u.get(k) for k in (
-        "id", "username", "email", "first_name", "last_name", "language_code",
-        "worklete_employee", "provider", "created_at", "updated_at")} | {
-        "uid": u.get("username") or u.get("email")}
+    def _listed(self, request: Request, items: list[dict[str, Any]],
+                render: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+                ) -> dict[str, Any]:
+        """A list the seed shows as `{data, meta}` without paging parameters: paged like
+        the team list (ASSUMED) by the permissive server; whole, `page` and `size` ignored,
+        by the strict one."""
+        if not self.profile.strict:
+            return self._paged(request, items, render)
+        rows = [render(row) if render else row for row in self._in_order(items)]
+        return {"data": rows, "meta": {"total": len(rows)} if self.profile.paging_keys else {}}
 
+    def _user_json(self, u: dict[str, Any]) -> dict[str, Any]:
+        """The seed's user sample, minus the secrets it shows (password hash, tokens)."""
+        return self.profile.shaped({k: u.get(k) for k in (
+            "id", "username", "email", "first_name", "last_name", "language_code",
+            "worklete_employee", "provider", "created_at", "updated_at")} | {
+            "uid": u.get("username") or u.get("email")})
 
-def _org_json(o: dict[str, Any]) -> dict[str, Any]:
-    return {"id": o["id"], "name": o["name"],
-            "s3_integrations_folder": o["s3_integrations_folder"],
-            "created_at": o["created_at"], "updated_at": o["updated_at"]}
+    def _org_json(self, o: dict[str, Any]) -> dict[str, Any]:
+        """ASSUMED shape; strict: the fields of the seed's "Create an organization"."""
+        if self.profile.strict:
+            return self.profile.shaped({"id": o["id"], "name": o["name"],
+                                        "s3_integrations_folder": o["s3_integrations_folder"],
+                                        "saml_info": None})
+        return {"id": o["id"], "name": o["name"],
+                "s3_integrations_folder": o["s3_integrations_folder"],
+                "created_at": o["created_at"], "updated_at": o["updated_at"]}
 
+    def _team_json(self, t: dict[str, Any]) -> dict[str, Any]:
+        """ASSUMED shape, after the seed's `my_teams` sample (id, name, type, parent_id,
+        organization_id); strict: that sample's fields only."""
+        if self.profile.strict:
+            return self.profile.shaped({"id": t["id"], "name": t["name"], "status": {},
+                                        "type": t["type"], "parent_id": t["parent_id"],
+                                        "organization_id": t["organization_id"]})
+        return {"id": t["id"], "name": t["name"], "type": t["type"],
+                "parent_id": t["parent_id"], "organization_id": t["organization_id"],
+                "created_at": t["created_at"], "updated_at": t["updated_at"]}
 
-def _team_json(t: dict[str, Any]) -> dict[str, Any]:
-    """ASSUMED shape, after the seed's `my_teams` sample (id, name, type, parent_id,
-    organization_id)."""
-    return {"id": t["id"], "name": t["name"], "type": t["type"], "parent_id": t["parent_id"],
-            "organization_id": t["organization_id"], "created_at": t["created_at"],
-            "updated_at": t["updated_at"]}
-
-
-def _invitation_json(i: dict[str, Any]) -> dict[str, Any]:
-    return {"id": i["id"], "invite_code": i["invite_code"], "membership_id": i["membership_id"],
+    def _invitation_json(self, i: dict[str, Any]) -> dict[str, Any]:
+        return self.profile.shaped({
+            "id": i["id"], "invite_code": i["invite_code"], "membership_id": i["membership_id"],
             "organization_id": i["organization_id"], "accepted": i["accepted"],
-            "created_at": i["created_at"]}
+            "created_at": i["created_at"]})
 
+
+# -- request helpers ---------------------------------------------------------------------------
 
 async def _json(request: Request) -> dict[str, Any]:
     raw = await request.body()
@@ -1014,20 +1142,6 @@ def _csv_param(raw: str | None) -> set[str] | None:
     if raw is None:
         return None
     return {v.strip() for v in raw.split(",") if v.strip()}
-
-
-def _paged(request: Request, items: list[dict[str, Any]],
-           render: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> dict[str, Any]:
-    """Seed "List teams": `page` from 0 (default 0), `size` default 25. ASSUMED: sizes
-    above MAX_PAGE_SIZE are clamped; meta `{page, size, total, total_pages}`. `render`
-    turns the page's rows (only them) into their JSON shape."""
-    page = _int_param(request, "page", DEFAULT_PAGE, minimum=0)
-    size = min(_int_param(request, "size", DEFAULT_PAGE_SIZE, minimum=1), MAX_PAGE_SIZE)
-    total = len(items)
-    data = items[page * size:(page + 1) * size]
-    return {"data": [render(row) for row in data] if render else data,
-            "meta": {"page": page, "size": size, "total": total,
-                     "total_pages": math.ceil(total / size)}}
 
 
 def _int_param(request: Request, name: str, default: int, minimum: int) -> int:

@@ -363,7 +363,10 @@ def test_apply_from_empty_creates_everything_and_converges(world: World) -> None
     assert summary(run(again, world.plan(again, org()))[0]) == []
 
 
-def test_memberships_applied_together_share_one_upload(world: World) -> None:
+def test_memberships_applied_together_share_one_upload_after_a_one_row_proof(
+        world: World) -> None:
+    """The first upload of a run carries one row, read back before the others are sent
+    (issue 13: the CSV format is assumed); the other memberships then share one upload."""
     new = {"EMP-5": "erin", "EMP-6": "frank", "EMP-7": "gus"}
     provider = world.provider()
     changes = [Change(action="create", provider="worklete", kind="membership", key=key,
@@ -379,15 +382,15 @@ def test_memberships_applied_together_share_one_upload(world: World) -> None:
 
     created = run(provider, go())
     route = "/api/v1/worklete_admin/organizations/{organization_id}/upload_memberships_list_url"
-    assert logged(world.emu, 1, "GET", route) == 1
+    assert logged(world.emu, 2, "GET", route) == 2
     assert [world.membership(f"{n}@acme.example")["id"] for n in new.values()] == created
-    [upload] = world.emu.state["uploads"].values()
-    assert upload["created"] == 3
+    assert [u["created"] for u in world.emu.state["uploads"].values()] == [1, 2]
 
 
 def test_more_memberships_than_parallelism_still_share_one_upload(world: World) -> None:
     """The engine does not hold a --parallelism slot for a membership waiting on its batch,
-    so ten new members with parallelism 2 make one upload, not five."""
+    so ten new members with parallelism 2 make one upload (after the one-row proof), not
+    five."""
     provider = world.provider()
     changes = [Change(action="create", provider="worklete", kind="membership", key=f"N-{i}",
                       after={"email": f"new{i}@acme.example", "first_name": f"New{i}",
@@ -404,7 +407,8 @@ def test_more_memberships_than_parallelism_still_share_one_upload(world: World) 
     result = run(provider, go())
     assert result.count("applied") == 10
     route = "/api/v1/worklete_admin/organizations/{organization_id}/upload_memberships_list_url"
-    assert logged(world.emu, 1, "GET", route) == 1
+    assert logged(world.emu, 2, "GET", route) == 2
+    assert [u["rows"] for u in world.emu.state["uploads"].values()] == [1, 9]
 
 
 def test_team_change_of_a_membership_goes_through_the_upload(world: World) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from orgctl.sandbox.core import ServerThread
+from orgctl.sandbox.core import Profile, ServerThread
 from orgctl.sandbox.worklete import WorkleteEmulator
 
 API = "/api/v1"
@@ -479,3 +479,108 @@ def test_an_expired_upload_url_is_refused(make_api: Callable[..., Api]) -> None:
     api.sign_in()
     resp = httpx.put(_signed_url(api), content=b"email\r\nlate@acme.example\r\n")
     assert resp.status_code == 403
+
+
+def test_my_teams_lists_the_teams_of_a_membership(api: Api) -> None:
+    """Seed "Get a list of teams that a membership belongs to": `{data: [teams]}`."""
+    bob = api.membership("bob@acme.example")["id"]
+    teams = api.call("GET", f"/memberships/{bob}/my_teams").json()["data"]
+    assert sorted(t["name"] for t in teams) == ["Engineering", "Platform"]
+
+
+# -- the strict profile: only what seed 004 documents, other choices where it is silent -------
+
+STRICT = Profile.named("strict")
+
+
+@pytest.fixture
+def strict(make_api: Callable[..., Api]) -> Api:
+    a = make_api(profile=STRICT)
+    assert a.sign_in().status_code == 200
+    return a
+
+
+def test_strict_team_list_keeps_the_documented_defaults_and_caps_without_paging_keys(
+        make_api: Callable[..., Api]) -> None:
+    """Seed "List teams": page from 0, size default 25, kept. Silent: the cap (the
+    profile's, 25 here, below the permissive 100) and the meta (`{}`, the seed's sample)."""
+    api = make_api({"teams": [{"name": f"Team {i:03d}"} for i in range(60)]}, profile=STRICT)
+    assert api.sign_in("sandbox-admin", "sandbox-password").status_code == 200
+    path = f"/organizations/{api.org()}/teams"
+    first = api.call("GET", path).json()
+    assert len(first["data"]) == 25 and first["meta"] == {}
+    asked = api.call("GET", path, params={"size": 100}).json()
+    assert len(asked["data"]) == STRICT.cap(100) == 25
+    last = api.call("GET", path, params={"size": 100, "page": 2}).json()
+    seen = {t["id"] for p in (0, 1, 2) for t in api.call(
+        "GET", path, params={"size": 100, "page": p}).json()["data"]}
+    assert len(last["data"]) == 10 and len(seen) == 60
+
+
+def test_strict_lists_the_seed_shows_without_paging_are_whole(strict: Api) -> None:
+    """Seed: organizations, users and memberships lists have no page or size parameter;
+    the strict server ignores them and answers the whole list."""
+    for path, params in (("/organizations", {}), ("/worklete_admin/users", {}),
+                         ("/worklete_admin/memberships", {"organization_id": strict.org()})):
+        whole = strict.call("GET", path, params=params).json()
+        paged = strict.call("GET", path, params={**params, "page": 1, "size": 1}).json()
+        assert whole == paged and whole["meta"] == {}
+    assert len(whole["data"]) == 3
+
+
+def test_strict_memberships_carry_no_user_employee_id_or_team_ids(strict: Api) -> None:
+    """Silent in seed 004: the membership's fields. The strict server's are its own."""
+    bob = strict.membership("bob@acme.example")
+    for path in (f"/memberships/{bob['id']}", f"/worklete_admin/memberships/{bob['id']}"):
+        data = strict.call("GET", path).json()["data"]
+        assert list(data) == ["org_admin", "last_name", "first_name", "user_id",
+                              "organization_id", "id"]  # the profile's key order
+    teams = strict.call("GET", "/worklete_admin/memberships",
+                        params={"team_id": strict.team("Platform")}).json()["data"]
+    assert [m["id"] for m in teams] == [bob["id"]]
+
+
+def test_strict_team_admins_are_memberships_revoked_by_membership_id_only(
+        strict: Api) -> None:
+    """Seed "Revoke team admin access": admin_id is "a unique identifier for a
+    membership". The strict server lists admins as their memberships and takes only that."""
+    platform = strict.team("Platform")
+    bob = strict.membership("bob@acme.example")["id"]
+    [listed] = strict.call("GET", f"/teams/{platform}/admins").json()["data"]
+    assert listed["id"] == bob and "membership_id" not in listed
+    record = next(iter(strict.emu.state["team_admins"]))
+    assert strict.call("DELETE", f"/teams/{platform}/admins/{record}").status_code == 404
+    assert strict.call("DELETE", f"/teams/{platform}/admins/{bob}").status_code == 200
+
+
+def test_strict_sign_in_without_provider_is_by_email(make_api: Callable[..., Api]) -> None:
+    """Seed "Sign in a user": provider is "email" or "username"; without it, the strict
+    server signs in by email (devise_token_auth's default), the permissive one by name."""
+    api = make_api(profile=STRICT)
+    no_provider = {"username": "admin@acme.example", "password": "admin-pass"}
+    assert api.client.post("/auth/sign_in", json=no_provider).status_code == 200
+    by_name = {"username": "admin", "password": "admin-pass"}
+    assert api.client.post("/auth/sign_in", json=by_name).status_code == 401
+    odd = {**by_name, "provider": "ldap"}
+    assert api.client.post("/auth/sign_in", json=odd).status_code == 401
+    permissive = make_api()
+    assert permissive.client.post("/auth/sign_in", json=by_name).status_code == 200
+
+
+def test_strict_csv_replaces_names_and_teams_from_its_own_team_column(
+        make_api: Callable[..., Api]) -> None:
+    """Silent in seed 004: the CSV's columns and semantics. The strict server replaces:
+    an empty cell clears, and a missing team column (`membership_team_column`, here
+    `teams`, holding names) strips the row's member of every team."""
+    api = make_api(profile=STRICT, membership_team_column="teams")
+    api.sign_in()
+    name = httpx.URL(_signed_url(api)).path.rsplit("/", 1)[1]
+    api.emu.process_upload(name, "email,first_name,last_name,teams\r\n"
+                                 "plain@acme.example,Paula,,Engineering;Platform\r\n")
+    plain = api.membership("plain@acme.example")
+    assert (plain["first_name"], plain["last_name"]) == ("Paula", None)
+    assert sorted(plain["team_ids"]) == sorted([api.team("Engineering"),
+                                                api.team("Platform")])
+    api.emu.process_upload(name, "email,first_name,last_name,team_ids\r\n"
+                                 f"bob@acme.example,Bob,Builder,{api.team('Sales')}\r\n")
+    assert api.membership("bob@acme.example")["team_ids"] == []

@@ -56,6 +56,19 @@ def to_config(live: list[Resource], provider: WorkleteProvider) -> Imported:
             skip.add(r.key)
     memberships = [r for r in memberships if r.key not in skip]
     emp_key = assign_keys(memberships, email_name, "employees", imported, "employee_id")
+    keyless = [r for r in memberships if "employee_id" in r.unknown]
+    for r in keyless:
+        # assign_keys noted that the plan will set the employee_id it made: where the
+        # answers carry none, it never will (unknown, never compared).
+        made = imported.notes.get(("employees", emp_key[r.key]))
+        if made and emp_key[r.key] != r.key:
+            made.pop()
+            if not made:
+                del imported.notes[("employees", emp_key[r.key])]
+    if keyless:
+        imported.note("", "", f"employee ids: Worklete's membership answers carry none, so "
+                              f"the keys of {len(keyless)} employees are made from their "
+                              f"emails, and the plan matches people by email")
     for r in memberships:
         key, a = emp_key[r.key], r.attrs
         employee = {f: a[f] for f in ("first_name", "last_name", "email") if a.get(f)}

@@ -8,10 +8,21 @@ update too). `read()` cannot do that matching: the engine reads before it asks f
 desired side. `match_live(desired, live)` does it, and rewrites the live team keys, the
 `parent` and `teams` attributes and the team-admin keys into config keys; the engine calls
 it between `desired()` and the diff. Memberships are keyed by their `employee_id` (the
-config's employee key, written by orgctl's CSV) with the email as fallback identity.
+config's employee key, written by orgctl's CSV) with the email as fallback identity; when
+the answers carry no `employee_id` at all, `match_live` keys them by the config employee
+of their email.
 
-Every request shape the seed collapses to `{ }` is an assumption: see CAPABILITIES, the
-ASSUMED comments, and docs/providers/worklete.md.
+Seed 004 shows no membership field, no team-admin field and no CSV column: every one of
+them is an assumption (see CAPABILITIES and docs/providers/worklete.md), and the provider
+notices when one does not hold:
+- a membership's teams and email are read from the list answer when it carries them
+  (`team_ids`, `user.email`), else the documented ways, once per run, with the cost in the
+  plan: the `team_id` filter per team or `/memberships/{id}/my_teams` per membership
+  (whichever costs fewer requests), and `/worklete_admin/users` joined by `user_id`;
+- a membership answer that carries neither `user` nor `user_id`, or a team admin that names
+  no membership, stops the plan (`UnexpectedAnswer`) before anything is written;
+- `employee_id` and the names absent from the answers are unknown: never drift;
+- the memberships CSV is proven on one row before the rest is sent (`_Uploads`).
 """
 
 from __future__ import annotations
@@ -19,18 +30,19 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter, deque
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import NoneType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, NoReturn
 
 import httpx
 
-from orgctl.errors import ProviderError
+from orgctl.errors import ProviderError, UnexpectedAnswer
 from orgctl.model import Employee, Org, ProviderConfig
 from orgctl.providers.base import (
     Capability,
     Fields,
+    NotServed,
     Progress,
     Provider,
     Settings,
@@ -45,40 +57,57 @@ from orgctl.resources import Action, Change, Resource
 
 SIGN_IN = "/auth/sign_in"
 AUTH_HEADERS = ("access-token", "client", "uid")
+SIGN_IN_PROVIDERS = ("email", "username")  # seed 004 "Sign in a user": provider's enum
 # Documented: `page` from 0 and `size` on the team list. ASSUMED: 100 is the largest size
-# served (and the same scheme on the organization and membership lists).
+# served (and the same scheme on the organization, user and membership lists, which the
+# seed shows without paging: there, an answer without a total is the whole list).
 PAGE_SIZE = 100
 PAGING = Paging("page", PAGE_SIZE, size_param="size", index_param="page", first_index=0)
+MEMBERSHIPS = "/worklete_admin/memberships"
+USERS = "/worklete_admin/users"
 # ASSUMED: the memberships CSV (the seed names only the file): one row per membership,
-# upserted by email; `team_ids` replaces the membership's teams.
+# upserted by email; `team_ids` replaces the membership's teams. Proven on one row per run.
 MEMBERSHIP_COLUMNS = ("email", "first_name", "last_name", "employee_id", "team_ids")
 TEAM_ID_SEPARATOR = ";"
 UPLOAD_BATCH_WINDOW = 0.2  # seconds a membership waits for others to share its upload
 UPLOAD_TIMEOUT = 300.0  # seconds to wait for an uploaded CSV to show up in the API
 POLL_FIRST, POLL_MAX = 0.2, 5.0
+# How far this run's one-row proof of the CSV went: a row with teams proves every column.
+UNPROVEN, PROVEN_WITHOUT_TEAMS, PROVEN_WITH_TEAMS = 0, 1, 2
 
 NAME = "name:"  # identity and fallback key prefix of a team matched by name within parent
 EMAIL = "email:"  # identity prefix of a membership (and fallback key without employee_id)
 REMOTE = NO_KEY  # key of a live object that has neither (a second team of the same name)
+
+# `assumed` topics: what a membership list answer may not carry.
+TEAMS_OF = "membership teams"
+EMAILS_OF = "membership emails"
 
 # What reading relies on in each listed object (answers' shapes: see CAPABILITIES).
 ORGANIZATION_FIELDS: Fields = {"id": str, "name": (str, NoneType)}
 TEAM_FIELDS: Fields = {"id": str, "name": str, "parent_id": (str, NoneType)}
 MEMBERSHIP_FIELDS: Fields = {"id": str, "user": (dict, NoneType),
                              "employee_id": (str, int, NoneType), "user_id": (str, NoneType),
-                             "team_ids": (list, NoneType), "org_admin": (bool, NoneType)}
-ADMIN_FIELDS: Fields = {"membership_id": str}
+                             "team_ids": (list, NoneType), "org_admin": (bool, NoneType),
+                             "first_name": (str, NoneType), "last_name": (str, NoneType)}
+USER_FIELDS: Fields = {"id": str, "email": (str, NoneType), "username": (str, NoneType)}
+ADMIN_FIELDS: Fields = {"membership_id": (str, NoneType), "id": (str, int, NoneType)}
+# Membership answer field -> attribute, for those an answer may leave out (unknown, then).
+MEMBERSHIP_OPTIONAL = {"employee_id": "employee_id", "first_name": "first_name",
+                       "last_name": "last_name"}
 
 
 @dataclass(frozen=True, kw_only=True)
 class WorkleteSettings(Settings):
     """username, password (write it as ${WORKLETE_PASSWORD}), organization (name or id);
-    rate_limit (none by default), upload_timeout, upload_batch_window (seconds);
-    timeout, max_concurrency."""
+    sign_in_provider ("email" or "username": how Worklete looks the username up; default
+    "email" when it holds an @, else "username"); rate_limit (none by default),
+    upload_timeout, upload_batch_window (seconds); timeout, max_concurrency."""
 
     username: str
     password: str = field(repr=False)
     organization: str
+    sign_in_provider: Literal["email", "username"] = "username"
     rate_limit: str | int | None = None
     upload_timeout: float = UPLOAD_TIMEOUT
     upload_batch_window: float = UPLOAD_BATCH_WINDOW
@@ -96,18 +125,42 @@ class WorkleteSettings(Settings):
             Pacer.parse(rate_limit)
         except ValueError as exc:
             raise ProviderError(provider, str(exc)) from None
-        return cls(username=str(raw["username"]), password=str(raw["password"]),
-                   organization=str(raw["organization"]), rate_limit=rate_limit,
+        username = str(raw["username"])
+        sign_in = raw.get("sign_in_provider") or ("email" if "@" in username else "username")
+        if sign_in not in SIGN_IN_PROVIDERS:
+            raise ProviderError(provider, f"sign_in_provider {sign_in!r}: expected email or "
+                                          f"username (seed 004 \"Sign in a user\")")
+        return cls(username=username, password=str(raw["password"]),
+                   organization=str(raw["organization"]), sign_in_provider=sign_in,
+                   rate_limit=rate_limit,
                    upload_timeout=float(raw.get("upload_timeout", UPLOAD_TIMEOUT)),
                    upload_batch_window=float(raw.get("upload_batch_window",
                                                      UPLOAD_BATCH_WINDOW)),
                    **common)
 
 
+@dataclass(frozen=True)
+class _Member:
+    """One membership as read, whichever way each of its fields was found. `carried`: the
+    optional fields (MEMBERSHIP_OPTIONAL, org_admin) the answer had, null or not."""
+
+    id: str
+    user_id: str | None
+    email: str  # lowercased; "" when the user has none
+    username: str
+    employee_id: str | None
+    first_name: str | None
+    last_name: str | None
+    org_admin: bool
+    team_ids: tuple[str, ...]
+    carried: frozenset[str]
+    raw: Mapping[str, Any] = field(repr=False, compare=False)  # the answer, for messages
+
+
 class WorkleteProvider(Provider):
     """Worklete through its token-auth API. Settings: username, password, organization
-    (name or id), optional timeout, max_concurrency, rate_limit, upload_timeout,
-    upload_batch_window."""
+    (name or id), optional sign_in_provider, timeout, max_concurrency, rate_limit,
+    upload_timeout, upload_batch_window."""
 
     type: ClassVar[str] = "worklete"
     SCHEMA: ClassVar[dict[str, Any]] = schema_file(__package__)
@@ -121,20 +174,28 @@ class WorkleteProvider(Provider):
     COALESCED_KINDS: ClassVar[frozenset[str]] = frozenset({"membership"})
     CAPABILITIES: ClassVar[tuple[Capability, ...]] = (
         Capability("sign in", "POST", "/auth/sign_in", "documented",
-                   "004 auth \"Sign in a user\"; access-token, client, uid on every call"),
+                   "004 auth \"Sign in a user\" {username, password, provider: email or "
+                   "username, as configured}; access-token, client, uid on every call"),
         Capability("find the organization", "GET", "/organizations", "documented",
-                   "004 organizations \"List all organizations\" {data, meta}"),
+                   "004 organizations \"List all organizations\" {data, meta}; the "
+                   "organization id is a uuid"),
         Capability("list teams", "GET", "/organizations/{organization_id}/teams", "documented",
-                   "004 teams \"List teams\"; parent_id on each team assumed (it is on the "
-                   "team of the my_teams sample)"),
+                   "004 teams \"List teams\" (page from 0, size); parent_id on each team "
+                   "assumed (it is on the team of the my_teams sample); absent, a team's "
+                   "parent is unknown"),
         Capability("read every list at 100 a page", "GET", "?page=N&size=100", "assumed",
-                   "004 gives page (from 0) and size (default 25) on the team list only; the "
-                   "cap of 100, meta.total, and the same scheme on /organizations and "
-                   "/worklete_admin/memberships are assumed"),
+                   "004 gives page and size on the team list only; the cap of 100 and "
+                   "meta.total are assumed, paging follows what the server answers; the "
+                   "other lists are asked the same way and an answer without a total is "
+                   "the whole list"),
         Capability("create a team with its parent", "POST",
                    "/worklete_admin/organizations/{organization_id}/teams", "documented",
                    "004 worklete admins \"Create a team\"; body {data: {name, parent_id}} "
                    "assumed (WorkleteAdminOrgTeam is collapsed)"),
+        Capability("look up a team whose create had no answer", "GET",
+                   "/worklete_admin/organizations/{organization_id}/teams", "documented",
+                   "004 worklete admins \"Retrieve the teams\" {data}: every team in one "
+                   "answer, by name under its parent"),
         Capability("rename a team", "PUT", "/teams/{team_id}", "documented",
                    "004 teams \"Update a team\" {name}"),
         Capability("move a team", "PATCH",
@@ -145,7 +206,10 @@ class WorkleteProvider(Provider):
                    "004 teams \"Delete a team\" (204)"),
         Capability("list a team's admins", "GET", "/teams/{team_id}/admins", "documented",
                    "004 teams \"Retrieve team admins\"; one request per team (the seed has "
-                   "no organisation-wide list); item field membership_id assumed"),
+                   "no organisation-wide list); item field membership_id assumed: without "
+                   "it the item's id is read as the membership's (the revoke endpoint's "
+                   "admin_id is \"a unique identifier for a membership\"), and an item "
+                   "naming no membership stops the plan"),
         Capability("make a team admin", "POST", "/teams/{team_id}/admins", "documented",
                    "004 teams \"Make a membership a team admin\" {team_id, membership_id}"),
         Capability("revoke a team admin", "DELETE", "/teams/{team_id}/admins/{admin_id}",
@@ -153,8 +217,24 @@ class WorkleteProvider(Provider):
                    "\"a unique identifier for a membership\": the membership id is sent"),
         Capability("list memberships", "GET", "/worklete_admin/memberships?organization_id=",
                    "documented", "004 worklete admins \"Retrieve a list of memberships\" "
-                   "(organization_id, team_id, id filters); the membership fields (user.email, "
-                   "employee_id, team_ids, org_admin, names) are assumed"),
+                   "(organization_id, team_id, id filters); the membership fields are "
+                   "assumed: id and user.email or user_id identify it (without them the "
+                   "plan stops), employee_id and names absent are unknown, team_ids and "
+                   "user.email absent fall back to the next rows"),
+        Capability("fallback: a team's memberships", "GET",
+                   "/worklete_admin/memberships?organization_id=&team_id=", "documented",
+                   "004 \"Retrieve a list of memberships\" team_id filter: one request per "
+                   "team, when the answers carry no team_ids and teams are fewer than "
+                   "memberships"),
+        Capability("fallback: a membership's teams", "GET",
+                   "/memberships/{membership_id}/my_teams", "documented",
+                   "004 teams \"Get a list of teams that a membership belongs to\": one "
+                   "request per membership, when the answers carry no team_ids and "
+                   "memberships are fewer than teams"),
+        Capability("fallback: the memberships' emails", "GET", "/worklete_admin/users",
+                   "documented", "004 worklete admins \"Retrieve a list of users\" (the user "
+                   "sample shows email and username), joined by the membership's user_id, "
+                   "when the answers carry no user object"),
         Capability("get a membership's user", "GET", "/memberships/{membership_id}",
                    "documented", "004 users \"Get a membership\"; field user_id assumed"),
         Capability("get the memberships upload URL", "GET",
@@ -165,7 +245,8 @@ class WorkleteProvider(Provider):
         Capability("create or update memberships", "PUT", "{signed url}", "assumed",
                    "S3-style PUT of the memberships CSV (columns " +
                    ",".join(MEMBERSHIP_COLUMNS) + "), processed asynchronously as an upsert "
-                   "by email; orgctl polls the membership list until the rows show"),
+                   "by email; proven on one row, read back, before the rest is sent; orgctl "
+                   "polls the membership list until the rows show"),
         Capability("set or unset org admin", "PATCH",
                    "/memberships/{membership_id}/admin_permission?org_admin=", "documented",
                    "004 users \"Update admin permission\" (403 unless the caller is an "
@@ -182,11 +263,18 @@ class WorkleteProvider(Provider):
         self._uploads: _Uploads | None = None
         self._org_id: str | None = None
         # From the last read: what apply needs and the plan does not carry.
+        self._members: dict[str, _Member] = {}  # membership id -> membership
         self._user_ids: dict[str, str] = {}  # membership id -> user id
         self._org_admins: set[str] = set()  # membership ids with org_admin
         self._own_membership: str | None = None  # the signed-in user's, never un-admined
         self._live_employee_ids: set[str] = set()  # employee ids of live memberships
+        self._live_emails: set[str] = set()  # emails of live memberships without one
+        self._team_names: dict[str, str] = {}  # team id -> name, for messages
         self._read_memberships = False
+        # The memberships CSV this run: how far one row proved it (PROVEN_*), or why it was
+        # refused.
+        self._csv_proven = UNPROVEN
+        self._csv_refused: str | None = None
 
     # -- plumbing -------------------------------------------------------------------------
     def make_http(self) -> Http:
@@ -194,7 +282,7 @@ class WorkleteProvider(Provider):
         return Http(provider=self.name, base_url=self.config.url,
                     auth=SignInHeaders(SIGN_IN, {"username": settings.username,
                                                  "password": settings.password,
-                                                 "provider": "username"},
+                                                 "provider": settings.sign_in_provider},
                                        header_names=AUTH_HEADERS),
                     timeout=settings.timeout, max_concurrency=settings.max_concurrency,
                     pacer=Pacer.parse(settings.rate_limit))
@@ -208,11 +296,13 @@ class WorkleteProvider(Provider):
         return self._uploads
 
     async def _organization_id(self) -> str:
+        """The configured organisation's id: the setting when it is the id of one the
+        account sees (a uuid, compared without case), else the one of that name."""
         if self._org_id is None:
-            orgs = await self._pages("/organizations", {}, ORGANIZATION_FIELDS)
+            orgs = await self._pages("/organizations", {}, ORGANIZATION_FIELDS, paged=False)
             organization = self.settings.organization
             wanted = organization.casefold()
-            found = [o for o in orgs if o["id"] == organization] or [
+            found = [o for o in orgs if str(o["id"]).casefold() == wanted] or [
                 o for o in orgs if str(o.get("name") or "").casefold() == wanted]
             if len(found) != 1:
                 names = ", ".join(sorted(str(o.get("name")) for o in orgs)) or "none"
@@ -222,18 +312,20 @@ class WorkleteProvider(Provider):
             self._org_id = str(found[0]["id"])
         return self._org_id
 
-    async def _pages(self, path: str, params: dict[str, Any],
-                     fields: Fields) -> list[dict[str, Any]]:
+    async def _pages(self, path: str, params: dict[str, Any], fields: Fields,
+                     paged: bool = True) -> list[dict[str, Any]]:
         """Every item of a list, each page's shape checked once: {data: [objects with
-        `fields`], meta: {total}}. Paging follows the server (`Http.collect`): an answer
-        without `meta` is the whole list."""
+        `fields`], meta}. Paging follows the server (`Http.collect`): an answer without
+        `meta` is the whole list, and so is one whose `meta` has no total on a list the
+        seed shows without paging (`paged` False); a documented paged list (the teams)
+        with an empty `meta` is read on until a short page."""
         what = f"GET {path}"
 
         def page(body: Any) -> Page:
             answer = self.expect_object(what, body, {"data": list, "meta": (dict, NoneType)})
             meta = answer.get("meta")
             rows = self.expect_items(what, answer["data"], fields)
-            if meta is None:
+            if meta is None or (not paged and "total" not in meta):
                 return Page(rows, paged=False)
             self.expect_object(what, meta, {"total": (int, NoneType)})
             return Page(rows, total=meta.get("total"))
@@ -245,17 +337,166 @@ class WorkleteProvider(Provider):
         return await self._pages(f"/organizations/{await self._organization_id()}/teams", {},
                                  TEAM_FIELDS)
 
-    async def _memberships(self, team_ids: set[str] | None = None) -> list[dict[str, Any]]:
+    async def _all_teams(self) -> list[dict[str, Any]]:
+        """Every team in one answer, for a lookup: the admin team list, which the seed shows
+        without paging. The paged list would not do while the same apply creates other
+        teams: a server listing teams in id order (uuids) moves rows across its pages as
+        they are created, and the read fails as incomplete. An admin list shorter than the
+        plan's read is not taken as whole (a team missed would be created twice): the
+        paged list is read instead, and fails as incomplete rather than miss one."""
+        org_id = await self._organization_id()
+        teams = await self._pages(f"/worklete_admin/organizations/{org_id}/teams", {},
+                                  TEAM_FIELDS, paged=False)
+        return teams if len(teams) >= len(self._team_names) else await self._teams()
+
+    async def _membership_rows(self, team_ids: Iterable[str] = ()) -> list[dict[str, Any]]:
+        """The organisation's membership answers (of `team_ids`' teams, when given)."""
         params: dict[str, Any] = {"organization_id": await self._organization_id()}
         if team_ids:
             params["team_id"] = ",".join(sorted(team_ids))
-        return await self._pages("/worklete_admin/memberships", params, MEMBERSHIP_FIELDS)
+        rows = await self._pages(MEMBERSHIPS, params, MEMBERSHIP_FIELDS, paged=False)
+        for row in rows:
+            if "user" not in row and not row.get("user_id"):
+                # Whose membership this is cannot be known: planning from it would create
+                # its person again, or rewrite someone else's.
+                raise UnexpectedAnswer(self.name, f"GET {MEMBERSHIPS}",
+                                       "user (with its email) and user_id are missing: "
+                                       "orgctl cannot tell whose membership it is", row)
+        return rows
+
+    async def _read_members(self, team_ids: Iterable[str] = (),
+                            teams: Iterable[str] | None = None,
+                            pick: Callable[[str, str], bool] | None = None) -> list[_Member]:
+        """The organisation's memberships (of `team_ids`' teams, when given; those `pick`
+        keeps by id and email, when given), each with its email and its teams among
+        `teams` (None: every team of the organisation)."""
+        rows = await self._membership_rows(team_ids)
+        emails = await self._emails(rows)
+        if pick is not None:
+            rows = [r for r in rows if pick(str(r["id"]), emails[str(r["id"])][0])]
+        team_map = await self._teams_of(rows, teams)
+        return [self._member(row, emails[str(row["id"])], team_map[str(row["id"])])
+                for row in rows]
+
+    def _member(self, row: dict[str, Any], login: tuple[str, str],
+                team_ids: Iterable[str]) -> _Member:
+        employee_id = row.get("employee_id")
+        return _Member(
+            id=str(row["id"]), user_id=str(row["user_id"]) if row.get("user_id") else None,
+            email=login[0], username=login[1],
+            employee_id=str(employee_id) if employee_id not in (None, "") else None,
+            first_name=row.get("first_name"), last_name=row.get("last_name"),
+            org_admin=bool(row.get("org_admin")), team_ids=tuple(team_ids),
+            carried=frozenset(k for k in (*MEMBERSHIP_OPTIONAL, "org_admin") if k in row),
+            raw=row)
+
+    async def _emails(self, rows: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:
+        """Membership id -> (email lowercased, username) of its user: from the answers'
+        `user` object (assumed), else from the documented user list by `user_id`."""
+
+        async def assumed() -> dict[str, tuple[str, str]]:
+            # A null user is a value (no user): only an absent field is not served.
+            if any("user" not in r or (isinstance(r["user"], dict) and "email" not in r["user"])
+                   for r in rows):
+                raise NotServed(f"GET {MEMBERSHIPS} answers carry no user.email")
+            return {str(r["id"]): _login(r["user"]) if r["user"] else ("", "") for r in rows}
+
+        async def documented() -> dict[str, tuple[str, str]]:
+            if not rows:
+                return {}
+            with self.explaining():
+                users = {str(u["id"]): u for u in await self._pages(USERS, {}, USER_FIELDS,
+                                                                    paged=False)}
+            self.note_fallback(EMAILS_OF, f"GET {USERS} (joined by user_id)", 1)
+            out: dict[str, tuple[str, str]] = {}
+            for r in rows:
+                user = users.get(str(r.get("user_id") or ""))
+                if user is None and isinstance(r.get("user"), dict):
+                    user = r["user"]
+                out[str(r["id"])] = _login(user) if user is not None else ("", "")
+            return out
+
+        return await self.assumed(EMAILS_OF, assumed, documented)
+
+    async def _teams_of(self, rows: list[dict[str, Any]],
+                        teams: Iterable[str] | None) -> dict[str, tuple[str, ...]]:
+        """Membership id -> the ids of its teams (among `teams`; None: all of them): the
+        answers' `team_ids` (assumed), else the documented reads, whichever takes fewer
+        requests: the `team_id` filter once per team, or `my_teams` once per membership."""
+
+        async def assumed() -> dict[str, tuple[str, ...]]:
+            if any("team_ids" not in r for r in rows):
+                raise NotServed(f"GET {MEMBERSHIPS} answers carry no team_ids")
+            return {str(r["id"]): tuple(str(t) for t in r["team_ids"] or ()) for r in rows}
+
+        async def documented() -> dict[str, tuple[str, ...]]:
+            if not rows:
+                return {}
+            among = sorted(teams) if teams is not None else [
+                str(t["id"]) for t in await self._teams()]
+            if not among:
+                return {str(r["id"]): () for r in rows}
+            if len(rows) < len(among):
+                return await self._my_teams([str(r["id"]) for r in rows], among)
+            return await self._team_members(among, {str(r["id"]) for r in rows})
+
+        return await self.assumed(TEAMS_OF, assumed, documented)
+
+    async def _team_members(self, team_ids: list[str],
+                            members: set[str]) -> dict[str, tuple[str, ...]]:
+        """Teams of `members` from one filtered membership list per team."""
+        self.note_fallback(TEAMS_OF, f"GET {MEMBERSHIPS}?team_id= once per team",
+                           len(team_ids))
+
+        async def of(team_id: str) -> list[dict[str, Any]]:
+            return await self._membership_rows([team_id])
+
+        found: dict[str, list[str]] = {m: [] for m in members}
+        for team_id, rows in zip(team_ids, await asyncio.gather(*map(of, team_ids)),
+                                 strict=True):
+            for row in rows:
+                if str(row["id"]) in found:
+                    found[str(row["id"])].append(team_id)
+        return {m: tuple(t) for m, t in found.items()}
+
+    async def _my_teams(self, members: list[str],
+                        among: list[str]) -> dict[str, tuple[str, ...]]:
+        """Teams of `members` from `GET /memberships/{id}/my_teams`, one request each."""
+        self.note_fallback(TEAMS_OF, "GET /memberships/{id}/my_teams once per membership",
+                           len(members))
+        wanted = set(among)
+
+        async def of(membership_id: str) -> tuple[str, ...]:
+            path = f"/memberships/{membership_id}/my_teams"
+            body = self.expect_object(f"GET {path}", await self.call("GET", path),
+                                      {"data": list})
+            teams = self.expect_items(f"GET {path}", body["data"], {"id": str})
+            return tuple(str(t["id"]) for t in teams if str(t["id"]) in wanted)
+
+        return dict(zip(members, await asyncio.gather(*map(of, members)), strict=True))
 
     async def _admins(self, team_id: str) -> list[dict[str, Any]]:
-        """A team's admins: {data: [{membership_id}]}."""
+        """A team's admins: {data: [items naming a membership]} (see `_admin_of`)."""
         path = f"/teams/{team_id}/admins"
         page = self.expect_object(f"GET {path}", await self.call("GET", path), {"data": list})
         return self.expect_items(f"GET {path}", page["data"], ADMIN_FIELDS)
+
+    def _admin_of(self, team_id: str, item: dict[str, Any], members: Mapping[str, Any]) -> str:
+        """The membership id a team-admin item names: its `membership_id` (assumed), else
+        its `id` when that is a membership's (seed 004: the revoke endpoint's `admin_id` is
+        "a unique identifier for a membership"). An item naming no membership stops the
+        plan: an admin orgctl cannot identify is never revoked."""
+        if item.get("membership_id"):
+            return str(item["membership_id"])
+        if "membership_id" not in item and str(item.get("id")) in members:
+            self.note("admin ids", "GET /teams/{id}/admins answers carry no membership_id: "
+                                   "an admin's id is read as its membership's (seed 004: "
+                                   "admin_id is \"a unique identifier for a membership\")")
+            return str(item["id"])
+        raise UnexpectedAnswer(self.name, f"GET /teams/{team_id}/admins",
+                               "membership_id is missing and the item's id is no membership "
+                               "of the organisation: orgctl cannot tell who the admin is",
+                               item)
 
     async def _membership(self, membership_id: str, fields: Fields) -> dict[str, Any]:
         """One membership ({data: {...}}) with `fields`."""
@@ -313,8 +554,11 @@ class WorkleteProvider(Provider):
                 member_of.setdefault(key, set()).add(team.key)
             wanted.update(team.members, team.managers)
         # Someone taken out of their last team keeps the membership orgctl wrote (Worklete
-        # removes none), so it stays desired, with no teams: the removal is an update.
+        # removes none), so it stays desired, with no teams: the removal is an update. Where
+        # the answers carry no employee id, that membership is known by its email.
         wanted.update(self._live_employee_ids)
+        wanted.update(k for k, e in active.items()
+                      if {m.lower() for m in (e.email, *e.previously)} & self._live_emails)
         for key in sorted(wanted & set(active)):
             e = active[key]
             teams = sorted(member_of.get(key, ()))
@@ -356,10 +600,12 @@ class WorkleteProvider(Provider):
     # -- live -----------------------------------------------------------------------------
     async def read(self, progress: Progress | None = None) -> list[Resource]:
         """Teams and memberships (concurrently, pages of 100), then each team's admins (one
-        request per team: the seed has no organisation-wide admin list). Team keys are
-        name paths until `match_live` turns them into config keys."""
+        request per team: the seed has no organisation-wide admin list) and, when the
+        membership answers do not carry them, the memberships' teams and emails the
+        documented ways. Team keys are name paths until `match_live` turns them into config
+        keys."""
         await self._organization_id()
-        teams, memberships = await asyncio.gather(self._teams(), self._memberships())
+        teams, rows = await asyncio.gather(self._teams(), self._membership_rows())
         done = 2
         total = 2 + len(teams)
         if progress:
@@ -373,30 +619,63 @@ class WorkleteProvider(Provider):
                 progress(done, total)
             return admins
 
-        admins = await asyncio.gather(*(admins_of(t) for t in teams))
-        self._remember(memberships)
-        live = _live_resources(teams, memberships, dict(zip((t["id"] for t in teams), admins,
-                                                            strict=True)))
+        team_ids = [str(t["id"]) for t in teams]
+        emails, team_map, *admins = await asyncio.gather(
+            self._emails(rows), self._teams_of(rows, team_ids), *map(admins_of, teams))
+        self._team_names = {str(t["id"]): str(t["name"]) for t in teams}
+        members = [self._member(r, emails[str(r["id"])], team_map[str(r["id"])])
+                   for r in rows]
+        self._check_org_admins(members)
+        self._remember(members)
+        by_id = {m.id: m for m in members}
+        admin_ids = {team_id: [self._admin_of(team_id, item, by_id) for item in items]
+                     for team_id, items in zip(team_ids, admins, strict=True)}
+        live = _live_resources(self, teams, members, admin_ids)
         return self.match_live([], live)
 
-    def _remember(self, memberships: list[dict[str, Any]]) -> None:
+    def _check_org_admins(self, members: list[_Member]) -> None:
+        """Fail closed when membership answers carry no org_admin while org admins are
+        managed: every org admin would be planned again, and none ever unset."""
+        manages = self.option("manages")
+        managed = not manages or "org_admins" in manages or "org_admin" in manages
+        missing = next((m for m in members if "org_admin" not in m.carried), None)
+        if managed and missing is not None:
+            raise UnexpectedAnswer(self.name, f"GET {MEMBERSHIPS}",
+                                   "org_admin is missing: orgctl cannot tell who is an "
+                                   "organisation admin (leave org_admins out of `manages` "
+                                   "to manage the rest)", dict(missing.raw))
+
+    def _remember(self, members: list[_Member]) -> None:
         self._read_memberships = True
-        self._user_ids = {m["id"]: str(m.get("user_id")) for m in memberships}
-        self._org_admins = {m["id"] for m in memberships if m.get("org_admin")}
-        self._live_employee_ids = {str(m["employee_id"]) for m in memberships
-                                   if m.get("employee_id")}
+        self._members = {m.id: m for m in members}
+        self._user_ids = {m.id: m.user_id for m in members if m.user_id}
+        self._org_admins = {m.id for m in members if m.org_admin}
+        self._live_employee_ids = {m.employee_id for m in members if m.employee_id}
+        self._live_emails = {m.email for m in members
+                             if "employee_id" not in m.carried and m.email}
         me = self.settings.username.casefold()
-        self._own_membership = next(
-            (m["id"] for m in memberships
-             if me in (str((m.get("user") or {}).get("username") or "").casefold(),
-                       str((m.get("user") or {}).get("email") or "").casefold())), None)
+        self._own_membership = next((m.id for m in members
+                                     if me in (m.username.casefold(), m.email)), None)
 
     def match_live(self, desired: list[Resource], live: list[Resource]) -> list[Resource]:
         """`live` with its teams matched to the desired teams (see the module docstring) and
         every team reference written as the matched config key; an unmatched team keeps a
-        name-path key ("name:eng/Old", "name:/Legacy"). Pure: returns new resources."""
+        name-path key ("name:eng/Old", "name:/Legacy"). A membership whose answers carry no
+        employee id takes the key of the config employee of its email. Pure: returns new
+        resources."""
         teams = [r for r in live if r.kind == "team"]
         keys = _team_keys([d for d in desired if d.kind == "team"], teams)
+        by_email = self._employees_by_email()
+        member_keys: dict[str, str] = {}
+        taken = {r.key for r in live if r.kind == "membership"}
+        for r in live:
+            if r.kind == "membership":
+                found = by_email.get(str(r.attrs.get("email") or ""))
+                if "employee_id" in r.unknown and found is not None and found not in taken:
+                    taken.add(found)
+                    member_keys[str(r.remote_id)] = found
+                else:
+                    member_keys[str(r.remote_id)] = r.key
         out: list[Resource] = []
         for r in live:
             if r.kind == "team":
@@ -407,13 +686,28 @@ class WorkleteProvider(Provider):
                                    identities=(f"{NAME}{parent or ''}/{r.attrs['name']}",)))
             elif r.kind == "membership":
                 team_keys = sorted(keys.get(t, f"{REMOTE}{t}") for t in r.server["team_ids"])
-                out.append(replace(r, attrs={**r.attrs, "teams": team_keys}))
+                out.append(replace(r, key=member_keys[str(r.remote_id)],
+                                   attrs={**r.attrs, "teams": team_keys}))
             elif r.kind == "team_admin":
                 team = keys.get(r.server["team_id"], f"{REMOTE}{r.server['team_id']}")
-                out.append(replace(r, key=f"{team}:{r.server['membership_key']}",
-                                   identities=(f"{team}:{EMAIL}{r.server['email']}",)))
+                member = member_keys.get(r.server["membership_id"], r.server["membership_key"])
+                out.append(replace(r, key=f"{team}:{member}",
+                                   identities=(f"{team}:{EMAIL}{r.server['email']}",),
+                                   server={**r.server, "membership_key": member}))
+            elif r.kind == "org_admin":
+                out.append(replace(r, key=member_keys.get(str(r.remote_id), r.key)))
             else:
                 out.append(r)
+        return out
+
+    def _employees_by_email(self) -> dict[str, str]:
+        """Lowercased email (current or previous) -> key of the bound config's employee."""
+        if self.org is None:
+            return {}
+        out: dict[str, str] = {}
+        for key, e in self.org.employees.items():
+            for email in (e.email, *e.previously):
+                out.setdefault(email.lower(), key)
         return out
 
     # -- apply ----------------------------------------------------------------------------
@@ -422,20 +716,20 @@ class WorkleteProvider(Provider):
         after = change.after or {}
         if change.kind == "team":
             parent_id = self._ref(change, "parent", ids) if after.get("parent") else None
-            for team in await self._teams():
+            for team in await self._all_teams():
                 if team.get("name") == after.get("name") and team.get("parent_id") == parent_id:
                     return str(team["id"])
             return None
         if change.kind == "membership":
             email = str(after.get("email", "")).lower()
-            for m in await self._memberships():
-                if str((m.get("user") or {}).get("email") or "").lower() == email:
-                    return str(m["id"])
-            return None
+            found = await self._read_members(teams=(), pick=lambda _id, e: e == email)
+            return found[0].id if found else None
         if change.kind == "team_admin":
             team_id = self._ref(change, "team", ids)
             membership_id = self._ref(change, "membership", ids)
-            if any(a["membership_id"] == membership_id for a in await self._admins(team_id)):
+            known = {**self._members, membership_id: None}
+            if any(self._admin_of(team_id, a, known) == membership_id
+                   for a in await self._admins(team_id)):
                 return f"{team_id}:{membership_id}"
             return None
         if change.kind == "org_admin":
@@ -496,7 +790,7 @@ class WorkleteProvider(Provider):
         else:
             membership_id = _rid(change)
             if not self._read_memberships:  # the guards below need the live admins
-                self._remember(await self._memberships())
+                self._remember(await self._read_members(teams=()))
             if membership_id == self._own_membership:
                 raise ProviderError(self.name, f"{change.address}: refusing to unset the "
                                                "org admin orgctl signs in as")
@@ -522,12 +816,16 @@ class WorkleteProvider(Provider):
             if not fields:
                 return None
         team_ids = [self._ref(change, f"teams.{t}", ids) for t in after.get("teams") or []]
-        row = {"email": after["email"], "first_name": after.get("first_name"),
-               "last_name": after.get("last_name"), "employee_id": after.get("employee_id"),
-               "team_ids": TEAM_ID_SEPARATOR.join(team_ids)}
+        update = change.action == "update"
+        row = _Row(email=str(after["email"]).lower(), first_name=after.get("first_name"),
+                   last_name=after.get("last_name"), employee_id=after.get("employee_id"),
+                   team_ids=tuple(team_ids), address=change.address,
+                   membership_id=_rid(change) if update else None,
+                   before=self._members.get(_rid(change)) if update else None)
         membership = await self._upload_queue().submit(row)
-        self._user_ids[membership["id"]] = str(membership.get("user_id"))
-        return str(membership["id"]) if change.action == "create" else None
+        if membership.user_id:
+            self._user_ids[membership.id] = membership.user_id
+        return membership.id if change.action == "create" else None
 
     async def _set_email(self, membership_id: str, email: str) -> None:
         user_id = self._user_ids.get(membership_id)
@@ -549,24 +847,92 @@ class WorkleteProvider(Provider):
     }
 
 
+@dataclass(frozen=True)
+class _Row:
+    """One membership as the CSV writes it, and what it must read back as. An update names
+    its membership and how the plan's read saw it (`before`)."""
+
+    email: str  # lowercased
+    first_name: str | None
+    last_name: str | None
+    employee_id: str | None
+    team_ids: tuple[str, ...]
+    address: str
+    membership_id: str | None = None
+    before: _Member | None = None
+
+    def cells(self) -> dict[str, Any]:
+        return {"email": self.email, "first_name": self.first_name,
+                "last_name": self.last_name, "employee_id": self.employee_id,
+                "team_ids": TEAM_ID_SEPARATOR.join(self.team_ids)}
+
+    def find(self, members: Iterable[_Member]) -> _Member | None:
+        """This row's membership among `members`: by id (an update), else by email."""
+        for m in members:
+            if (m.id == self.membership_id if self.membership_id else m.email == self.email):
+                return m
+        return None
+
+    def differences(self, m: _Member, names: Mapping[str, str] | None = None) -> list[str]:
+        """How `m` differs from what this row asked for (only the fields its answers
+        carry: one they do not is unknown, not different); teams named from `names`."""
+        out: list[str] = []
+        wanted = {"first_name": self.first_name, "last_name": self.last_name,
+                  "employee_id": self.employee_id}
+        for name, value in wanted.items():
+            if value and name in m.carried and getattr(m, name) != neutralise(str(value)):
+                out.append(f"{name} {getattr(m, name)!r} instead of {neutralise(str(value))!r}")
+        if set(m.team_ids) != set(self.team_ids):
+            out.append(f"teams {_team_list(m.team_ids, names)} instead of "
+                       f"{_team_list(self.team_ids, names)}")
+        return out
+
+    def processed(self, m: _Member | None) -> bool:
+        """Whether Worklete has processed this row: a new membership shows, or an existing
+        one no longer reads as it did before the upload."""
+        if m is None:
+            return False
+        if self.before is None:
+            return True
+        return _state(m) != _state(self.before)
+
+    def candidate_teams(self) -> set[str]:
+        """The teams whose membership this row may change."""
+        return set(self.team_ids) | set(self.before.team_ids if self.before else ())
+
+
+def _state(m: _Member) -> tuple[Any, ...]:
+    return (m.first_name, m.last_name, m.employee_id, frozenset(m.team_ids))
+
+
 @dataclass
 class _Batch:
-    rows: dict[str, dict[str, Any]] = field(default_factory=dict)  # by lowercased email
-    done: asyncio.Future[dict[str, dict[str, Any]]] | None = None
+    rows: dict[str, _Row] = field(default_factory=dict)  # by lowercased email
+    done: asyncio.Future[dict[str, _Member]] | None = None
 
 
 class _Uploads:
     """The memberships CSV flow, batched: the memberships applied within
     `upload_batch_window` of each other share one signed URL, one PUT and one wait. Its
-    batches are futures of `loop`, the loop it serves."""
+    batches are futures of `loop`, the loop it serves.
+
+    The CSV's columns and semantics are assumed (seed 004 names only the file), and a
+    server that reads it otherwise could drop data: an upsert that replaces teams from a
+    column it does not know strips every member it touches. So the first upload of a run
+    carries one row (`_proof_row`: one that uses the columns the others use, with the
+    least to lose), and the rest is sent only once that row reads back as intended.
+    Otherwise every membership change fails with the reason, and nothing more is uploaded
+    this run. A run whose first rows had no teams proves the team column again on the
+    first row that has some."""
 
     def __init__(self, provider: WorkleteProvider, loop: asyncio.AbstractEventLoop):
         self.provider = provider
         self.loop = loop
         self._open: _Batch | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._proving = asyncio.Lock()
 
-    async def submit(self, row: dict[str, Any]) -> dict[str, Any]:
+    async def submit(self, row: _Row) -> _Member:
         """Send `row` with the next upload; return the membership once Worklete shows it."""
         batch = self._open
         if batch is None:
@@ -574,73 +940,158 @@ class _Uploads:
             task = asyncio.create_task(self._flush(batch))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        email = str(row["email"]).lower()
-        batch.rows[email] = row
+        batch.rows[row.email] = row
         assert batch.done is not None
         result = await asyncio.shield(batch.done)
-        return result[email]
+        return result[row.email]
 
     async def _flush(self, batch: _Batch) -> None:
         assert batch.done is not None
         await asyncio.sleep(self.provider.settings.upload_batch_window)
         self._open = None
         try:
-            batch.done.set_result(await self._upload(batch))
+            batch.done.set_result(await self._send(dict(batch.rows)))
         except Exception as exc:  # every waiting apply gets the same error
             batch.done.set_exception(exc)
 
-    async def _upload(self, batch: _Batch) -> dict[str, dict[str, Any]]:
+    async def _send(self, rows: dict[str, _Row]) -> dict[str, _Member]:
+        provider = self.provider
+        found: dict[str, _Member] = {}
+        async with self._proving:
+            if provider._csv_refused is not None:
+                raise ProviderError(provider.name, f"memberships not uploaded: the CSV was "
+                                                   f"not applied as intended earlier this "
+                                                   f"run: {provider._csv_refused}")
+            if provider._csv_proven < _proof_needed(rows.values()):
+                proof = _proof_row(rows.values())
+                found[proof.email] = await self._prove(proof)
+                provider._csv_proven = max(provider._csv_proven, _proof_needed([proof]))
+                del rows[proof.email]
+        if rows:
+            await self._put(rows.values())
+            found.update(await self._wait(rows))
+        return found
+
+    async def _put(self, rows: Iterable[_Row]) -> None:
+        """Upload `rows` as one CSV to a fresh signed URL."""
         provider = self.provider
         org_id = await provider._organization_id()
-        body = await provider.call(
-            "GET", f"/worklete_admin/organizations/{org_id}/upload_memberships_list_url")
-        data = body.get("data") if isinstance(body, dict) else None
-        url = data.get("url") if isinstance(data, dict) else None
-        if not url or not isinstance(url, str):
-            raise ProviderError(provider.name, "the upload URL answer carried no data.url")
+        path = f"/worklete_admin/organizations/{org_id}/upload_memberships_list_url"
+        body = provider.expect_object(f"GET {path}", await provider.call("GET", path),
+                                      {"data": dict})
+        url = provider.expect_object(f"GET {path}", body["data"], {"url": str})["url"]
         # The signature is a short-lived credential: keep it out of logs and errors.
         register(httpx.URL(url).params.get("signature"))
-        csv_text = render_csv(MEMBERSHIP_COLUMNS, list(batch.rows.values()))
+        csv_text = render_csv(MEMBERSHIP_COLUMNS, [r.cells() for r in rows])
         # A signed URL authenticates itself; a retried PUT of the same object is harmless
         # because the CSV is an upsert by email.
         await provider.call("PUT", url, content=csv_text.encode("utf-8"),
                             headers={"content-type": "text/csv"}, idempotent=True, auth=False)
-        return await self._wait(batch)
 
-    async def _wait(self, batch: _Batch) -> dict[str, dict[str, Any]]:
-        """Poll the membership list until every row shows as written, or time out."""
+    async def _members_of(self, rows: Mapping[str, _Row], narrow: bool) -> list[_Member]:
+        """The memberships of `rows` as Worklete shows them now, with their teams among
+        those the rows may change. `narrow`: ask only for the rows' teams' memberships
+        when every row has a team (a row stripped of its teams then does not show)."""
+        teams = set().union(*(r.candidate_teams() for r in rows.values()))
+        ids = {r.membership_id for r in rows.values() if r.membership_id}
+        emails = {r.email for r in rows.values() if not r.membership_id}
+        narrowed = teams if narrow and all(r.team_ids for r in rows.values()) else set()
+        return await self.provider._read_members(
+            narrowed, teams, pick=lambda mid, email: mid in ids or email in emails)
+
+    async def _prove(self, row: _Row) -> _Member:
+        """Upload `row` alone and read it back: its membership, when Worklete applied it as
+        intended; else an error (and the refusal remembered: nothing more is sent)."""
         provider = self.provider
-        team_ids = [set(filter(None, r["team_ids"].split(TEAM_ID_SEPARATOR)))
-                    for r in batch.rows.values()]
-        # Narrow each poll to the batch's teams when every row has one.
-        narrow = set().union(*team_ids) if all(team_ids) else None
+        await self._put([row])
         deadline = time.monotonic() + provider.settings.upload_timeout
         delay = POLL_FIRST
         while True:
-            listed = {str((m.get("user") or {}).get("email") or "").lower(): m
-                      for m in await provider._memberships(narrow)}
-            found = {e: listed[e] for e, row in batch.rows.items()
-                     if e in listed and _shows(listed[e], row)}
-            if len(found) == len(batch.rows):
+            shown = row.find(await self._members_of({row.email: row}, narrow=False))
+            if shown is not None and row.processed(shown):
+                wrong = row.differences(shown, provider._team_names)
+                if not wrong:
+                    return shown
+                self._refuse(f"the one row sent first to prove its format, for {row.email} "
+                             f"({_was(row, provider._team_names)}), now shows "
+                             f"{'; '.join(wrong)}. Worklete does not read the memberships CSV "
+                             f"as orgctl writes it (columns {', '.join(MEMBERSHIP_COLUMNS)}, "
+                             f"an upsert by email): check {row.email} in Worklete, and the "
+                             f"CSV format this Worklete expects")
+            if time.monotonic() + delay > deadline:
+                self._refuse(f"the one row sent first to prove its format, for {row.email}, "
+                             f"did not show as processed after "
+                             f"{provider.settings.upload_timeout:g} s; re-run the apply once "
+                             f"Worklete has processed the file")
+            await asyncio.sleep(delay)
+            delay = min(delay * 1.5, POLL_MAX)
+
+    def _refuse(self, why: str) -> NoReturn:
+        """Stop uploading memberships this run, saying why."""
+        provider = self.provider
+        provider._csv_refused = (f"{why}. Nothing else was uploaded, so no other membership "
+                                 f"was changed")
+        raise ProviderError(provider.name, f"memberships CSV not applied as intended: "
+                                           f"{provider._csv_refused}")
+
+    async def _wait(self, rows: dict[str, _Row]) -> dict[str, _Member]:
+        """Poll until every row shows as written, or time out."""
+        provider = self.provider
+        deadline = time.monotonic() + provider.settings.upload_timeout
+        delay = POLL_FIRST
+        while True:
+            members = await self._members_of(rows, narrow=True)
+            found: dict[str, _Member] = {}
+            for email, row in rows.items():
+                shown = row.find(members)
+                if shown is not None and not row.differences(shown):
+                    found[email] = shown
+            if len(found) == len(rows):
                 return found
             if time.monotonic() + delay > deadline:
-                missing = sorted(set(batch.rows) - set(found))
+                missing = sorted(set(rows) - set(found))
                 raise ProviderError(provider.name, (
                     f"memberships upload not visible after "
                     f"{provider.settings.upload_timeout:g} s: "
-                    f"{len(missing)} of {len(batch.rows)} rows still missing or stale "
+                    f"{len(missing)} of {len(rows)} rows still missing or stale "
                     f"({', '.join(missing[:5])}{'...' if len(missing) > 5 else ''}); "
                     "re-run the apply once Worklete has processed the file"))
             await asyncio.sleep(delay)
             delay = min(delay * 1.5, POLL_MAX)
 
 
-def _shows(membership: dict[str, Any], row: dict[str, Any]) -> bool:
-    """Whether a listed membership carries what the CSV row asked for."""
-    wanted_teams = set(filter(None, row["team_ids"].split(TEAM_ID_SEPARATOR)))
-    return (set(membership.get("team_ids") or ()) == wanted_teams
-            and all(membership.get(k) == neutralise(str(row[k]))
-                    for k in ("first_name", "last_name", "employee_id") if row.get(k)))
+def _proof_needed(rows: Iterable[_Row]) -> int:
+    """How far the CSV must be proven to send `rows`: with teams when one has teams."""
+    return PROVEN_WITH_TEAMS if any(r.team_ids for r in rows) else PROVEN_WITHOUT_TEAMS
+
+
+def _proof_row(rows: Iterable[_Row]) -> _Row:
+    """The row to prove the CSV format with. It must use what the others use (teams, when
+    any row has some: a row without proves nothing about the team column), and have the
+    least to lose if Worklete reads the file otherwise: a new membership holds nothing yet;
+    else the membership with the fewest teams."""
+    rows = list(rows)
+    teams = any(r.team_ids for r in rows)
+    return min((r for r in rows if bool(r.team_ids) == teams),
+               key=lambda r: (r.before is not None,
+                              len(r.before.team_ids) if r.before else 0, r.email))
+
+
+def _was(row: _Row, names: Mapping[str, str]) -> str:
+    """What the membership of `row` was before the upload, for a message."""
+    if row.before is None:
+        return "a new membership"
+    return f"before: teams {_team_list(row.before.team_ids, names)}"
+
+
+def _team_list(team_ids: Iterable[str], names: Mapping[str, str] | None) -> str:
+    """Teams for a message: their names where known, sorted; "(none)" for no team."""
+    shown = sorted((names or {}).get(t, t) for t in team_ids)
+    return ", ".join(shown) if shown else "(none)"
+
+
+def _login(user: Mapping[str, Any]) -> tuple[str, str]:
+    return (str(user.get("email") or "").lower(), str(user.get("username") or ""))
 
 
 def _rid(change: Change) -> str:
@@ -650,54 +1101,54 @@ def _rid(change: Change) -> str:
     return change.remote_id
 
 
-def _membership_key(m: dict[str, Any]) -> str:
+def _membership_key(m: _Member) -> str:
     """The employee id orgctl writes in the CSV; else the email; else the Worklete id."""
-    email = str((m.get("user") or {}).get("email") or "").lower()
-    if m.get("employee_id"):
-        return str(m["employee_id"])
-    return f"{EMAIL}{email}" if email else f"{REMOTE}{m['id']}"
+    if m.employee_id:
+        return m.employee_id
+    return f"{EMAIL}{m.email}" if m.email else f"{REMOTE}{m.id}"
 
 
-def _live_resources(teams: list[dict[str, Any]], memberships: list[dict[str, Any]],
-                    admins: dict[str, list[dict[str, Any]]]) -> list[Resource]:
-    """The live state as read, before `match_live` (team keys are provisional)."""
+def _live_resources(provider: Provider, teams: list[dict[str, Any]], members: list[_Member],
+                    admins: dict[str, list[str]]) -> list[Resource]:
+    """The live state as read, before `match_live` (team keys are provisional). `admins`:
+    team id -> the membership ids of its admins."""
     out: list[Resource] = []
     for t in teams:
         out.append(Resource(kind="team", key=f"{REMOTE}{t['id']}",
                             attrs={"name": t.get("name"), "parent": None},
                             remote_id=str(t["id"]),
-                            server={"parent_id": t.get("parent_id")}))
-    by_id: dict[str, dict[str, Any]] = {}
-    for m in memberships:
-        by_id[m["id"]] = m
+                            server={"parent_id": t.get("parent_id")},
+                            unknown=provider.unknown_fields(
+                                "GET /organizations/{id}/teams", "team", t,
+                                {"parent_id": "parent"})))
+    by_id: dict[str, _Member] = {}
+    for m in members:
+        by_id[m.id] = m
         key = _membership_key(m)
-        email = str((m.get("user") or {}).get("email") or "").lower()
+        identities = (f"{EMAIL}{m.email}",) if m.email else ()
+        unknown = provider.unknown_fields(f"GET {MEMBERSHIPS}", "membership", m.raw,
+                                          MEMBERSHIP_OPTIONAL)
+        attrs = {"email": m.email or None, "first_name": m.first_name,
+                 "last_name": m.last_name, "employee_id": m.employee_id, "teams": []}
         out.append(Resource(
             kind="membership", key=key,
-            attrs={"email": email or None, "first_name": m.get("first_name"),
-                   "last_name": m.get("last_name"), "employee_id": m.get("employee_id"),
-                   "teams": []},
-            identities=(f"{EMAIL}{email}",) if email else (),
-            remote_id=str(m["id"]),
-            server={"team_ids": list(m.get("team_ids") or []), "user_id": m.get("user_id")}))
-        if m.get("org_admin"):
-            out.append(Resource(kind="org_admin", key=key,
-                                identities=(f"{EMAIL}{email}",) if email else (),
-                                remote_id=str(m["id"])))
-    for team_id, items in admins.items():
-        seen: set[str] = set()
-        for a in items:
-            membership_id = str(a.get("membership_id"))
-            if membership_id in seen:
-                continue  # a duplicate record is the same admin: one resource, one revoke
-            seen.add(membership_id)
-            m = by_id.get(membership_id)
-            key = _membership_key(m) if m else f"{REMOTE}{membership_id}"
-            email = str((m.get("user") or {}).get("email") or "").lower() if m else ""
+            attrs={k: v for k, v in attrs.items() if k not in unknown},
+            identities=identities, remote_id=m.id,
+            server={"team_ids": list(m.team_ids), "user_id": m.user_id},
+            unknown=unknown))
+        if m.org_admin:
+            out.append(Resource(kind="org_admin", key=key, identities=identities,
+                                remote_id=m.id))
+    for team_id, membership_ids in admins.items():
+        for membership_id in dict.fromkeys(membership_ids):
+            # (a duplicate record is the same admin: one resource, one revoke)
+            admin = by_id.get(membership_id)
+            key = _membership_key(admin) if admin else f"{REMOTE}{membership_id}"
             out.append(Resource(kind="team_admin", key=f"{REMOTE}{team_id}:{key}",
                                 remote_id=f"{team_id}:{membership_id}",
-                                server={"team_id": team_id, "membership_key": key,
-                                        "email": email}))
+                                server={"team_id": team_id, "membership_id": membership_id,
+                                        "membership_key": key,
+                                        "email": admin.email if admin else ""}))
     return out
 
 
