@@ -543,3 +543,25 @@ def test_every_request_the_provider_makes_is_in_the_capability_table(world: Worl
 def test_the_docs_publish_the_capability_table_of_the_code() -> None:
     doc = Path(__file__).parents[2] / "docs" / "providers" / "worklete.md"
     assert capability_table(WorkleteProvider) in doc.read_text(encoding="utf-8")
+
+
+def test_a_team_another_apply_made_since_the_plan_is_not_created_again(world: World) -> None:
+    """Issue 14 item 3: two applies from two checkouts both planned the team and both
+    created it (Worklete does not enforce names). The create looks again just before."""
+    config = org()
+    config.teams["ops"] = Team("ops", "Ops", parent="engineering")
+    provider = world.provider()
+
+    async def plan_then_race_then_apply() -> Any:
+        plan, live = await world.plan(provider, config)
+        # the other apply, in between: the same team, made by another client
+        other = world.provider()
+        await other.apply(plan.changes[0], plan.ids)
+        await other.aclose()
+        return await apply_changes(plan.changes, {provider.name: provider},
+                                   {provider.name: live}, plan.ids, parallelism=8)
+
+    result = run(provider, plan_then_race_then_apply())
+    assert result.ok
+    ops = [t for t in world.emu.state["teams"].values() if t["name"] == "Ops"]
+    assert len(ops) == 1

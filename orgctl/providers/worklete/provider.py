@@ -28,6 +28,7 @@ notices when one does not hold:
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
@@ -54,6 +55,8 @@ from orgctl.providers.http import Http, Pacer, Page, Paging, SignInHeaders
 from orgctl.providers.importing import NO_KEY
 from orgctl.redact import register
 from orgctl.resources import Action, Change, Resource
+
+log = logging.getLogger("orgctl.worklete")
 
 SIGN_IN = "/auth/sign_in"
 AUTH_HEADERS = ("access-token", "client", "uid")
@@ -749,6 +752,15 @@ class WorkleteProvider(Provider):
     async def _create_team(self, change: Change, ids: Mapping[str, str]) -> str:
         after = change.after or {}
         parent_id = self._ref(change, "parent", ids) if after.get("parent") else None
+        # Worklete does not enforce team names as unique: another apply (another CI job,
+        # another checkout) may have made this team since the plan read the list. Look
+        # again just before creating; this narrows that window to this read, it cannot
+        # close it (docs/safety.md).
+        existing = await self.lookup(change, ids)
+        if existing is not None:
+            log.info("%s: team %r under %s exists since the plan was made: not created "
+                     "again", self.name, after["name"], parent_id or "the organisation")
+            return existing
         org_id = await self._organization_id()
         path = f"/worklete_admin/organizations/{org_id}/teams"
         body = await self.call("POST", path,
