@@ -151,17 +151,21 @@ def test_journal_records_each_step_as_json_lines(tmp_path):
     assert applied["remote_id"] == "r-root"
 
 
-def test_what_needs_a_manual_create_is_skipped_with_the_reason(tmp_path):
+def test_what_needs_a_manual_create_is_manual_too_with_the_reason(tmp_path):
+    """Before, such changes were planned as creates and `skipped` by every apply: each
+    apply exited 1 and each plan reported changes, forever (issue 14 item 13)."""
     provider = FakeProvider(desired=tree()[:4], unsupported={"unit:create": "no such level"})
     plan = plan_for(provider, tmp_path)
     deps = {c.address: c.depends_on for c in plan.changes}
     assert deps["fake.employee.EMP-1"] == ["fake.unit.eng"]  # waits for the hand-made unit
+    waiting = next(c for c in plan.changes if c.address == "fake.employee.EMP-1")
+    assert waiting.action == "manual"
+    assert waiting.reason.startswith("create waits for fake.unit.eng, which must be made by "
+                                     "hand first")
+    assert not plan.has_changes
     result = asyncio.run(apply_changes(plan.changes, {"fake": provider}, {}, plan.ids))
-    status = {o.address: o.status for o in result.outcomes}
-    assert set(status.values()) == {"manual", "skipped"}
-    skipped = next(o for o in result.outcomes if o.address == "fake.employee.EMP-1")
-    assert "which must be done by hand first" in skipped.detail
-    assert skipped.detail.endswith("but no such level)")
+    assert {o.status for o in result.outcomes} == {"manual"}
+    assert result.ok
     assert provider.calls == 0
 
 

@@ -565,3 +565,22 @@ def test_a_team_another_apply_made_since_the_plan_is_not_created_again(world: Wo
     assert result.ok
     ops = [t for t in world.emu.state["teams"].values() if t["name"] == "Ops"]
     assert len(ops) == 1
+
+
+def test_a_team_admin_waiting_for_a_manual_membership_is_manual_not_skipped_forever(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14 item 13: an email starting with '-' cannot go through the memberships CSV,
+    so its membership is manual; the team-admin change depending on it was `skipped` by
+    every apply (exit 1) and kept every plan "with changes" (exit 2)."""
+    monkeypatch.setitem(PEOPLE, "EMP-9", ("Dash", "Dee", "-dash@acme.example"))
+    config = org()
+    config.employees["EMP-9"] = employee("EMP-9")
+    config.teams["sales"] = Team("sales", "Sales", managers=("EMP-4", "EMP-9"),
+                                 members=("EMP-4", "EMP-9"))
+    provider = world.provider()
+    plan, result = run(provider, world.apply(provider, config))
+    admin = next(c for c in plan.changes if c.address == "worklete.team_admin.sales:EMP-9")
+    assert admin.action == "manual"
+    assert "waits for worklete.membership.EMP-9, which must be made by hand" in admin.reason
+    assert result.ok
+    assert not plan.has_changes  # only manual ones: --detailed-exitcode says 0
