@@ -101,6 +101,7 @@ import hmac
 import io
 import json
 import math
+import random
 import secrets
 import string
 import time
@@ -191,7 +192,15 @@ class WorkleteEmulator(Emulator):
         return str(self.options.get("membership_team_column", "team_ids")).strip().lower()
 
     # -- seed -----------------------------------------------------------------------------
+    def _seed_uuid(self) -> uuid.UUID:
+        return uuid.UUID(int=self._seed_ids.getrandbits(128), version=4)
+
     def load_seed(self, seed: dict[str, Any]) -> None:
+        # Ids the fixture leaves out are drawn from a generator seeded by the profile, so
+        # the same fixture always gives the same ids: a plan saved against a fresh sandbox
+        # applies to another fresh one (`plan -o plan.json --sandbox`, then `apply
+        # plan.json --sandbox`) instead of being refused as stale.
+        self._seed_ids = random.Random(f"worklete-seed-{self.profile.seed}")
         self._passwords = {}
         self._tokens = {}
         now = _now()
@@ -202,7 +211,7 @@ class WorkleteEmulator(Emulator):
                            "email": "sandbox-admin@acme.example", "first_name": "Sandbox",
                            "last_name": "Admin"}]
         for u in user_specs:
-            uid = str(u.get("id") or uuid.uuid4())
+            uid = str(u.get("id") or self._seed_uuid())
             users[uid] = {
                 "id": uid, "username": u.get("username"), "email": u.get("email"),
                 "first_name": u.get("first_name"), "last_name": u.get("last_name"),
@@ -216,7 +225,7 @@ class WorkleteEmulator(Emulator):
 
         orgs: dict[str, dict[str, Any]] = {}
         for o in seed.get("organizations") or [{"name": DEFAULT_ORGANIZATION}]:
-            oid = str(o.get("id") or uuid.uuid4())
+            oid = str(o.get("id") or self._seed_uuid())
             orgs[oid] = {"id": oid, "name": o["name"],
                          "s3_integrations_folder": o.get("s3_integrations_folder") or oid,
                          "created_at": now, "updated_at": now}
@@ -245,7 +254,7 @@ class WorkleteEmulator(Emulator):
         teams: dict[str, dict[str, Any]] = {}
         pending_parents: list[tuple[str, Any]] = []
         for t in seed.get("teams") or []:
-            tid = str(t.get("id") or uuid.uuid4())
+            tid = str(t.get("id") or self._seed_uuid())
             teams[tid] = {"id": tid, "name": t["name"],
                           "organization_id": org_ref(t.get("organization"), f"team {t['name']}"),
                           "parent_id": None, "type": "LEARNER",
@@ -275,7 +284,7 @@ class WorkleteEmulator(Emulator):
             where = f"membership of {m.get('user')!r}"
             user_id = user_ref(m.get("user"), where)
             org_id = org_ref(m.get("organization"), where)
-            mid = str(m.get("id") or uuid.uuid4())
+            mid = str(m.get("id") or self._seed_uuid())
             refs = m.get("teams", m.get("team_ids")) or []
             memberships[mid] = {
                 "id": mid, "organization_id": org_id, "user_id": user_id,
@@ -307,7 +316,7 @@ class WorkleteEmulator(Emulator):
             any_team = any_team_index.get(a.get("team"))
             if any_team is None:
                 raise ValueError(f"worklete seed: {where} refers to unknown team {a.get('team')!r}")
-            aid = str(a.get("id") or uuid.uuid4())
+            aid = str(a.get("id") or self._seed_uuid())
             admins[aid] = {"id": aid, "team_id": any_team["id"],
                            "membership_id": membership_of(a.get("user"),
                                                           any_team["organization_id"], where),
@@ -317,7 +326,7 @@ class WorkleteEmulator(Emulator):
         for i in seed.get("invitations") or []:
             where = f"invitation {i.get('code')!r}"
             org_id = org_ref(i.get("organization"), where)
-            iid = str(i.get("id") or uuid.uuid4())
+            iid = str(i.get("id") or self._seed_uuid())
             invitations[iid] = {"id": iid, "invite_code": i.get("code") or
                                 _invite_code(self._random),
                                 "membership_id": membership_of(i.get("user"), org_id, where),

@@ -149,3 +149,15 @@ def test_the_eta_follows_the_observed_rate_while_nothing_completes() -> None:
         line.done = i
     assert round(line.eta(start + 5)) == 5
     assert line.eta(start + 5 + 31) is None  # a long wait: no rate to go by
+
+
+def test_the_apply_it_with_hint_after_a_bare_sandbox_plan_works(tmp_path: Path) -> None:
+    """Issue 17 item 4: the hint printed `orgctl apply plan.json --sandbox`, which a fresh
+    sandbox always refused as stale (Worklete's seeded ids were random per start)."""
+    planned = run("plan", str(ACME), "--sandbox", "-o", "plan.json", cwd=tmp_path)
+    assert planned.returncode == 0, planned.stderr
+    hint = next(line for line in planned.stderr.splitlines() if "Apply it with:" in line)
+    command = hint.split("Apply it with: orgctl ", 1)[1].split()
+    applied = run(*command, cwd=tmp_path)
+    assert applied.returncode == 0, applied.stderr
+    assert "Apply: 13 applied, 3 manual." in applied.stdout
