@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import signal
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -332,6 +333,9 @@ async def _apply(org: Org, config_path: Path, saved: Plan | None, *, no_removals
         if saved is None and confirm is not None and not confirm(fresh):
             return ApplyReport(fresh, "declined")
         todo = list(fresh.changes)
+        # A kill (SIGTERM: a CI job cancelled, a timeout) stops the apply as Ctrl-C does,
+        # so it too says what was done and what was not.
+        _stop_on_terminate(asyncio.current_task())
         total = sum(c.action != "manual" for c in todo)
         line = ProgressLine(total, progress)
         journal = journal or _journal_path(config_path)  # named when the apply starts
@@ -352,6 +356,7 @@ async def _apply(org: Org, config_path: Path, saved: Plan | None, *, no_removals
             raise Interrupted(_interrupted_account(todo, ended, journal)) from None
         finally:
             log.close()
+            _stop_on_terminate(None)
         return ApplyReport(fresh, "applied", result, journal)
 
 
@@ -373,6 +378,18 @@ def check_stale(saved: Plan, fresh: Plan) -> None:
     if fresh.compute_checksum() != saved.checksum:
         raise StalePlanError("stale plan: re-planning gives a different plan than the saved "
                              "one. Run `orgctl plan` again and review the new plan.")
+
+
+def _stop_on_terminate(task: asyncio.Task[Any] | None) -> None:
+    """Cancel `task` on SIGTERM (None: stop doing so). Only where the loop can."""
+    try:
+        loop = asyncio.get_running_loop()
+        if task is None:
+            loop.remove_signal_handler(signal.SIGTERM)
+        else:
+            loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    except (NotImplementedError, RuntimeError, ValueError):
+        pass  # not the main thread (tests run apply in threads), or no signals here
 
 
 class Interrupted(OrgctlError):

@@ -279,7 +279,8 @@ def applied(events: list[dict[str, Any]]) -> set[str]:
     return {e["address"] for e in events if e.get("event") == "applied"}
 
 
-@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM],
+                         ids=["SIGKILL", "SIGINT", "SIGTERM"])
 def test_a_killed_apply_rerun_converges_with_zero_duplicates(how: signal.Signals,
                                                              tmp_path: Path,
                                                              served: ServedSandbox) -> None:
@@ -304,7 +305,7 @@ def test_a_killed_apply_rerun_converges_with_zero_duplicates(how: signal.Signals
             apply.kill()
             apply.wait()
     stderr = apply.stderr.read()  # type: ignore[union-attr]
-    if how == signal.SIGINT:
+    if how in (signal.SIGINT, signal.SIGTERM):
         assert code == 130 and "Traceback" not in stderr, stderr
         # What was done and what was not (issue 17 item 5).
         assert re.search(r"apply interrupted: \d+ of \d+ changes applied\n  applied: ",
