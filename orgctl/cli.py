@@ -3,8 +3,10 @@ turn the outcome into an exit code. Nothing else lives here."""
 
 from __future__ import annotations
 
+import io
 import logging
 import os
+import select
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -340,10 +342,23 @@ def apply(ctx: click.Context, source: Path, auto_approve: bool, force: bool, no_
     def confirm(fresh: Plan) -> bool:
         # The prompt runs inside the apply's event loop, whose SIGINT handler only cancels
         # the task once the loop runs again: a Ctrl-C went unseen until the next line was
-        # typed, and that line became the answer. Python's own handler raises at once.
+        # typed, and that line became the answer. Python's own handler raises, but only in
+        # the main thread and only when it runs: the kernel may hand the signal to another
+        # thread (the sandbox's servers, the resolver's), and a main thread blocked reading
+        # never runs. So the answer is waited for in short selects, between which Python
+        # runs the handler.
         previous = signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
-            return click.confirm("Apply these changes?", err=True)
+            click.echo("Apply these changes? [y/N]: ", err=True, nl=False)
+            try:
+                while not select.select([sys.stdin], [], [], 0.2)[0]:
+                    pass
+            except (OSError, ValueError, io.UnsupportedOperation):
+                pass  # stdin is no file (a test's runner): read it as it is
+            answer = sys.stdin.readline()
+            if not answer:  # end of input: a no
+                raise click.Abort
+            return answer.strip().lower() in ("y", "yes")
         except (click.Abort, KeyboardInterrupt):  # Ctrl-C or end of input: a no
             click.echo("", err=True)
             return False
