@@ -76,7 +76,9 @@ class Journey:
     templates: tuple[str, ...] = ()
     invite_at: date | None = None
     start: bool = False
-    implications: dict[str, str] = field(default_factory=dict)
+    implications: dict[str, str | None] = field(default_factory=dict)  # None: cleared
+    # Fields the config sets to null: cleared where the system allows it (`end_date`).
+    cleared: frozenset[str] = frozenset()
     location: Location | None = field(default=None, compare=False)
 
     @property
@@ -114,6 +116,9 @@ class Employee:
     previously: tuple[str, ...] = ()  # earlier emails, so a changed address is an update
     protected: bool = False
     journeys: tuple[Journey, ...] = ()
+    # Fields the config sets to null (job_position, a relation): cleared where the system
+    # allows it, instead of left as the system has them.
+    cleared: frozenset[str] = frozenset()
     location: Location | None = field(default=None, compare=False)
     # Relations taken from a unit (role -> the unit's key), and unit scopes that follow
     # the units this person partners as HR: for messages that point at where they come from.

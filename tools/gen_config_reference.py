@@ -33,7 +33,8 @@ PLAIN = {"text": "text", "keys": "list of [key](#key)", "names": "list of text"}
 SECTIONS = {"unit": "units", "team": "teams", "employee": "employees", "provider": "providers",
             "journey": "journeys"}
 JSON_TYPES = {"string": "text", "integer": "integer", "number": "number",
-              "boolean": "`true` / `false`", "object": "mapping", "array": "list"}
+              "boolean": "`true` / `false`", "object": "mapping", "array": "list",
+              "null": "`null` (clears it)"}
 
 
 class Reference:

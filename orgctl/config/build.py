@@ -19,7 +19,16 @@ from orgctl.config.secrets import SECRET_KEYS, expand, has_placeholder
 from orgctl.config.sources import SourceMap
 from orgctl.config.yamlload import Path, dotted
 from orgctl.errors import ConfigIssue
-from orgctl.model import UNIT_ROLES, Employee, Journey, Org, ProviderConfig, Team, Unit
+from orgctl.model import (
+    IMPLICATIONS,
+    UNIT_ROLES,
+    Employee,
+    Journey,
+    Org,
+    ProviderConfig,
+    Team,
+    Unit,
+)
 from orgctl.providers import TYPES
 
 
@@ -56,6 +65,10 @@ def build(data: dict[str, Any], sources: SourceMap, invalid: set[Path],
     return org, issues
 
 
+CLEARABLE = ("job_position", *IMPLICATIONS)
+"""Employee fields an explicit null clears (see `Employee.cleared`)."""
+
+
 def _inherit_unit_roles(org: Org) -> None:
     """Employees take the hr, second_hr and manager their unit (or the nearest unit above
     it) names, unless they set their own; nobody is their own (the unit's default manager
@@ -86,8 +99,8 @@ def _inherit_unit_roles(org: Org) -> None:
         given: dict[str, str] = {}
         origin: dict[str, str] = {}
         for role in UNIT_ROLES:
-            if employee.relation(role) is not None:
-                continue
+            if employee.relation(role) is not None or role in employee.cleared:
+                continue  # set, or cleared on purpose: not inherited
             for unit in chain(employee.unit):
                 holder = getattr(unit, role)
                 if holder and holder != key and holder in org.employees:
@@ -114,6 +127,7 @@ def _employee(key: str, raw: dict[str, Any], sources: SourceMap) -> Employee:
             end_date=_date(j.get("end_date")), templates=tuple(j.get("templates", ())),
             invite_at=_date(j.get("invite_at")), start=j.get("start", False),
             implications=dict(j.get("implications", {})),
+            cleared=frozenset(f for f in ("end_date",) if f in j and j[f] is None),
             location=sources.key(("employees", key, "journeys", i)))
         for i, j in enumerate(raw.get("journeys", ())))
     return Employee(
@@ -126,6 +140,7 @@ def _employee(key: str, raw: dict[str, Any], sources: SourceMap) -> Employee:
         unit_scopes=tuple(raw.get("unit_scopes", ())),
         systems={name: block for name, block in raw.items() if name in TYPES},
         previously=tuple(raw.get("previously", ())), protected=raw.get("protected", False),
+        cleared=frozenset(f for f in CLEARABLE if f in raw and raw[f] is None),
         journeys=journeys, location=sources.key(("employees", key)))
 
 

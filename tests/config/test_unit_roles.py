@@ -92,3 +92,15 @@ def test_a_units_role_holder_is_checked_where_the_unit_names_them(tmp_path: Path
         f"{path}/org.yaml:{line}:{column}: units.eng.manager: manager CTO is inactive "
         f"({path}/org.yaml:{cto}:{text[cto - 1].index('inactive') + 1}): give unit "
         f"eng an active manager"], found
+
+
+def test_an_explicit_null_is_recorded_as_cleared_and_stops_inheritance(tmp_path: Path) -> None:
+    """Issue 16 item 5: `manager: null` clears instead of inheriting the unit's default
+    manager; `job_position: null` and a journey's `end_date: null` are kept as cleared."""
+    people = {**PEOPLE, "DEV": "unit: web, manager: null, job_position: null, journeys: "
+                              "[{mobility: onboarding, start_date: 2026-01-05, end_date: null}]"}
+    org = config.load(write(tmp_path, people), resolve_env=False)
+    dev = org.employees["DEV"]
+    assert dev.manager is None and dev.hr == "HRA"  # cleared, not inherited; hr inherited
+    assert dev.cleared == {"manager", "job_position"}
+    assert dev.journeys[0].cleared == {"end_date"}

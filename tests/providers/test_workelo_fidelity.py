@@ -499,3 +499,32 @@ def test_a_role_of_the_tenants_own_is_planned_and_an_unknown_one_names_the_known
     assert refused.action == "manual"
     assert ("role 'astronaut' (its roles, GET /user_roles: colleague, hr, manager, owner, "
             "team lead)") in refused.reason
+
+
+def test_an_explicit_null_clears_a_job_position_a_buddy_and_an_end_date(
+        serve: Serve) -> None:
+    """Issue 16 item 5: a field removed from the config was silently kept in Workelo; an
+    explicit null now clears it where Workelo allows (PUT with null, assumed), and the next
+    plan is empty. A role merely left out is still Workelo's."""
+    emu, provider = serve(copy.deepcopy(LIVE), profile=Profile())
+    lea = people()[2]
+    journey = dataclasses.replace(lea.journeys[0], implications={"buddy": None},
+                                  end_date=None, cleared=frozenset({"end_date"}))
+    cleared = dataclasses.replace(lea, job_position=None, journeys=(journey,),
+                                  cleared=frozenset({"job_position"}))
+    org = org_of(UNITS, [people()[0], people()[1], cleared, people()[3]])
+    changes, result, left = run(converge(provider, org))
+    fields = {c.address: c.fields for c in changes}
+    assert fields["workelo.employee.EMP-3"] == {"job_position": ["Developer", None]}
+    journey_fields = fields["workelo.journey.EMP-3.onboarding"]
+    assert journey_fields["end_date"] == ["2026-09-01", None]
+    # a value becoming null shows as the whole block (a type change to deepdiff)
+    assert journey_fields["implications"] == [
+        {"buddy": "EMP-4", "hr": "EMP-2", "manager": "EMP-1"},
+        {"buddy": None, "hr": "EMP-2", "manager": "EMP-1"}]
+    assert result.ok and left == []
+    employee = emu.state["employees"][emu._emp_by_external["EMP-3"]]
+    assert employee["job_position"] is None
+    track = track_of(emu, "EMP-3")
+    assert track["implications"]["buddy_id"] is None and track["end_date"] is None
+    assert track["implications"]["manager_id"] is not None  # not named: kept

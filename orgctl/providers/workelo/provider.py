@@ -407,6 +407,8 @@ class WorkeloProvider(Provider):
                                  "role": emp.role.lower()}
         if emp.job_position:
             attrs["job_position"] = emp.job_position
+        elif "job_position" in emp.cleared:
+            attrs["job_position"] = None  # `job_position: null`: cleared in Workelo
         if emp.unit:
             attrs["unit"] = emp.unit
         if emp.identifications:
@@ -421,22 +423,31 @@ class WorkeloProvider(Provider):
             protected=emp.protected)
 
     def _desired_journey(self, emp: Employee, journey: Journey) -> Resource:
-        implications = {}
+        implications: dict[str, str | None] = {}
         for role in IMPLICATIONS:
-            who = journey.implications.get(role) or emp.relation(role)
-            if who:
-                implications[role] = who
+            if role in journey.implications:
+                who = journey.implications[role]  # None: cleared for this journey
+            elif role in emp.cleared:
+                who = None  # `buddy: null` on the employee: cleared on their journeys
+            else:
+                who = emp.relation(role)
+                if not who:
+                    continue  # unset: Workelo's, never compared
+            implications[role] = who
         attrs: dict[str, Any] = {
             "mobility": journey.mobility, "start_date": journey.start_date.isoformat(),
             "templates": sorted(journey.templates), "implications": implications}
         if journey.end_date:
             attrs["end_date"] = journey.end_date.isoformat()
+        elif "end_date" in journey.cleared:
+            attrs["end_date"] = None
         if journey.start:
             attrs["started"] = True
             if journey.invite_at:
                 attrs["invite_at"] = journey.invite_at.isoformat()
         refs = {"employee": self.address("employee", emp.key)}
-        refs.update({role: self.address("employee", who) for role, who in implications.items()})
+        refs.update({role: self.address("employee", who)
+                     for role, who in implications.items() if who})
         return Resource(kind="journey", key=journey.address_key, attrs=attrs,
                         identities=(f"journey:{emp.key}/{journey.mobility}",), refs=refs)
 
@@ -865,12 +876,22 @@ class WorkeloProvider(Provider):
         return block
 
     def _implications(self, change: Change, ids: Mapping[str, str],
-                      roles: Iterable[str]) -> dict[str, int]:
+                      roles: Iterable[str]) -> dict[str, int | None]:
         """The implications block for `roles` only, as seed 001's examples write it (a
         create names the roles it sets, an update the ones it changes): a role left out is
-        kept as Workelo has it, so a buddy chosen in Workelo is never cleared."""
-        return {_implication_field(role): self._ref(change, role, ids)
-                for role in IMPLICATIONS if role in roles}
+        kept as Workelo has it, so a buddy chosen in Workelo is never cleared. A role the
+        config sets to null is sent as null: cleared (assumed, see CAPABILITIES)."""
+        wanted = (change.after or {}).get("implications") or {}
+        out: dict[str, int | None] = {}
+        for role in IMPLICATIONS:
+            if role not in roles:
+                continue
+            if role in wanted and wanted[role] is None:
+                if change.action != "create":  # nothing to clear on a new journey
+                    out[_implication_field(role)] = None
+                continue
+            out[_implication_field(role)] = self._ref(change, role, ids)
+        return out
 
     async def _start(self, track_id: int, invite_at: str | None) -> None:
         """PUT /tracks/{id}/start. A PUT is retried after an unknown outcome; if the first
@@ -1053,7 +1074,11 @@ def _with_roles(r: Resource, named: Mapping[str, frozenset[str]]) -> Resource:
     when the config has no such journey: nothing is compared then)."""
     implications = r.attrs.get("implications")
     roles = named.get(r.key, named.get(r.identities[0]))
-    if roles is None or implications is None or set(implications) <= roles:
+    if roles is None or implications is None:
         return r
-    return replace(r, attrs={**r.attrs, "implications": {
-        role: who for role, who in implications.items() if role in roles}})
+    # Every named role, None where Workelo has none: `buddy: null` then matches a journey
+    # without a buddy, and clears one that has.
+    kept = {role: implications.get(role) for role in IMPLICATIONS if role in roles}
+    if kept == implications:
+        return r
+    return replace(r, attrs={**r.attrs, "implications": kept})
