@@ -29,6 +29,7 @@ SCENARIOS = [
     ("B2", "bench.b2_large_plan", "Plan of 100,000 employees (issues #4, #8)", 420),
     ("B3", "bench.b3_apply_creates", "Apply of 2,000 creates (issues #5, #8)", 180),
     ("B4", "bench.b4_faults", "Apply under faults (issues #5, #8)", 180),
+    ("B5", "bench.b5_octodns_peer", "A peer beside us: octoDNS (issue #18)", 1200),
 ]
 
 

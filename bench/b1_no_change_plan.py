@@ -27,6 +27,7 @@ from orgctl.sandbox.seeding import seed_from_org
 EMPLOYEES = 10_000
 LATENCY_MS = 20.0
 RUNS = 3
+TARGET_RATIO = 1.3  # issue #18
 CONCURRENCY = 8  # every provider's default max_concurrency (docs/providers/*.md)
 
 METHOD = f"""\
@@ -133,9 +134,11 @@ def run(workdir: Path) -> Result:
                "1.00", f"{total / least:.2f} ({total:,} / {least:,})", total == least,
                "per provider: " + ", ".join(f"{s} {made[s]}/{mins[s][0]}" for s in SYSTEMS)),
         Figure("B1", f"no-change plan, {EMPLOYEES:,} employees, {LATENCY_MS:g} ms latency: "
-               "wall time / latency lower bound", "≤ 1.5",
-               f"{wall / bound:.2f} ({wall:.2f} s / {bound:.2f} s)", wall / bound <= 1.5,
-               f"plan process CPU {median(cpus):.2f} s, emulator process CPU "
+               "wall time / latency lower bound", f"≤ {TARGET_RATIO:g}",
+               f"{wall / bound:.2f} ({wall:.2f} s / {bound:.2f} s)",
+               wall / bound <= TARGET_RATIO,
+               f"plan process CPU {median(cpus):.2f} s, "
+               f"{median(cpus) / total * 1000:.2f} ms per answer; emulator process CPU "
                f"{median(server_cpus):.2f} s"),
     ]
     result.detail += [

@@ -7,7 +7,7 @@ config.
 Writes the organisation of `bench.generate` (same proportions as examples/acme) as a
 multi-file config in a temporary directory, then times `orgctl.config.load` — read, parse,
 schema, model, semantic checks: everything `orgctl validate` does — and prints each run.
-Target: under 5 s for 10,000 employees.
+Target: 0.5 s or less for 10,000 employees (issue #18).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from orgctl import config  # noqa: E402
 
 EMPLOYEES = 10_000
 RUNS = 5
-TARGET = 5.0
+TARGET = 0.5  # issue #18 (it was 5 s in issue #2)
 
 METHOD = f"""\
 The generated {EMPLOYEES:,}-employee org is written as a multi-file config (providers,
@@ -66,8 +66,8 @@ def run(workdir: Path) -> Result:
     size = sum(p.stat().st_size for p in directory.rglob("*.yaml"))
     result = Result()
     result.figures.append(Figure(
-        "B0'", f"load + validate a {EMPLOYEES:,}-employee config", f"< {TARGET:g} s",
-        f"{took:.2f} s", took < TARGET,
+        "B0'", f"load + validate a {EMPLOYEES:,}-employee config", f"≤ {TARGET:g} s",
+        f"{took:.2f} s", took <= TARGET,
         f"{size / 1e6:.1f} MB of YAML; min {min(times):.2f} s, max {max(times):.2f} s"))
     result.detail.append(f"{summary}; {RUNS} runs: " + ", ".join(f"{t:.2f} s" for t in times)
                          + ".")

@@ -179,14 +179,20 @@ def orgctl_serve(workdir: Path, seed: dict[str, Any] | None, latency_ms: float =
 
 def bench_serve(workdir: Path, seed: dict[str, Any] | None, faults: str = "",
                 options: dict[str, dict[str, Any]] | None = None, http: str | None = None,
-                env: dict[str, str] | None = None) -> ServerProcess:
-    """`python -m bench.server`: the same sandbox, with emulator options."""
+                env: dict[str, str] | None = None, config: Path | None = None,
+                drift: float = 0.0) -> ServerProcess:
+    """`python -m bench.server`: the same sandbox, with emulator options. With `config`
+    (and `seed` None), the server seeds itself with `seed_from_org` of that config, with
+    `drift`: the calling process never holds the seed."""
     endpoints = workdir / "bench-endpoints.json"
     endpoints.unlink(missing_ok=True)
-    seed_file = workdir / "bench-seed.json"
-    seed_file.write_text(json.dumps(seed or {}))
+    source: dict[str, Any] = {"config": str(config), "drift": drift}
+    if config is None:
+        seed_file = workdir / "bench-seed.json"
+        seed_file.write_text(json.dumps(seed or {}))
+        source = {"seed": str(seed_file)}
     spec = workdir / "bench-server.json"
-    spec.write_text(json.dumps({"seed": str(seed_file), "faults": faults, "http": http,
+    spec.write_text(json.dumps({**source, "faults": faults, "http": http,
                                 "options": options or {}, "endpoints": str(endpoints)}))
     return ServerProcess([sys.executable, "-m", "bench.server", str(spec)], endpoints, env=env)
 

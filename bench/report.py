@@ -29,6 +29,71 @@ compiled dependency for every sandbox user does not earn its place for that; the
 `sandbox` extra stays as it is.
 """
 
+SCALE = """\
+## Scale beyond one tenant (issue #18)
+
+**How a plan's cost grows.** A plan reads every managed collection of every provider in
+pages, so its requests grow as `Σ ceil(n / page cap)` (B1 counts them: 833 for 10,000
+employees, about 8,300 for 100,000), plus one request per object where a provider falls
+back to a documented per-object route (Worklete's team admin lists: one per team; Workelo's
+per-employee scope list when the org-wide one is missing: one per live employee). Its CPU
+grows about linearly with the objects compared (B5 gives it at 1,000, 10,000 and 100,000
+employees). Against a real API a plan is bound by whichever is slowest:
+
+- **latency**: the rounds of 8 concurrent requests per provider times the round trip
+  (B1's bound: 77 rounds, 1.5 s at 20 ms for 10,000 employees; Worklete's per-team admin
+  lists set it);
+- **rate limits**: requests / limit. Workelo allows 1,000 requests an hour per token: a
+  10,000-employee read (113 requests) fits in one hour's budget, a 100,000-employee read
+  (about 1,070) does not, and orgctl paces itself (`rate_limit`) instead of meeting 429s,
+  so it takes a little over an hour; the per-employee scope fallback costs one request per
+  employee (5,000 employees: more than 4 hours);
+- **CPU**: about 0.3 ms per employee for the whole plan (B2: about 30 s for 100,000), which
+  is minutes only past a few hundred thousand employees.
+
+**How an apply's cost grows.** One request per change (a create, an update, a removal;
+Workelo's journeys and scopes are requests of their own), sent 8 at a time (`--parallelism`)
+and paced under the rate limit: B3 shows an apply within 5 % of both bounds. At Workelo's
+1,000 requests an hour, an apply of 2,000 creates takes about 2 hours (2,000 requests at
+1,000/h, less the first hour's window let through at once); the same apply on HRMS,
+Workleap or Worklete, which document no such limit, takes seconds at the parallelism bound
+(2,000 / 8 × the round trip). A plan says in its fallback notes how long its reads take at
+the configured rate; an apply that outlives a CI job's time limit is best split with
+`--target` (one unit or team at a time): a re-run plans from live state and does only what
+is left.
+
+**Many tenants: one orgctl per tenant, as a CI matrix.** orgctl plans one organisation
+against the systems of one config; it keeps no state between runs but the plan file. An
+operator with many tenants keeps one config directory per tenant (its providers block
+naming that tenant's credentials as `${ENV}` secrets) and runs one job per tenant:
+
+```yaml
+# .github/workflows/orgctl.yml
+jobs:
+  plan:
+    strategy:
+      fail-fast: false          # one tenant's refusal does not stop the others
+      max-parallel: 8
+      matrix:
+        tenant: [acme, globex, initech]
+    runs-on: ubuntu-latest
+    env:
+      WORKELO_CLIENT_ID: ${{ secrets[format('{0}_WORKELO_CLIENT_ID', matrix.tenant)] }}
+      WORKELO_CLIENT_SECRET: ${{ secrets[format('{0}_WORKELO_CLIENT_SECRET', matrix.tenant)] }}
+    steps:
+      - uses: actions/checkout@v4
+      - run: pip install orgctl
+      - run: orgctl plan tenants/${{ matrix.tenant }} --out plan-${{ matrix.tenant }}.json
+```
+
+Tenants share nothing: their rate limits are per token, so the jobs do not slow each other,
+and the matrix's parallelism is bounded by the CI runners, not by orgctl. A tenant's job
+costs what one plan costs (above); the whole matrix costs the slowest tenant's plan in
+wall time and the sum of them in runner minutes. Applies run per tenant too (`orgctl apply
+plan-TENANT.json`, refused if the tenant's live state moved since its plan), so one
+tenant's failure or safety refusal never blocks another's.
+"""
+
 HTTPTOOLS_TABLE = """\
 | list, page size | server CPU per request, h11 | with httptools |
 |---|---|---|
@@ -90,5 +155,5 @@ def write_report(path: Path, results: list[tuple[str, str, str, Result, float, s
         out += ["", f"## {sid}: {title}", "", "**How it is measured.** " + method, "",
                 f"**Measured** (`python -m {module}`, {took:.0f} s):", ""]
         out += result.detail or [f"Did not finish: {error}"]
-    out += ["", HTTPTOOLS.format(date="2026-11-22", table=HTTPTOOLS_TABLE)]
+    out += ["", SCALE, "", HTTPTOOLS.format(date="2026-11-22", table=HTTPTOOLS_TABLE)]
     path.write_text("\n".join(out).rstrip() + "\n")

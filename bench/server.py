@@ -3,7 +3,8 @@ expose (Workelo's rate limit, Worklete's upload delay), for the benchmarks.
 
     python -m bench.server SPEC.json
 
-SPEC: {"seed": path of a JSON seed fixture or null, "faults": "5xx=0.1,...",
+SPEC: {"seed": path of a JSON seed fixture or null, or "config": a config directory to seed
+from (`seed_from_org`) with "drift" (`bench.common.drift`), "faults": "5xx=0.1,...",
 "options": {system: {option: value}}, "endpoints": path to write, "http": "h11" or
 "httptools" (uvicorn's HTTP parser; default: uvicorn's choice, as `orgctl sandbox serve`)}.
 The endpoints file is written once every server listens; SIGTERM stops them. A separate
@@ -27,7 +28,18 @@ def main(spec_path: str) -> None:
     spec = json.loads(Path(spec_path).read_text())
     if spec.get("http"):
         use_parser(spec["http"])
-    seed = json.loads(Path(spec["seed"]).read_text()) if spec.get("seed") else {}
+    if spec.get("config"):
+        # Seeded from a config here, not in the benchmark: a 100,000-employee seed built
+        # and encoded there would count in the measured process's peak memory.
+        from bench.common import drift
+        from orgctl.config import load
+        from orgctl.sandbox.seeding import seed_from_org
+
+        seed = seed_from_org(load(Path(spec["config"]), resolve_env=False))
+        if spec.get("drift"):
+            seed = drift(seed, spec["drift"])
+    else:
+        seed = json.loads(Path(spec["seed"]).read_text()) if spec.get("seed") else {}
     box = Sandbox(seed, Faults.parse(spec.get("faults")), options=spec.get("options") or {})
     box.start()
     stop = threading.Event()

@@ -79,6 +79,8 @@ def diff(provider: str, desired: Iterable[Resource], live: Iterable[Resource],
                 f"matched live object {match.key!r} by {how} (it has no key of its own)",
                 level="info"))
         wanted = d.attrs
+        if not match.unknown and match.attrs == wanted:
+            continue  # the cheapest path: the same attributes, nothing unknown
         if match.unknown:  # what the read could not see is never drift, never rewritten
             wanted = {k: v for k, v in d.attrs.items() if k not in match.unknown}
         before = {k: match.attrs.get(k) for k in wanted}

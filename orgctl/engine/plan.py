@@ -448,11 +448,16 @@ def wait_for_manual(changes: list[Change]) -> None:
     `skipped` by every apply (exit 1) and kept every plan "with changes" (exit 2)."""
     waiting = [c for c in changes if c.action == "manual"]
     blocked = {c.address for c in waiting}
+    # Who waits for each address, in plan order: each manual change looks up its own
+    # dependents instead of scanning the plan (3,000 leavers × 7,000 changes at 100,000).
+    dependents: dict[str, list[Change]] = {}
+    for c in changes:
+        for address in c.depends_on:
+            dependents.setdefault(address, []).append(c)
     while waiting:
         done = waiting.pop()
-        for c in changes:
-            if c.action != "manual" and done.address in c.depends_on \
-                    and c.address not in blocked:
+        for c in dependents.get(done.address, ()):
+            if c.action != "manual" and c.address not in blocked:
                 blocked.add(c.address)
                 c.reason = (f"{c.action} waits for {done.address}, which must be made by "
                             f"hand first ({c.reason})" if c.reason else
