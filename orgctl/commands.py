@@ -199,14 +199,17 @@ def sandbox(endpoints_file: Path | None = None,
 
 # -- plan -----------------------------------------------------------------------------------
 
-@dataclass
+# Results returned through `asyncio.run` print as their type only: on Python 3.11 the
+# runner's SIGINT bookkeeping formats a message holding the finished main task, and with
+# it the result's repr, which for a 100,000-employee plan cost 10 s of CPU (issue 18).
+@dataclass(repr=False)
 class PlanResult:
     plan: Plan
     live: dict[str, list[Resource]]  # provider name -> the live resources read
     org: Org  # the configuration planned (pointed at the sandbox when asked)
 
 
-@dataclass
+@dataclass(repr=False)
 class OpenPlan(PlanResult):
     providers: dict[str, Provider]  # by name; open until the `planned` block ends
 
@@ -263,7 +266,7 @@ def plan(path: Path, *, org: Org | None = None, sandbox_endpoints: Endpoints | N
 ApplyStatus = Literal["applied", "no-changes", "declined"]
 
 
-@dataclass
+@dataclass(repr=False)
 class ApplyReport:
     plan: Plan  # the plan made just before applying (for a saved plan: equal to it)
     status: ApplyStatus  # "applied" also when some changes failed: see `result.ok`

@@ -24,7 +24,7 @@ __all__ = ["NO_KEY", "ConfigKeys", "Imported", "assign_keys", "by_kind", "email_
 NO_KEY = "id:"
 
 
-@dataclass
+@dataclass(repr=False)  # returned through asyncio.run: see commands.PlanResult
 class Imported:
     """A live state as config data (section -> key -> object, in `write` order) and the
     notes that go above objects as comments; ("", "") holds notes for the whole import."""
