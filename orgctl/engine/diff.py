@@ -177,7 +177,13 @@ def _nested(name: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, li
         out[_dotted(name, path)] = [None, value]
     for path, value in delta.get("dictionary_item_removed", {}).items():
         out[_dotted(name, path)] = [value, None]
-    for kind in ("type_changes", "iterable_item_added", "iterable_item_removed"):
+    for path, change in delta.get("type_changes", {}).items():
+        if change["old_value"] is None or change["new_value"] is None:
+            # a value set or cleared (`buddy: null`): as readable as any other change
+            out[_dotted(name, path)] = [change["old_value"], change["new_value"]]
+        else:
+            return {name: [old, new]}
+    for kind in ("iterable_item_added", "iterable_item_removed"):
         if kind in delta:  # lists inside dicts: show the whole value, not list indices
             return {name: [old, new]}
     return out or {name: [old, new]}

@@ -137,3 +137,16 @@ def test_a_fallback_under_a_rate_limit_says_how_long_it_takes_at_that_rate() -> 
     provider.note_fallback("scopes", "GET /things/{id}/scopes", 612)
     assert provider.notes["fallback:scopes"].message.endswith(
         "(612 requests, about 37 min at the rate limit of 1000 per hour this run)")
+
+
+def test_a_nested_value_set_or_cleared_shows_as_its_own_dotted_field() -> None:
+    """A role cleared with null showed as the whole block (deepdiff calls it a type
+    change); now `implications.buddy: "EMP-4" -> null` like any other change."""
+    from orgctl.engine.diff import field_changes
+
+    before = {"implications": {"manager": "EMP-1", "buddy": "EMP-4"}}
+    after = {"implications": {"manager": "EMP-1", "buddy": None}}
+    assert field_changes(before, after) == {"implications.buddy": ["EMP-4", None]}
+    assert field_changes(after, before) == {"implications.buddy": [None, "EMP-4"]}
+    lists = field_changes({"a": {"x": [1]}}, {"a": {"x": [1, 2]}})
+    assert lists == {"a": [{"x": [1]}, {"x": [1, 2]}]}  # lists still shown whole
