@@ -54,7 +54,8 @@ that writes) `apply` or `apply_batch` has a default, so a minimal provider is sm
    that name (default "Acme", the sandbox's); default: an empty seed.
 
 The plumbing every provider shares, for its own use (the engine calls none of it but
-`aclose`): `make_http()` builds a client with the system's auth and `self.settings`;
+`aclose`): `make_http()` builds a client with the system's auth and `self.settings`
+(usually `self.client(auth)`: timeout, concurrency and the `rate_limit` pacer are common);
 `http()` is the running loop's one client, made on first use; `explain(err)` words a
 refusal (an `ApiError`: method, path, status, body) so it says what to fix; `call(method,
 path)` and list reads inside `explaining()` raise refusals through it; `expect_object` and
@@ -96,7 +97,7 @@ from orgctl.errors import (
     expect_mapping,
 )
 from orgctl.model import Org, ProviderConfig
-from orgctl.providers.http import DEFAULT_TIMEOUT, Http
+from orgctl.providers.http import DEFAULT_TIMEOUT, Auth, Http, Pacer
 from orgctl.resources import Action, Change, Finding, Outcome, Resource
 
 if TYPE_CHECKING:
@@ -178,17 +179,32 @@ class Settings:
 
     timeout: float = DEFAULT_TIMEOUT  # seconds to wait for one answer
     max_concurrency: int = 8  # requests in flight at once
+    # Client-side pacing ("1000/h", "60/m", "10/s", or a number per hour); None: the
+    # system's documented limit (`DEFAULT_RATE_LIMIT`), or no pacing when it names none.
+    rate_limit: str | int | None = None
+    DEFAULT_RATE_LIMIT: ClassVar[str | None] = None
 
     @classmethod
     def parse(cls, provider: str, raw: Mapping[str, Any]) -> Settings:
         """The settings of the provider named `provider` from its config block `raw`."""
-        return cls(**cls.common(raw))
+        return cls(**cls.common(provider, raw))
 
-    @staticmethod
-    def common(raw: Mapping[str, Any]) -> dict[str, Any]:
-        """The fields of this base class, for a subclass's `parse`."""
+    @classmethod
+    def common(cls, provider: str, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """The fields of this base class, for a subclass's `parse`; a bad `rate_limit`
+        is a `ProviderError` now, not at the first request."""
+        rate_limit = raw.get("rate_limit", cls.DEFAULT_RATE_LIMIT)
+        try:
+            Pacer.parse(rate_limit, cls.DEFAULT_RATE_LIMIT)
+        except ValueError as exc:
+            raise ProviderError(provider, str(exc)) from None
         return {"timeout": float(raw.get("timeout", DEFAULT_TIMEOUT)),
-                "max_concurrency": int(raw.get("max_concurrency", 8))}
+                "max_concurrency": int(raw.get("max_concurrency", 8)),
+                "rate_limit": rate_limit}
+
+    def pacer(self) -> Pacer | None:
+        """The client-side pacer these settings ask for (None: no pacing)."""
+        return Pacer.parse(self.rate_limit, self.DEFAULT_RATE_LIMIT)
 
 
 Write = Callable[[Any, Change, Mapping[str, str]], Awaitable[str | None]]
@@ -367,6 +383,14 @@ class Provider:
     def make_http(self) -> Http:
         """A new client for this system: base URL, auth, timeout, pacing (`self.settings`)."""
         raise NotImplementedError(f"{self.type} makes no HTTP requests")
+
+    def client(self, auth: Auth) -> Http:
+        """A client for this system's URL with `auth` and the common settings (timeout,
+        concurrency, pacing): what most `make_http`s return."""
+        return Http(provider=self.name, base_url=self.config.url, auth=auth,
+                    timeout=self.settings.timeout,
+                    max_concurrency=self.settings.max_concurrency,
+                    pacer=self.settings.pacer())
 
     def http(self) -> Http:
         """The client of the running event loop, made by `make_http` on first use.

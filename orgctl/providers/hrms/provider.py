@@ -34,7 +34,7 @@ from orgctl.providers.base import (
     schema_file,
 )
 from orgctl.providers.hrms.source import SOURCE_SPEC, UNIT_LEVEL
-from orgctl.providers.http import Http, Pacer, Page, Paging, StaticHeaders
+from orgctl.providers.http import Http, Page, Paging, StaticHeaders
 from orgctl.providers.importing import NO_KEY
 from orgctl.redact import redact
 from orgctl.resources import Action, Finding, Resource
@@ -65,7 +65,6 @@ class HrmsSettings(Settings):
     token: str = field(repr=False)
     environment: str
     mode: str = "audit"
-    rate_limit: str | int | None = None
 
     @classmethod
     def parse(cls, provider: str, raw: Mapping[str, Any]) -> HrmsSettings:
@@ -82,13 +81,8 @@ class HrmsSettings(Settings):
         if mode not in MODES:
             raise ProviderError(provider, f"setting `mode` must be one of {', '.join(MODES)}, "
                                           f"not {mode!r}")
-        rate_limit = raw.get("rate_limit")
-        try:
-            Pacer.parse(rate_limit)
-        except ValueError as exc:
-            raise ProviderError(provider, str(exc)) from None
-        return cls(token=token, environment=environment, mode=mode, rate_limit=rate_limit,
-                   **cls.common(raw))
+        return cls(token=token, environment=environment, mode=mode,
+                   **cls.common(provider, raw))
 
 
 @dataclass(frozen=True)
@@ -180,13 +174,9 @@ class HrmsProvider(Provider):
     def make_http(self) -> Http:
         # Content-Type on every request, bodiless GETs too: seed 002 "Content-Type Header
         # Required" (a server may refuse a request without it).
-        return Http(provider=self.name, base_url=self.config.url,
-                    auth=StaticHeaders({"Authorization": f"Bearer {self.settings.token}",
-                                        "X-Environment": self.settings.environment,
-                                        "Content-Type": "application/json"}),
-                    timeout=self.settings.timeout,
-                    max_concurrency=self.settings.max_concurrency,
-                    pacer=Pacer.parse(self.settings.rate_limit))
+        return self.client(StaticHeaders({"Authorization": f"Bearer {self.settings.token}",
+                                          "X-Environment": self.settings.environment,
+                                          "Content-Type": "application/json"}))
 
     def explain(self, err: ApiError) -> ProviderError:
         """An HRMS refusal in words that say what to fix. Never includes the token."""

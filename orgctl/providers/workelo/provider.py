@@ -46,7 +46,7 @@ from orgctl.providers.base import (
     Write,
     schema_file,
 )
-from orgctl.providers.http import ClientCredentials, Http, Pacer, Page, Paging
+from orgctl.providers.http import ClientCredentials, Http, Page, Paging
 from orgctl.providers.importing import NO_KEY
 from orgctl.resources import Action, Change, Resource
 
@@ -110,7 +110,7 @@ class WorkeloSettings(Settings):
 
     client_id: str
     client_secret: str = field(repr=False)
-    rate_limit: str | int = DEFAULT_RATE_LIMIT
+    DEFAULT_RATE_LIMIT: ClassVar[str | None] = DEFAULT_RATE_LIMIT
 
     @classmethod
     def parse(cls, provider: str, raw: Mapping[str, Any]) -> WorkeloSettings:
@@ -121,14 +121,8 @@ class WorkeloSettings(Settings):
                 raise ProviderError(provider, f"setting `{name}` is required (create it in "
                                               f"Workelo under Account > Advanced > API and "
                                               f"write it as ${{ENV_VAR}})")
-        common = cls.common(raw)
-        rate_limit = raw.get("rate_limit", DEFAULT_RATE_LIMIT)
-        try:
-            Pacer.parse(rate_limit, DEFAULT_RATE_LIMIT)
-        except ValueError as exc:
-            raise ProviderError(provider, str(exc)) from None
-        return cls(client_id=client_id, client_secret=client_secret, rate_limit=rate_limit,
-                   **common)
+        return cls(client_id=client_id, client_secret=client_secret,
+                   **cls.common(provider, raw))
 
 
 class WorkeloProvider(Provider):
@@ -234,12 +228,8 @@ class WorkeloProvider(Provider):
     # -- plumbing -----------------------------------------------------------------------
     def make_http(self) -> Http:
         """A client with its own token and pacer: the rate limit is per token."""
-        return Http(provider=self.name, base_url=self.config.url,
-                    auth=ClientCredentials("/tokens", self.settings.client_id,
-                                           self.settings.client_secret),
-                    timeout=self.settings.timeout,
-                    max_concurrency=self.settings.max_concurrency,
-                    pacer=Pacer.parse(self.settings.rate_limit, DEFAULT_RATE_LIMIT))
+        return self.client(ClientCredentials("/tokens", self.settings.client_id,
+                                             self.settings.client_secret))
 
     def explain(self, err: ApiError) -> ProviderError:
         """A refusal in words that say what to fix; never a credential."""

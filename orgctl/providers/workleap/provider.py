@@ -49,7 +49,7 @@ from orgctl.providers.base import (
     schema_file,
 )
 from orgctl.providers.csvsafe import FORMULA_PREFIXES, as_read, neutralise, render_csv
-from orgctl.providers.http import Http, Pacer, Page, Paging, StaticHeaders
+from orgctl.providers.http import Http, Page, Paging, StaticHeaders
 from orgctl.redact import redact, register
 from orgctl.resources import Action, Change, Finding, Outcome, Resource
 
@@ -105,7 +105,6 @@ class WorkleapSettings(Settings):
     api_key: str = field(repr=False)
     poll_interval: float = 2.0
     poll_timeout: float = 900.0
-    rate_limit: str | int | None = None
 
     @classmethod
     def parse(cls, provider: str, raw: Mapping[str, Any]) -> WorkleapSettings:
@@ -113,14 +112,9 @@ class WorkleapSettings(Settings):
         if not api_key:
             raise ProviderError(provider, "setting `api_key` is required (write it as "
                                           "${WORKLEAP_API_KEY}, never in the file)")
-        rate_limit = raw.get("rate_limit")
-        try:
-            Pacer.parse(rate_limit)
-        except ValueError as exc:
-            raise ProviderError(provider, str(exc)) from None
         return cls(api_key=api_key, poll_interval=float(raw.get("poll_interval", 2.0)),
-                   poll_timeout=float(raw.get("poll_timeout", 900.0)), rate_limit=rate_limit,
-                   **cls.common(raw))
+                   poll_timeout=float(raw.get("poll_timeout", 900.0)),
+                   **cls.common(provider, raw))
 
 
 class WorkleapProvider(Provider):
@@ -196,11 +190,7 @@ class WorkleapProvider(Provider):
 
     # -- plumbing -----------------------------------------------------------------------
     def make_http(self) -> Http:
-        return Http(provider=self.name, base_url=self.config.url,
-                    auth=StaticHeaders({API_KEY_HEADER: self.settings.api_key}),
-                    timeout=self.settings.timeout,
-                    max_concurrency=self.settings.max_concurrency,
-                    pacer=Pacer.parse(self.settings.rate_limit))
+        return self.client(StaticHeaders({API_KEY_HEADER: self.settings.api_key}))
 
     def explain(self, err: ApiError) -> ProviderError:
         """A Workleap refusal in words that say what to fix. Never includes the key."""

@@ -51,7 +51,7 @@ from orgctl.providers.base import (
     schema_file,
 )
 from orgctl.providers.csvsafe import FORMULA_PREFIXES, neutralise, render_csv
-from orgctl.providers.http import Http, Pacer, Page, Paging, SignInHeaders
+from orgctl.providers.http import Http, Page, Paging, SignInHeaders
 from orgctl.providers.importing import NO_KEY
 from orgctl.redact import register
 from orgctl.resources import Action, Change, Resource
@@ -111,7 +111,6 @@ class WorkleteSettings(Settings):
     password: str = field(repr=False)
     organization: str
     sign_in_provider: Literal["email", "username"] = "username"
-    rate_limit: str | int | None = None
     upload_timeout: float = UPLOAD_TIMEOUT
     upload_batch_window: float = UPLOAD_BATCH_WINDOW
 
@@ -122,12 +121,7 @@ class WorkleteSettings(Settings):
                 hint = " (write it as ${WORKLETE_PASSWORD}, never in the file)" \
                     if name == "password" else ""
                 raise ProviderError(provider, f"setting `{name}` is required{hint}")
-        common = cls.common(raw)
-        rate_limit = raw.get("rate_limit")
-        try:
-            Pacer.parse(rate_limit)
-        except ValueError as exc:
-            raise ProviderError(provider, str(exc)) from None
+        common = cls.common(provider, raw)
         username = str(raw["username"])
         sign_in = raw.get("sign_in_provider") or ("email" if "@" in username else "username")
         if sign_in not in SIGN_IN_PROVIDERS:
@@ -135,7 +129,6 @@ class WorkleteSettings(Settings):
                                           f"username (seed 004 \"Sign in a user\")")
         return cls(username=username, password=str(raw["password"]),
                    organization=str(raw["organization"]), sign_in_provider=sign_in,
-                   rate_limit=rate_limit,
                    upload_timeout=float(raw.get("upload_timeout", UPLOAD_TIMEOUT)),
                    upload_batch_window=float(raw.get("upload_batch_window",
                                                      UPLOAD_BATCH_WINDOW)),
@@ -282,13 +275,10 @@ class WorkleteProvider(Provider):
     # -- plumbing -------------------------------------------------------------------------
     def make_http(self) -> Http:
         settings = self.settings
-        return Http(provider=self.name, base_url=self.config.url,
-                    auth=SignInHeaders(SIGN_IN, {"username": settings.username,
-                                                 "password": settings.password,
-                                                 "provider": settings.sign_in_provider},
-                                       header_names=AUTH_HEADERS),
-                    timeout=settings.timeout, max_concurrency=settings.max_concurrency,
-                    pacer=Pacer.parse(settings.rate_limit))
+        return self.client(SignInHeaders(SIGN_IN, {"username": settings.username,
+                                                   "password": settings.password,
+                                                   "provider": settings.sign_in_provider},
+                                         header_names=AUTH_HEADERS))
 
     def _upload_queue(self) -> _Uploads:
         """The memberships upload queue of the running loop: its batches are futures of
