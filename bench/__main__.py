@@ -2,7 +2,9 @@
 
     python -m bench                  # all scenarios, then docs/benchmarks.md
     python -m bench B1 B3            # some of them, printed only: the page keeps every figure
+    python -m bench B1 B3 --merge    # some of them, replacing only their figures on the page
     python -m bench --no-write       # print the table, leave the docs alone
+    python -m bench --help           # this text
 
 Each scenario runs in a fresh interpreter (`python -m bench.<module> OUT.json`), so no
 scenario's heap, threads or garbage collector state weighs on the next, and peak memory
@@ -52,10 +54,20 @@ def run_scenario(module: str, limit: int) -> tuple[Result, float, str]:
 
 
 def main(argv: list[str]) -> int:
+    if "-h" in argv or "--help" in argv:
+        print(__doc__.strip() + "\n\nScenarios: " + ", ".join(
+            f"{sid} ({title})" for sid, _, title, _ in SCENARIOS))
+        return 0
+    unknown = [a for a in argv if a.startswith("-") and a not in ("--no-write", "--merge")]
+    if unknown:
+        print(f"unknown option: {' '.join(unknown)} (see --help)", file=sys.stderr)
+        return 2
     wanted = [a for a in argv if not a.startswith("--")]
-    # The page holds every scenario's figures: only a full run may rewrite it, or one
-    # scenario's run would wipe the others' figures.
-    write = "--no-write" not in argv and not wanted
+    # The page holds every scenario's figures: only a full run may rewrite it whole, or one
+    # scenario's run would wipe the others' figures; `--merge` replaces only the figures
+    # and sections of the scenarios run, and says on the page which ones are older.
+    merge = "--merge" in argv and bool(wanted)
+    write = "--no-write" not in argv and (not wanted or merge)
     chosen = [s for s in SCENARIOS if not wanted or s[0] in wanted]
     if not chosen:
         print(f"no such scenario: {' '.join(wanted)} (known: "
@@ -78,7 +90,7 @@ def main(argv: list[str]) -> int:
     print(f"all scenarios: {total:.0f} s", file=sys.stderr)
     if write:
         path = ROOT / "docs" / "benchmarks.md"
-        write_report(path, results, before, after, total)
+        write_report(path, results, before, after, total, merge=merge)
         print(f"wrote {path.relative_to(ROOT)}", file=sys.stderr)
     return 1 if any(r[5] for r in results) else 0
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from importlib import import_module
 from pathlib import Path
+from typing import Any
 
-from bench.common import Figure, Result
+from bench.common import Result
 
 MARKS = {True: "met", False: "**missed**", None: "–"}
 
@@ -110,24 +111,42 @@ HTTPTOOLS_TABLE = """\
 
 
 def write_report(path: Path, results: list[tuple[str, str, str, Result, float, str]],
-                 before: dict[str, str], after: dict[str, str], total: float) -> None:
+                 before: dict[str, str], after: dict[str, str], total: float,
+                 merge: bool = False) -> None:
+    """Write the page. With `merge`, `results` holds only some scenarios: the others' rows,
+    sections and machine line are kept from the page as it is."""
+    from bench.__main__ import SCENARIOS
+
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    fresh = [sid for sid, *_ in results]
+    old = _sections(path.read_text()) if merge and path.exists() else None
+    kept = [sid for sid, *_ in SCENARIOS if sid not in fresh] if old else []
+    machine_rows = [
+        f"| {now} | {before['nproc']} | {before['cpu']} | {before['memory']} | "
+        f"{before['python']} | {before['os']} | {before['load']} → {after['load']} | "
+        f"{total / 60:.1f} min | {', '.join(fresh)} |"]
+    if old:
+        for line in old["machine"]:
+            cells = line.strip().strip("|").split("|")
+            cells = [c.strip() for c in cells[:8]]
+            shown = [sid for sid in kept if sid in _cell_ids(line, old["runs"])]
+            if shown:
+                machine_rows.append("| " + " | ".join(cells + [", ".join(shown)]) + " |")
     out = [
         "# Benchmarks",
         "",
         "How close orgctl gets to the limits the APIs allow, at scale, against the sandbox "
-        "emulators. Regenerate this page with `python -m bench` (one scenario: "
-        "`python -m bench B1`); every figure below is the one that command measured. "
+        "emulators. Regenerate this page with `python -m bench` (some scenarios only: "
+        "`python -m bench B1 B2 --merge` replaces their figures and keeps the others'); "
+        "every figure below is the one that command measured. "
         "Benchmarks live in `bench/`, never in the test suite, and assert nothing.",
         "",
         "## Machine",
         "",
         "| measured | cores (nproc) | CPU | memory | Python | OS | load average (1, 5, 15 min)"
-        " before → after | whole run |",
-        "|---|---|---|---|---|---|---|---|",
-        f"| {now} | {before['nproc']} | {before['cpu']} | {before['memory']} | "
-        f"{before['python']} | {before['os']} | {before['load']} → {after['load']} | "
-        f"{total / 60:.1f} min |",
+        " before → after | whole run | scenarios on this page from this run |",
+        "|---|---|---|---|---|---|---|---|---|",
+        *machine_rows,
         "",
         "The machine is shared with other engineers' test runs: figures are medians of "
         "several runs where a scenario repeats, and a loaded machine shows in the load "
@@ -138,22 +157,78 @@ def write_report(path: Path, results: list[tuple[str, str, str, Result, float, s
         "| | figure | target | measured | | notes |",
         "|---|---|---|---|---|---|",
     ]
-    for sid, _, _, result, _, error in results:
-        for f in result.figures:
-            out.append(f"| {f.scenario} | {f.name} | {f.target} | {f.value} | "
-                       f"{MARKS[f.met]} | {f.note} |")
-        if error:
-            out.append(f"| {sid} | (scenario did not finish) | | {error} | **missed** | |")
-    missed = [f for *_, result, _, _ in results for f in result.figures if f.met is False]
-    missed += [sid for sid, *_, error in results if error]
-    out += ["", "Missed targets: " + ("none." if not missed else "; ".join(
-        f"{f.scenario} {f.name} ({f.value}, target {f.target})" if isinstance(f, Figure)
-        else f"{f} did not finish" for f in missed) + ". Each scenario's section says how "
-        "the figure is measured, and its notes show where the time or CPU goes.")]
+    rows: dict[str, list[str]] = {}
+    sections: dict[str, list[str]] = {}
     for sid, module, title, result, took, error in results:
+        rows[sid] = [f"| {f.scenario} | {f.name} | {f.target} | {f.value} | "
+                     f"{MARKS[f.met]} | {f.note} |" for f in result.figures]
+        if error:
+            rows[sid].append(f"| {sid} | (scenario did not finish) | | {error} | **missed** | |")
         method = getattr(import_module(module), "METHOD", "").strip()
-        out += ["", f"## {sid}: {title}", "", "**How it is measured.** " + method, "",
-                f"**Measured** (`python -m {module}`, {took:.0f} s):", ""]
-        out += result.detail or [f"Did not finish: {error}"]
+        sections[sid] = ["", f"## {sid}: {title}", "", "**How it is measured.** " + method, "",
+                         f"**Measured** (`python -m {module}`, {took:.0f} s):", ""]
+        sections[sid] += result.detail or [f"Did not finish: {error}"]
+    for sid in kept:
+        assert old is not None
+        rows[sid] = old["rows"].get(sid, [])
+        sections[sid] = old["sections"].get(sid, [])
+    order = [sid for sid, *_ in SCENARIOS if sid in rows]
+    missed: list[str] = []
+    for sid in order:
+        out += rows[sid]
+        for line in rows[sid]:
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if len(cells) >= 5 and cells[4] == "**missed**":
+                missed.append(f"{cells[0]} {cells[1]} ({cells[3]}, target {cells[2]})"
+                              if cells[1] != "(scenario did not finish)"
+                              else f"{cells[0]} did not finish")
+    out += ["", "Missed targets: " + ("none." if not missed else "; ".join(missed) + ". "
+            "Each scenario's section says how the figure is measured, and its notes show "
+            "where the time or CPU goes.")]
+    for sid in order:
+        out += sections[sid]
     out += ["", SCALE, "", HTTPTOOLS.format(date="2026-11-22", table=HTTPTOOLS_TABLE)]
     path.write_text("\n".join(out).rstrip() + "\n")
+
+
+def _cell_ids(line: str, runs: int) -> list[str]:
+    """The scenarios a machine line of the page stands for: its last cell when it has
+    one, else (a page written by a full run) every scenario."""
+    from bench.__main__ import SCENARIOS
+
+    cells = [c.strip() for c in line.strip().strip("|").split("|")]
+    if len(cells) >= 9 and cells[8]:
+        return [c.strip() for c in cells[8].split(",")]
+    return [sid for sid, *_ in SCENARIOS]
+
+
+def _sections(text: str) -> dict[str, Any]:
+    """The parts of a page `write_report` wrote: machine lines, result rows and sections by
+    scenario."""
+    from bench.__main__ import SCENARIOS
+
+    ids = [sid for sid, *_ in SCENARIOS]
+    lines = text.splitlines()
+    machine: list[str] = []
+    rows: dict[str, list[str]] = {}
+    sections: dict[str, list[str]] = {}
+    part, current = "", ""
+    for line in lines:
+        if line.startswith("## "):
+            part = line[3:].split(":", 1)[0]
+            current = part if part in ids else ""
+            if current:
+                sections[current] = ["", line]
+            continue
+        if part == "Machine" and line.startswith("| 2"):
+            machine.append(line)
+        elif part == "Results" and line.startswith("| "):
+            sid = line[2:].split(" |", 1)[0]
+            if sid in ids:
+                rows.setdefault(sid, []).append(line)
+        elif current:
+            sections[current].append(line)
+    for sid in sections:
+        while sections[sid] and not sections[sid][-1].strip():
+            sections[sid].pop()
+    return {"machine": machine, "rows": rows, "sections": sections, "runs": len(machine)}

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from importlib import resources
 from typing import Any
+from urllib.parse import unquote
 
 from jsonschema import Draft202012Validator, ValidationError
 
@@ -118,26 +119,63 @@ def _validator() -> Draft202012Validator:
 def _compiled(registry: Registry) -> Draft202012Validator:
     schema = _assembled(registry)
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(_inline(schema, schema.get("$defs", {}), ()),
-                                format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return Draft202012Validator(inline(schema), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
-def _inline(node: Any, defs: dict[str, Any], seen: tuple[str, ...]) -> Any:
+def inline(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` with every local `$ref` (`#/...`, a JSON pointer into the schema) replaced
+    by what it points at, so jsonschema and the precheck never resolve references. A
+    reference that cannot be inlined (a cycle, another document, an anchor) stays as it is,
+    resolved by jsonschema against the original `$defs`, which are kept; the precheck then
+    refuses that part and jsonschema checks it: slower, never wrong."""
+    out = _inline(schema, schema, ())
+    if "$defs" in schema:
+        out["$defs"] = schema["$defs"]
+    return out
+
+
+def _inline(node: Any, root: dict[str, Any], seen: tuple[str, ...]) -> Any:
     if isinstance(node, list):
-        return [_inline(item, defs, seen) for item in node]
+        return [_inline(item, root, seen) for item in node]
     if not isinstance(node, dict):
         return node
-    out: dict[str, Any] = {}
+    out = {key: _inline(value, root, seen) for key, value in node.items()
+           if key not in ("$ref", "$defs")}
     ref = node.get("$ref")
-    if ref is not None:
-        name = ref.removeprefix("#/$defs/")
-        if name == ref or name not in defs or name in seen:
-            raise ValueError(f"schema: cannot inline $ref {ref!r}")
-        out.update(_inline(defs[name], defs, seen + (name,)))
-    for key, value in node.items():
-        if key not in ("$ref", "$defs"):
-            out[key] = _inline(value, defs, seen)
-    return out
+    if ref is None:
+        return out
+    target = _pointer(root, ref) if ref not in seen else None
+    if not isinstance(target, (dict, bool)):
+        out["$ref"] = ref  # not inlined: jsonschema resolves it
+        return out
+    if target is True or target is False:
+        return {**out, "allOf": [target, *out.get("allOf", [])]}
+    resolved = _inline(target, root, seen + (ref,))
+    if set(resolved) & set(out) - _ANNOTATIONS:
+        # The reference and its siblings both constrain a keyword: both must hold.
+        return {**out, "allOf": [resolved, *out.get("allOf", [])]}
+    # Siblings override the target's annotations (a `description` of its own).
+    return {**resolved, **out}
+
+
+def _pointer(root: Any, ref: str) -> Any:
+    """What a local JSON pointer reference (`#/$defs/a/properties/b`) names, or None."""
+    if not ref.startswith("#/"):
+        return None
+    node = root
+    for part in ref[2:].split("/"):
+        part = unquote(part).replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+_ANNOTATIONS = frozenset({"$comment", "title", "description", "default", "examples",
+                          "patternErrorMessage", "deprecated", "readOnly", "writeOnly"})
 
 
 def _prechecks() -> dict[str, tuple[Check, Check]]:

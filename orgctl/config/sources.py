@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from orgctl.config.yamlload import Document, Span, dotted, parse
+from orgctl.config.yamlload import Document, Spans, dotted, parse
 from orgctl.config.yamlload import Path as ValuePath
 from orgctl.errors import ConfigIssue, Location, OrgctlError
 from orgctl.files import read_regular
@@ -37,7 +37,7 @@ class SourceMap:
     """
 
     def __init__(self) -> None:
-        self._files: list[tuple[str, dict[ValuePath, Span]]] = []
+        self._files: list[tuple[str, Spans]] = []
         self._owner: dict[ValuePath, int] = {}
 
     def add_file(self, doc: Document) -> int:
@@ -50,7 +50,7 @@ class SourceMap:
     def add_origin(self, name: str, paths: list[ValuePath]) -> None:
         """Objects written by no file (a source of truth added them): located at `name`."""
         index = len(self._files)
-        self._files.append((name, {}))
+        self._files.append((name, Spans()))
         for path in paths:
             self._owner[path] = index
 
@@ -74,14 +74,15 @@ class SourceMap:
             return Location("<config>", 1, 1)
         index = self._owner.get(path[:2], self._owner.get(path[:1], 0))
         file, spans = self._files[index]
+        location = spans.location
         probe = path
-        while probe and probe not in spans:
+        while True:
+            found = location(probe, key)
+            if found is not None:
+                return Location(file, *found)
+            if not probe:
+                return Location(file, 1, 1)
             probe = probe[:-1]
-        span = spans.get(probe)
-        if span is None:
-            return Location(file, 1, 1)
-        mark = span[0] if key else span[1]
-        return Location(file, mark.line + 1, mark.column + 1)
 
 
 @dataclass
@@ -225,8 +226,8 @@ def _merge(tree: Tree, doc: Document) -> None:
 
 
 def _location(doc: Document, path: ValuePath, key: bool = True) -> Location:
-    mark = doc.spans[path][0 if key else 1]
-    return Location(doc.file, mark.line + 1, mark.column + 1)
+    line, column = doc.spans.location(path, key) or (1, 1)
+    return Location(doc.file, line, column)
 
 
 def _kind(value: Any) -> str:

@@ -4,7 +4,13 @@ Built on the parser's event stream (libyaml's when available) rather than on PyY
 constructors: only safe scalars, no aliases, no custom tags, duplicate keys reported, and
 a span (key and value position) kept for every value so later errors can point at it.
 Walking events keeps this linear and non-recursive; 10,000 employees parse in about a
-second, against four with `yaml.load` (its Python resolver is the slow part).
+second, against four with `yaml.load` (its Python resolver is the slow part). libyaml's C
+parser (`yaml.CSafeLoader`) gives the events when PyYAML was built with it; otherwise its
+pure-Python parser does, with the same events and marks, only slower.
+
+Positions are kept packed in one integer per value (`Spans`), not as the parser's mark
+objects: 200,000 values would otherwise keep 200,000 marks and tuples alive, which the
+cyclic garbage collector then scans again and again after the load.
 
 Dates are kept as the text written (`2026-06-01`): the schema checks them as `format: date`
 and the model builder turns them into `datetime.date`, so a quoted and an unquoted date
@@ -13,8 +19,9 @@ behave the same.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
@@ -32,9 +39,9 @@ from yaml.nodes import ScalarNode
 
 from orgctl.errors import ConfigIssue, Location
 
-try:
+if yaml.__with_libyaml__:
     from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover - PyYAML built without libyaml
+else:  # pragma: no cover - PyYAML built without libyaml: the same events, slower
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 MAX_DEPTH = 32
@@ -51,10 +58,76 @@ class Mark(Protocol):
     column: int
 
 
-Span = tuple[Mark, Mark]
-"""(key mark, value mark) of one value. A list item's key mark is its value mark. The
-parser's own mark objects are kept as they are: converting 200,000 of them up front would
-cost more than the parse."""
+class Position(NamedTuple):
+    """A 0-based position, as the parser's marks give it."""
+
+    line: int
+    column: int
+
+
+Span = tuple[Position, Position]
+"""(key position, value position) of one value. A list item's key position is its value
+position."""
+
+_BITS = 26  # a file is at most 20 MiB: fewer than 2**26 lines, columns
+_MASK = (1 << _BITS) - 1
+_VALUE = (1 << 2 * _BITS) - 1
+
+
+def _unpack(packed: int) -> Span:
+    key, value = packed >> 2 * _BITS, packed & _VALUE
+    return (Position(key >> _BITS, key & _MASK), Position(value >> _BITS, value & _MASK))
+
+
+class Spans(Mapping[Path, Span]):
+    """Where every value of a file was written: path -> (key position, value position).
+
+    Stored per collection: `children[path of a mapping or list][key or index]` is one int,
+    `(key line, key column, value line, value column)` at 26 bits each; `root` is the top
+    collection's. Dicts of ints are not tracked by the garbage collector, and no tuple is
+    made per value: 200,000 values kept as the parser's marks, with a path tuple each,
+    took more memory than the data and a garbage collection after the load scanned them
+    all. `location` reads one position without unpacking both."""
+
+    __slots__ = ("children", "root")
+
+    def __init__(self) -> None:
+        self.children: dict[Path, dict[Any, int]] = {}
+        self.root: int | None = None
+
+    def _packed(self, path: Path) -> int | None:
+        if not path:
+            return self.root
+        children = self.children.get(path[:-1])
+        return None if children is None else children.get(path[-1])
+
+    def __getitem__(self, path: Path) -> Span:
+        packed = self._packed(path)
+        if packed is None:
+            raise KeyError(path)
+        return _unpack(packed)
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, tuple) and self._packed(path) is not None
+
+    def __iter__(self) -> Iterator[Path]:
+        if self.root is not None:
+            yield ()
+        for parent, children in self.children.items():
+            for key in children:
+                yield parent + (key,)
+
+    def __len__(self) -> int:
+        return (self.root is not None) + sum(map(len, self.children.values()))
+
+    def location(self, path: Path, key: bool) -> tuple[int, int] | None:
+        """1-based (line, column) of the key (or value) at `path`; None if not written."""
+        packed = self._packed(path)
+        if packed is None:
+            return None
+        position = packed >> 2 * _BITS if key else packed & _VALUE
+        return (position >> _BITS) + 1, (position & _MASK) + 1
+
 
 _YAML = "tag:yaml.org,2002:"
 _STR, _INT, _FLOAT, _BOOL, _NULL = (_YAML + t for t in ("str", "int", "float", "bool", "null"))
@@ -76,7 +149,7 @@ class Document:
 
     file: str
     data: dict[str, Any] = field(default_factory=dict)
-    spans: dict[Path, Span] = field(default_factory=dict)
+    spans: Spans = field(default_factory=Spans)
     issues: list[ConfigIssue] = field(default_factory=list)
     fatal: bool = False
 
@@ -137,17 +210,23 @@ class _Parser:
 
     def _walk(self, loader: Any) -> None:
         spans = self.doc.spans
+        children = spans.children
         # The innermost open collection lives in locals (the hot path); enclosing ones are
-        # pushed on `stack`. `path` None marks the value of a duplicate key: read, dropped.
-        stack: list[tuple[Any, Path | None, bool, Any, Any]] = []
+        # pushed on `stack`. `path` None marks the value of a duplicate key: read, dropped
+        # (`at` is then None too). `at` holds the positions of the collection's values (see
+        # `Spans`); `key_at` the position of the key awaiting its value, shifted into place.
+        stack: list[tuple[Any, Path | None, bool, Any, int, dict[Any, int] | None]] = []
         container: Any = None
         path: Path | None = ()
+        at: dict[Any, int] | None = None
         is_map = False
         key: Any = None  # the key awaiting its value, in a mapping
-        key_mark: Any = None
+        key_at = 0
         root: Any = None
         documents = 0
         get_event = loader.get_event
+        implicit_first = _IMPLICIT
+        bits, key_shift = _BITS, 2 * _BITS
         while True:
             event = get_event()
             cls = event.__class__
@@ -155,7 +234,7 @@ class _Parser:
                 mark = event.start_mark
                 if is_map and key is None:
                     key = event.value
-                    key_mark = mark
+                    key_at = (mark.line << bits | mark.column) << key_shift
                     if event.tag is not None and event.tag not in ("!", _STR):
                         # A key is text: `!!int 5:` or `!custom k:` would be read as the
                         # text and the tag silently dropped.
@@ -165,7 +244,7 @@ class _Parser:
                         key = self._duplicate(path, key, mark)
                     continue
                 value = event.value
-                if event.tag is not None or (event.implicit[0] and value[:1] in _IMPLICIT):
+                if event.tag is not None or (event.implicit[0] and value[:1] in implicit_first):
                     if container is None:
                         child: Path | None = ()
                     elif path is None or key is _DISCARDED:
@@ -176,45 +255,49 @@ class _Parser:
                 if container is None:
                     root = value
                 elif is_map:
-                    if path is not None and key is not _DISCARDED:
+                    if at is not None and key is not _DISCARDED:
                         container[key] = value
-                        spans[path + (key,)] = (key_mark, mark)
+                        at[key] = key_at | mark.line << bits | mark.column
                     key = None
                 else:
-                    if path is not None:
-                        spans[path + (len(container),)] = (mark, mark)
+                    if at is not None:
+                        here = mark.line << bits | mark.column
+                        at[len(container)] = here << key_shift | here
                     container.append(value)
             elif cls is MappingStartEvent or cls is SequenceStartEvent:
                 mark = event.start_mark
+                here = mark.line << bits | mark.column
                 new: Any = {} if cls is MappingStartEvent else []
                 if container is None:
                     new_path: Path | None = ()
                     root = new
-                    spans[()] = (mark, mark)
+                    spans.root = here << key_shift | here
                 elif is_map:
                     if key is None:
                         self.issue(mark, path or (),
                                    "keys must be plain text, not a mapping or a list")
                         raise _Stop
-                    if path is None or key is _DISCARDED:
+                    if at is None or key is _DISCARDED:
                         new_path = None
                     else:
-                        new_path = path + (key,)
+                        new_path = path + (key,)  # type: ignore[operator]
                         container[key] = new
-                        spans[new_path] = (key_mark, mark)
+                        at[key] = key_at | here
                 else:
-                    new_path = None if path is None else path + (len(container),)
-                    if new_path is not None:
-                        spans[new_path] = (mark, mark)
+                    new_path = None if at is None else path + (len(container),)  # type: ignore[operator]
+                    if at is not None:
+                        at[len(container)] = here << key_shift | here
                     container.append(new)
-                self._collection_tag(event, new_path or (), mark)
+                if event.tag is not None:
+                    self._collection_tag(event, new_path or (), mark)
                 if len(stack) >= MAX_DEPTH:
                     self.issue(mark, new_path or (), f"nested deeper than {MAX_DEPTH} levels")
                     raise _Stop
-                stack.append((container, path, is_map, key, key_mark))
+                stack.append((container, path, is_map, key, key_at, at))
                 container, path, is_map, key = new, new_path, cls is MappingStartEvent, None
+                at = None if new_path is None else children.setdefault(new_path, {})
             elif cls is MappingEndEvent or cls is SequenceEndEvent:
-                container, path, is_map, key, key_mark = stack.pop()
+                container, path, is_map, key, key_at, at = stack.pop()
                 key = None  # the collection just closed was that key's value
             elif cls is AliasEvent:
                 # Refused outright, never expanded: the first alias stops the reading of
@@ -235,7 +318,7 @@ class _Parser:
         if root is None:
             return
         if not isinstance(root, dict):
-            self.issue(self.doc.spans.get((), (None, None))[1], (),
+            self.issue(spans.get((), (None, None))[1], (),
                        "the top level of a config file must be a mapping "
                        "(version, providers, units, teams, employees)")
             return

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
+import yaml
 
 from orgctl import config
-from orgctl.config import sources
+from orgctl.config import sources, yamlload
 from orgctl.config.yamlload import parse
 from orgctl.errors import Location, OrgctlError
+from tests.config.conftest import ROOT as ROOT_DIR
 from tests.config.conftest import problems
 
 UNIT = "version: 1\nunits:\n  eng: {name: Engineering, level: Division}\n"
@@ -186,3 +189,42 @@ def test_other_tools_yaml_beside_a_config_is_skipped_with_a_warning(
         org = config.load(tmp_path, resolve_env=False)
     assert list(org.units) == ["eng"]
     assert "docker-compose.yml: skipped, it holds no orgctl section" in caplog.text
+
+
+PARSED = sorted(p for d in ("acme", "invalid") for p in (ROOT_DIR / "examples" / d).rglob("*.y*ml"))
+
+
+@pytest.mark.parametrize("path", PARSED, ids=lambda p: p.name)
+def test_the_pure_python_parser_reads_every_example_as_libyaml_does(
+        path: Path, monkeypatch: pytest.MonkeyPatch):
+    # libyaml's C parser is used when PyYAML has it; without it the pure-Python one must
+    # give the same data, the same positions and the same problems at the same places.
+    text = path.read_bytes().decode("utf-8", "replace")
+    fast = parse(text, str(path))
+    monkeypatch.setattr(yamlload, "_Loader", yaml.SafeLoader)
+    slow = parse(text, str(path))
+    assert (slow.data, dict(slow.spans), slow.fatal) == (fast.data, dict(fast.spans),
+                                                        fast.fatal)
+    # The two parsers word a syntax error differently; where it is must not differ.
+    assert [(i.location, i.path) for i in slow.issues] == [
+        (i.location, i.path) for i in fast.issues]
+    if "yaml-syntax" not in path.name:
+        assert slow.issues == fast.issues
+
+
+def test_positions_are_kept_as_plain_ints_the_garbage_collector_skips():
+    doc = parse("units:\n  eng:\n    name: Engineering\n    previously: [R&D, Tech]\n", "f")
+    assert len(doc.spans) == 7 and ("units", "eng", "previously", 1) in doc.spans
+    assert ("units", "eng", "previously", 2) not in doc.spans
+    assert doc.spans.location(("units", "eng", "name"), key=True) == (3, 5)
+    assert doc.spans.location(("units", "eng", "name"), key=False) == (3, 11)
+    # One dict of ints per collection, no mark or tuple per value: nothing for the
+    # cyclic collector to scan after a load of 100,000 values.
+    assert all(not gc.is_tracked(positions) for positions in doc.spans.children.values())
+
+
+def test_a_duplicate_key_names_the_line_of_the_first_at_the_second():
+    doc = parse("units:\n  eng: {name: A}\n  ops: {name: B}\n  eng: {name: C}\n", "f")
+    assert [(i.location.line, i.location.column, i.path, i.message) for i in doc.issues] == [
+        (4, 3, "units.eng", "duplicate key 'eng' (first at line 2)")]
+    assert doc.data["units"]["eng"] == {"name": "A"} and not doc.fatal

@@ -80,3 +80,77 @@ def test_the_whole_schema_compiles():
 def test_unknown_keyword_refuses_to_compile():
     with pytest.raises(Unsupported):
         compile_schema({"dependentRequired": {"a": ["b"]}}, Draft202012Validator.FORMAT_CHECKER)
+
+
+EVERY_KEYWORD = {
+    "type": "object",
+    "required": ["name"],
+    "minProperties": 1,
+    "maxProperties": 6,
+    "additionalProperties": {"type": ["string", "integer", "null", "array", "object"]},
+    "propertyNames": {"pattern": "^[a-z_]+$", "maxLength": 12},
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 5},
+        "kind": {"enum": ["a", "b", 1, None, [1]]},
+        "tag": {"enum": ["x", "y"]},
+        "one": {"const": 1},
+        "word": {"const": "w"},
+        "day": {"type": "string", "format": "date"},
+        "n": {"type": "integer", "minimum": 0, "exclusiveMaximum": 10},
+        "f": {"type": "number", "maximum": 2.5, "exclusiveMinimum": -1},
+        "flag": {"type": "boolean"},
+        "list": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+        "any": {"uniqueItems": True},
+        "both": {"allOf": [{"type": "string"}, {"pattern": "^b"}]},
+        "deep": {"$comment": "nested past the depth where a function of its own is made"},
+    },
+    "if": {"required": ["kind"], "properties": {"kind": {"const": "a"}}},
+    "then": {"required": ["tag"]},
+    "else": {"properties": {"tag": {"const": "y"}}},
+}
+_deep: dict = {"type": "object", "properties": {"leaf": {"type": "string", "minLength": 2}}}
+for _ in range(10):
+    _deep = {"type": "object", "properties": {"d": _deep}}
+EVERY_KEYWORD["properties"]["deep"] = _deep  # type: ignore[index]
+
+SAMPLES: list[Any] = [*BAD_VALUES, 2.0, 9, 10, -1, -0.5, 2.5, 2.6, float("nan"), "bx", "b",
+                      "2026-13-01", [1, 1.0], [{"a": 1}, {"a": 1}], [True, 1], ["a", "b"]]
+
+
+def nested(depth: int, leaf: Any) -> Any:
+    value: Any = {"leaf": leaf}
+    for _ in range(depth):
+        value = {"d": value}
+    return value
+
+
+def test_every_keyword_the_compiler_knows_agrees_with_jsonschema():
+    slow = Draft202012Validator(EVERY_KEYWORD, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    fast = compile_schema(EVERY_KEYWORD, Draft202012Validator.FORMAT_CHECKER)
+    candidates: list[Any] = [None, [], "x", {}, {"name": "ok"}, {"name": "ok", "BAD": 1},
+                             {"name": "ok", "x" * 13: 1}, {"name": "ok", "extra": 1.5},
+                             {"name": "ok", "kind": "a"}, {"name": "ok", "kind": "a", "tag": "x"},
+                             {"name": "ok", "kind": "b", "tag": "x"},
+                             {"name": "ok", "kind": "b", "tag": "y"},
+                             {"name": "ok", "a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "f": 6}]
+    for field in EVERY_KEYWORD["properties"]:  # type: ignore[union-attr]
+        candidates += [{"name": "ok", field: value} for value in SAMPLES]
+    for depth in (0, 5, 10, 11):
+        candidates += [{"name": "ok", "deep": nested(depth, leaf)} for leaf in ("ab", "a", 1)]
+    rejected = 0
+    for candidate in candidates:
+        expected = slow.is_valid(candidate)
+        assert fast(candidate) == expected, candidate
+        rejected += not expected
+    assert 0 < rejected < len(candidates) and len(candidates) > 500
+
+
+def test_a_schema_nested_deeper_than_python_allows_blocks_still_compiles():
+    schema: Any = {"type": "string"}
+    for _ in range(40):
+        schema = {"type": "array", "items": schema}
+    fast = compile_schema(schema, Draft202012Validator.FORMAT_CHECKER)
+    value: Any = "x"
+    for _ in range(40):
+        value = [value]
+    assert fast(value) and not fast([[[1]]])

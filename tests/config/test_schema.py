@@ -232,3 +232,32 @@ def test_an_email_with_a_control_character_does_not_validate(email: str,
         + json.dumps(email) + "}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="email"):
         load(tmp_path, resolve_env=False)
+
+
+def test_references_anywhere_in_the_schema_are_inlined_and_cycles_left_to_jsonschema():
+    raw = {
+        "$defs": {
+            "text": {"type": "string", "minLength": 1},
+            "person": {"type": "object", "properties": {"name": {"$ref": "#/$defs/text"}}},
+            "tree": {"type": "object", "properties": {"child": {"$ref": "#/$defs/tree"}},
+                     "additionalProperties": False},
+        },
+        "type": "object",
+        "properties": {
+            # a pointer into another definition, not only `#/$defs/NAME`
+            "alias": {"$ref": "#/$defs/person/properties/name", "description": "own"},
+            # the reference and its sibling both constrain the length: both hold
+            "short": {"$ref": "#/$defs/text", "maxLength": 3, "minLength": 2},
+            "tree": {"$ref": "#/$defs/tree"},
+        },
+    }
+    inlined = schema.inline(raw)
+    alias = inlined["properties"]["alias"]
+    assert alias == {"type": "string", "minLength": 1, "description": "own"}
+    check = Draft202012Validator(inlined)
+    assert not check.is_valid({"short": "x"}) and not check.is_valid({"short": "abcd"})
+    assert check.is_valid({"short": "ab"}) and not check.is_valid({"alias": ""})
+    # The cycle stays a reference, resolved against the definitions kept beside it.
+    assert "$ref" in json.dumps(inlined["properties"]["tree"])
+    assert check.is_valid({"tree": {"child": {"child": {}}}})
+    assert not check.is_valid({"tree": {"child": {"child": {"x": 1}}}})
