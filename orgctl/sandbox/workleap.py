@@ -55,7 +55,10 @@ the seed leaves a choice:
   derived `accessibleTeamIds`, `parentExternalTeamId` and `subteamIds` are left out, and a
   sync answers only its id, status, source and report;
 - ids are large uneven numbers (`ids: "sparse"`) or uuids (`"uuid"`), not "m-1"; object
-  keys come in another order (`profile.shaped`).
+  keys come in another order (`profile.shaped`);
+- teams-mappings.csv must be built "from the bottom up (subteams first)", as seed 003
+  says: a subteam row naming, as its team, a team that an earlier row already made a
+  subteam is skipped with an issue (the permissive profile takes the rows in any order).
 Options: `reads=False` serves no list route at all (a server with the sync only: orgctl
 must stop before planning), `sync_status=False` no `GET /provisioning/syncs/{id}`.
 
@@ -590,6 +593,7 @@ class WorkleapEmulator(Emulator):
         team_by_ext = {t["externalTeamId"]: t for t in teams.values()}
         member_by_ext = {m["externalMemberId"]: m for m in listed if m["externalMemberId"]}
         assigned: set[tuple[str, str]] = set()
+        placed: set[str] = set()  # teams a row has made a subteam, for the strict order
         for row_no, row in rows:
             team = team_by_ext.get(row.get("externalTeamId", ""))
             sub_ext, member_ext = row.get("externalSubteamId", ""), row.get("externalMemberId", "")
@@ -603,7 +607,11 @@ class WorkleapEmulator(Emulator):
                 continue
             if sub_ext:
                 sub = team_by_ext.get(sub_ext)
-                if sub is None:
+                if self.profile.strict and row.get("externalTeamId") in placed:
+                    _issue(report, "teams-mappings.csv", row_no,
+                           f"team {row.get('externalTeamId')!r} was made a subteam in an "
+                           f"earlier row: build from the bottom up (subteams first)")
+                elif sub is None:
                     _issue(report, "teams-mappings.csv", row_no,
                            f"externalSubteamId {sub_ext!r} is not in teams.csv")
                 elif sub["parentId"] is not None:
@@ -614,6 +622,7 @@ class WorkleapEmulator(Emulator):
                            f"mapping {sub_ext!r} under {team['externalTeamId']!r} makes a cycle")
                 else:
                     sub["parentId"] = team["id"]
+                    placed.add(sub_ext)
                 continue
             member = member_by_ext.get(member_ext)
             role = row.get("role") or "member"

@@ -167,15 +167,16 @@ def test_a_member_taken_out_of_their_last_team_keeps_the_membership_without_team
 
 def test_a_leaver_known_only_by_email_is_a_manual_removal(strict: World) -> None:
     """Before: a membership without employee_id kept the key `email:...`, so a leaver's
-    membership was "not in config; left alone" instead of the manual removal the config's
-    `status: inactive` calls for."""
+    membership was "not in config; left alone" instead of the removal the config's
+    `status: inactive` calls for: taken out of every team (issue 15: Worklete documents no
+    removal of a membership)."""
     config = org()
     config.employees["EMP-2"] = employee("EMP-2", status="inactive")
     config.teams["platform"] = Team("platform", "Platform", parent="engineering",
                                     managers=("EMP-1",), members=("EMP-3",))
     provider = strict.provider()
     plan, _ = run(provider, strict.plan(provider, config))
-    assert summary(plan) == [("manual", "worklete.membership.EMP-2", {})]
+    assert summary(plan) == [("deactivate", "worklete.membership.EMP-2", {})]
 
 
 # -- team admins listed as memberships ---------------------------------------------------------

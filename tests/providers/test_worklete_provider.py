@@ -291,11 +291,17 @@ def test_pruned_team_is_deleted(world: World) -> None:
     provider = world.provider(prune={"teams": True})
     plan, result = run(provider, world.apply(provider, config))
     # a live team the config does not name is addressed by where it sits; the leaver's
-    # membership cannot be removed through the API, so the plan says to do it by hand
+    # membership cannot be removed through the API: it is deactivated, taken out of every
+    # team by the memberships CSV (issue 15)
     assert sorted((a, k) for a, k, _ in summary(plan)) == [
-        ("delete", "worklete.team.name:/Sales"), ("manual", "worklete.membership.EMP-4")]
+        ("deactivate", "worklete.membership.EMP-4"), ("delete", "worklete.team.name:/Sales")]
     assert result.ok
     assert "Sales" not in world.teams()
+    user = next(u["id"] for u in world.emu.state["users"].values()
+                if u.get("email") == PEOPLE["EMP-4"][2])
+    [membership] = [m for m in world.emu.state["memberships"].values()
+                    if m.get("user_id") == user]
+    assert membership["team_ids"] == []
     assert logged(world.emu, 1, "DELETE", "/api/v1/teams/{team_id}", 204) == 1
 
 

@@ -38,7 +38,7 @@ from orgctl.errors import (
     UnexpectedAnswer,
     UnknownOutcome,
 )
-from orgctl.model import Org, ProviderConfig
+from orgctl.model import Employee, Org, ProviderConfig
 from orgctl.providers.base import (
     NOT_SERVED,
     BatchResult,
@@ -50,6 +50,13 @@ from orgctl.providers.base import (
 )
 from orgctl.providers.csvsafe import FORMULA_PREFIXES, as_read, neutralise, render_csv
 from orgctl.providers.http import Http, Page, Paging, StaticHeaders
+from orgctl.providers.reporting import (
+    DERIVED,
+    ReportingTeam,
+    ReportingTeams,
+    derived_teams,
+    reporting_findings,
+)
 from orgctl.redact import redact, register
 from orgctl.resources import Action, Change, Finding, Outcome, Resource
 
@@ -100,11 +107,13 @@ class WorkleapSettings(Settings):
     """api_key (write it as ${WORKLEAP_API_KEY}); poll_interval (seconds between sync
     status reads, default 2), poll_timeout (seconds to wait for a terminal status, default
     900); rate_limit ("60/m", "10/s", or a number per hour; default none: seed 003 names
-    no limit); timeout, max_concurrency."""
+    no limit); timeout, max_concurrency; reporting_teams (teams derived from `manager:`,
+    see `orgctl.providers.reporting`; default off)."""
 
     api_key: str = field(repr=False)
     poll_interval: float = 2.0
     poll_timeout: float = 900.0
+    reporting_teams: ReportingTeams | None = None
 
     @classmethod
     def parse(cls, provider: str, raw: Mapping[str, Any]) -> WorkleapSettings:
@@ -114,6 +123,8 @@ class WorkleapSettings(Settings):
                                           "${WORKLEAP_API_KEY}, never in the file)")
         return cls(api_key=api_key, poll_interval=float(raw.get("poll_interval", 2.0)),
                    poll_timeout=float(raw.get("poll_timeout", 900.0)),
+                   reporting_teams=ReportingTeams.parse(provider,
+                                                        raw.get("reporting_teams")),
                    **cls.common(provider, raw))
 
 
@@ -122,7 +133,9 @@ class WorkleapProvider(Provider):
 
     Settings: api_key; optional timeout, max_concurrency, poll_interval (seconds between
     sync status reads, default 2), poll_timeout (seconds to wait for a terminal status,
-    default 900), rate_limit (requests paced client-side; default none).
+    default 900), rate_limit (requests paced client-side; default none), reporting_teams
+    (a team per manager from `manager:`, nested along the reporting line: seed 003 "Smaller
+    teams led by one Direct Manager" in "the whole reporting line they manage").
     """
 
     type: ClassVar[str] = "workleap"
@@ -187,6 +200,9 @@ class WorkleapProvider(Provider):
         # leaves them out and the plan promises nothing it will not write.
         self.unread: frozenset[str] = frozenset()
         self.live_members: dict[str, Resource] = {}  # by key, as the last read found them
+        # The teams `reporting_teams` derives for the bound org: their mappings are the
+        # config's, as a hand-written team's are (`removal_of`).
+        self.derived: dict[str, ReportingTeam] = {}
 
     # -- plumbing -----------------------------------------------------------------------
     def make_http(self) -> Http:
@@ -238,7 +254,8 @@ class WorkleapProvider(Provider):
                 return None
             return "delete" if status in ("invited", "created") else "deactivate"
         if resource.kind == "mapping" and self.org is not None:
-            if resource.attrs.get("team") in self.org.teams:
+            if resource.attrs.get("team") in self.org.teams or \
+                    resource.attrs.get("team") in self.derived:
                 return "delete"
             return None if self._named_by_sync(str(resource.attrs.get("member")), self.org) \
                 else "delete"
@@ -278,10 +295,20 @@ class WorkleapProvider(Provider):
 
 
     # -- 2. desired ---------------------------------------------------------------------
+    def bind(self, org: Org) -> None:
+        super().bind(org)
+        self.derived = self.derived_teams(org)
+
+    def derived_teams(self, org: Org) -> dict[str, ReportingTeam]:
+        """The reporting teams `reporting_teams` derives from `manager:` (none when it is
+        off), but for a key a hand-written team has: that one is kept as written, and
+        `findings` says so."""
+        return derived_teams(org, self.settings.reporting_teams)
+
     def desired(self, org: Org) -> list[Resource]:
-        """A member per active employee, a team per config team, a mapping per (team,
-        employee); free text is neutralised as the CSV will write it, so it reads back
-        equal."""
+        """A member per active employee, a team per config team and per reporting team
+        (`derived_teams`, source "manager"), a mapping per (team, employee); free text is
+        neutralised as the CSV will write it, so it reads back equal."""
         out: list[Resource] = []
         active = {key: e for key, e in org.employees.items() if e.active}
         for key, e in active.items():
@@ -302,23 +329,35 @@ class WorkleapProvider(Provider):
                                 identities=tuple(dict.fromkeys(identities)),
                                 protected=e.protected))
         for key, t in org.teams.items():
-            refs = {"parent": self.address("team", t.parent)} if t.parent else {}
-            out.append(Resource(kind="team", key=key, protected=t.protected, refs=refs,
-                                attrs={"name": neutralise(t.name), "parent": t.parent}))
+            out.append(self._team(key, t.name, t.parent, protected=t.protected))
+        derived = self.derived_teams(org)
+        for key, d in derived.items():
+            out.append(self._team(key, d.name, d.parent, source=DERIVED))
         for key, t in org.teams.items():
             # ASSUMED: someone listed as both manager and member of one team is its manager;
             # Workleap holds one role per member and team.
             roles = {m: "member" for m in t.members if m in active}
             roles.update({m: "manager" for m in t.managers if m in active})
-            for member, role in roles.items():
-                email = neutralise(active[member].email.strip().lower())
-                out.append(Resource(
-                    kind="mapping", key=f"{key}:{member}",
-                    attrs={"team": key, "member": member, "role": role},
-                    identities=(f"email:{key}:{email}",),
-                    refs={"team": self.address("team", key),
-                          "member": self.address("member", member)}))
+            out += [self._mapping(key, active[m], role) for m, role in roles.items()]
+        for key, d in derived.items():
+            out.append(self._mapping(key, active[d.manager], "manager", DERIVED))
+            out += [self._mapping(key, active[m], "member", DERIVED) for m in d.members]
         return out
+
+    def _team(self, key: str, name: str, parent: str | None, protected: bool = False,
+              source: str = "yaml") -> Resource:
+        refs = {"parent": self.address("team", parent)} if parent else {}
+        return Resource(kind="team", key=key, protected=protected, refs=refs, source=source,
+                        attrs={"name": neutralise(name), "parent": parent})
+
+    def _mapping(self, team: str, employee: Employee, role: str,
+                 source: str = "yaml") -> Resource:
+        email = neutralise(employee.email.strip().lower())
+        return Resource(kind="mapping", key=f"{team}:{employee.key}",
+                        attrs={"team": team, "member": employee.key, "role": role},
+                        identities=(f"email:{team}:{email}",), source=source,
+                        refs={"team": self.address("team", team),
+                              "member": self.address("member", employee.key)})
 
     # -- 3. live ------------------------------------------------------------------------
     async def read(self, progress: Progress | None = None) -> list[Resource]:
@@ -418,6 +457,13 @@ class WorkleapProvider(Provider):
             return await self.http().collect(path, None, PAGING, page)
 
     def findings(self, org: Org, live: list[Resource]) -> list[Finding]:
+        """Live mappings a sync cannot write back (`_unwritable`), and which teams are
+        derived from `manager:` (`reporting_findings`)."""
+        return self._unwritable(org, live) + reporting_findings(
+            self.name, org, self.settings.reporting_teams,
+            {r.key for r in live if r.kind == "team"}, "mappings")
+
+    def _unwritable(self, org: Org, live: list[Resource]) -> list[Finding]:
         """Live mappings a sync cannot write back: teams-mappings.csv names members by
         externalMemberId only, so a member without one loses its team unless the config
         claims it by email (which gives it the employee key as externalMemberId); and it

@@ -1,5 +1,6 @@
 """The Workleap emulator's seed (`orgctl.sandbox.workleap`) for a desired org: what
-Workleap holds after a perfect sync of it (active members only)."""
+Workleap holds after a perfect sync of it (active members only, and the reporting teams
+when the org's Workleap provider block sets `reporting_teams`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from orgctl.model import Employee, Org
+from orgctl.providers.reporting import derived_teams, option_of
 
 __all__ = ["seed"]
 
@@ -39,4 +41,11 @@ def seed(org: Org) -> dict[str, Any]:
                      for m in t.managers if m in active]
         mappings += [{"externalTeamId": k, "externalMemberId": m, "role": "member"}
                      for m in t.members if m in active and m not in t.managers]
+    for k, d in derived_teams(org, option_of(org, "workleap")).items():
+        teams.append({"externalTeamId": k, "teamName": d.name})
+        if d.parent:
+            mappings.append({"externalTeamId": d.parent, "externalSubteamId": k})
+        mappings.append({"externalTeamId": k, "externalMemberId": d.manager, "role": "manager"})
+        mappings += [{"externalTeamId": k, "externalMemberId": m, "role": "member"}
+                     for m in d.members]
     return {"members": members, "teams": teams, "mappings": mappings}

@@ -39,7 +39,7 @@ from typing import Any, ClassVar, Literal, NoReturn
 import httpx
 
 from orgctl.errors import ProviderError, UnexpectedAnswer
-from orgctl.model import Employee, Org, ProviderConfig
+from orgctl.model import Employee, Org, ProviderConfig, Team
 from orgctl.providers.base import (
     Capability,
     Fields,
@@ -53,8 +53,14 @@ from orgctl.providers.base import (
 from orgctl.providers.csvsafe import FORMULA_PREFIXES, neutralise, render_csv
 from orgctl.providers.http import Http, Page, Paging, SignInHeaders
 from orgctl.providers.importing import NO_KEY
+from orgctl.providers.reporting import (
+    DERIVED,
+    ReportingTeams,
+    derived_teams,
+    reporting_findings,
+)
 from orgctl.redact import register
-from orgctl.resources import Action, Change, Resource
+from orgctl.resources import Action, Change, Finding, Resource
 
 log = logging.getLogger("orgctl.worklete")
 
@@ -105,7 +111,9 @@ class WorkleteSettings(Settings):
     """username, password (write it as ${WORKLETE_PASSWORD}), organization (name or id);
     sign_in_provider ("email" or "username": how Worklete looks the username up; default
     "email" when it holds an @, else "username"); rate_limit (none by default),
-    upload_timeout, upload_batch_window (seconds); timeout, max_concurrency."""
+    upload_timeout, upload_batch_window (seconds); timeout, max_concurrency;
+    reporting_teams (teams derived from `manager:`, the manager their team admin: see
+    `orgctl.providers.reporting`; default off)."""
 
     username: str
     password: str = field(repr=False)
@@ -113,6 +121,7 @@ class WorkleteSettings(Settings):
     sign_in_provider: Literal["email", "username"] = "username"
     upload_timeout: float = UPLOAD_TIMEOUT
     upload_batch_window: float = UPLOAD_BATCH_WINDOW
+    reporting_teams: ReportingTeams | None = None
 
     @classmethod
     def parse(cls, provider: str, raw: Mapping[str, Any]) -> WorkleteSettings:
@@ -132,6 +141,8 @@ class WorkleteSettings(Settings):
                    upload_timeout=float(raw.get("upload_timeout", UPLOAD_TIMEOUT)),
                    upload_batch_window=float(raw.get("upload_batch_window",
                                                      UPLOAD_BATCH_WINDOW)),
+                   reporting_teams=ReportingTeams.parse(provider,
+                                                        raw.get("reporting_teams")),
                    **common)
 
 
@@ -156,7 +167,8 @@ class _Member:
 class WorkleteProvider(Provider):
     """Worklete through its token-auth API. Settings: username, password, organization
     (name or id), optional sign_in_provider, timeout, max_concurrency, rate_limit,
-    upload_timeout, upload_batch_window."""
+    upload_timeout, upload_batch_window, reporting_teams (a team per manager from
+    `manager:`, the manager its team admin and the direct reports its members)."""
 
     type: ClassVar[str] = "worklete"
     SCHEMA: ClassVar[dict[str, Any]] = schema_file(__package__)
@@ -499,15 +511,27 @@ class WorkleteProvider(Provider):
 
     # -- capabilities ---------------------------------------------------------------------
     def removal(self, kind: str) -> Action | None:
-        # No documented endpoint removes a membership; org_admin "delete" unsets the flag.
-        return None if kind == "membership" else "delete"
+        # No documented endpoint removes a membership: a member is "deactivated" by taking
+        # every team away (see removal_of). org_admin "delete" unsets the flag.
+        return "deactivate" if kind == "membership" else "delete"
 
     def removal_of(self, resource: Resource) -> Action | None:
         """As `removal`, but the admins of a team the config does not manage stay: pruning
-        team admins must not reach into teams orgctl leaves alone."""
+        team admins must not reach into teams orgctl leaves alone. A membership is
+        deactivated by the memberships CSV with no teams (its `team_ids` replace the
+        membership's teams): the account stays, as Worklete documents no removal, but it
+        is in no team; one already in none, or whose teams were not read, is left."""
         if resource.kind == "team_admin" and resource.key.startswith((NAME, REMOTE)):
             return None
+        if resource.kind == "membership" and (
+                "teams" in resource.unknown or not resource.attrs.get("teams")):
+            return None
         return self.removal(resource.kind)
+
+    def is_inactive(self, resource: Resource) -> bool:
+        """A leaver's membership is done with once it is in no team (see removal_of)."""
+        return (resource.kind == "membership" and "teams" not in resource.unknown
+                and not resource.attrs.get("teams"))
 
     def unsupported(self, change: Change) -> str | None:
         if (change.kind == "org_admin" and change.action == "delete"
@@ -526,9 +550,21 @@ class WorkleteProvider(Provider):
 
 
     # -- desired --------------------------------------------------------------------------
+    def derived_teams(self, org: Org) -> dict[str, Team]:
+        """The reporting teams `reporting_teams` derives from `manager:` (none when it is
+        off) as teams the manager leads, but for a key a hand-written team has (that one
+        is kept as written)."""
+        return {key: d.as_team() for key, d in
+                derived_teams(org, self.settings.reporting_teams).items()}
+
     def desired(self, org: Org) -> list[Resource]:
+        """Teams (the config's and the derived ones, source "manager"), a membership per
+        person in a team (their teams: those they are a member of), a team admin per
+        (team, manager), an org admin per employee the config makes one."""
         out: list[Resource] = []
-        for team in sorted(org.teams.values(), key=lambda t: t.key):
+        derived = self.derived_teams(org)
+        every = {**org.teams, **derived}
+        for team in sorted(every.values(), key=lambda t: t.key):
             parent = team.parent or ""
             out.append(Resource(
                 kind="team", key=team.key,
@@ -536,13 +572,13 @@ class WorkleteProvider(Provider):
                 identities=tuple(f"{NAME}{parent}/{n}"
                                  for n in dict.fromkeys((team.name, *team.previously))),
                 refs={"parent": self.address("team", team.parent)} if team.parent else {},
-                protected=team.protected,
+                protected=team.protected, source=DERIVED if team.key in derived else "yaml",
             ))
 
         active = {k: e for k, e in org.employees.items() if e.active}
         member_of: dict[str, set[str]] = {}
         wanted: set[str] = {k for k, e in active.items() if self.wants_org_admin(e)}
-        for team in org.teams.values():
+        for team in every.values():
             for key in team.members:
                 member_of.setdefault(key, set()).add(team.key)
             wanted.update(team.members, team.managers)
@@ -567,7 +603,7 @@ class WorkleteProvider(Provider):
                 refs={f"teams.{t}": self.address("team", t) for t in teams},
                 protected=e.protected,
             ))
-        for team in sorted(org.teams.values(), key=lambda t: t.key):
+        for team in sorted(every.values(), key=lambda t: t.key):
             for key in team.managers:
                 if key not in active:
                     continue
@@ -576,6 +612,7 @@ class WorkleteProvider(Provider):
                     identities=(f"{team.key}:{EMAIL}{active[key].email.lower()}",),
                     refs={"team": self.address("team", team.key),
                           "membership": self.address("membership", key)},
+                    source=DERIVED if team.key in derived else "yaml",
                 ))
         for key in sorted(k for k, e in active.items() if self.wants_org_admin(e)):
             out.append(Resource(
@@ -584,6 +621,13 @@ class WorkleteProvider(Provider):
                 refs={"membership": self.address("membership", key)},
             ))
         return out
+
+    def findings(self, org: Org, live: list[Resource]) -> list[Finding]:
+        """Which teams and team admins are derived from `manager:` (`reporting_findings`),
+        in the config keys `match_live` gave the live teams."""
+        return reporting_findings(self.name, org, self.settings.reporting_teams,
+                                  {r.key for r in live if r.kind == "team"},
+                                  "team admin and team member links")
 
     @classmethod
     def wants_org_admin(cls, employee: Employee) -> bool:
@@ -810,6 +854,10 @@ class WorkleteProvider(Provider):
     async def _write_membership(self, change: Change, ids: Mapping[str, str]) -> str | None:
         """Email through PATCH /users/{id}; everything else (and every create) through the
         memberships CSV, shared with the other memberships applied at the same moment."""
+        if change.action == "deactivate":  # a leaver: the same row, in no team
+            change = replace(change, action="update",
+                             after={**(change.before or {}), "teams": []},
+                             fields={"teams": [None, []]})
         after = change.after or {}
         fields = set(change.fields) if change.action == "update" else set(after)
         if change.action == "update" and "email" in fields:
@@ -843,6 +891,7 @@ class WorkleteProvider(Provider):
         ("team", "create"): _create_team, ("team", "update"): _update_team,
         ("team", "delete"): _delete_team,
         ("membership", "create"): _write_membership, ("membership", "update"): _write_membership,
+        ("membership", "deactivate"): _write_membership,
         ("team_admin", "create"): _create_team_admin,
         ("team_admin", "delete"): _delete_team_admin,
         ("org_admin", "create"): _set_org_admin, ("org_admin", "delete"): _set_org_admin,

@@ -1,5 +1,6 @@
 """The Worklete emulator's seed (`orgctl.sandbox.worklete`) for a desired org: one
-organisation with the config's teams, memberships and admins, plus the emulator's own
+organisation with the config's teams (and the reporting teams when the org's Worklete
+provider block sets `reporting_teams`), memberships and admins, plus the emulator's own
 admin account."""
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from orgctl.model import Org
+from orgctl.providers.reporting import derived_teams, option_of
 from orgctl.providers.seeding import parents_first
 from orgctl.providers.worklete.provider import WorkleteProvider
 
@@ -20,13 +22,15 @@ SANDBOX_ADMIN = {"username": "sandbox-admin", "password": "sandbox-password",
 
 
 def seed(org: Org, organization: str) -> dict[str, Any]:
-    teams = [{"name": org.teams[k].name, "organization": organization,
-              "parent": org.teams[org.teams[k].parent].name if org.teams[k].parent else None}
-             for k in parents_first(org.teams)]
+    every = {**org.teams, **{k: d.as_team() for k, d in
+                             derived_teams(org, option_of(org, "worklete")).items()}}
+    teams = [{"name": every[k].name, "organization": organization,
+              "parent": every[every[k].parent].name if every[k].parent else None}
+             for k in parents_first(every)]
     # A membership lists the teams its person is a member of; managing a team is a team
     # admin record instead, but a manager needs a membership to hold it.
     team_of: dict[str, list[str]] = {}
-    for t in org.teams.values():
+    for t in every.values():
         for m in t.managers:
             team_of.setdefault(m, [])
         for m in t.members:
@@ -45,7 +49,7 @@ def seed(org: Org, organization: str) -> dict[str, Any]:
                             "employee_id": k,
                             "first_name": e.first_name, "last_name": e.last_name})
     admins = [{"team": t.name, "user": org.employees[m].email}
-              for t in org.teams.values() for m in t.managers
+              for t in every.values() for m in t.managers
               if m in org.employees and org.employees[m].active]
     return {"users": users, "organizations": [{"name": organization}], "teams": teams,
             "memberships": memberships, "team_admins": admins}
