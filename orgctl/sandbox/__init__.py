@@ -4,11 +4,16 @@
 `orgctl plan --sandbox` use it in-process); `orgctl sandbox serve` runs the same thing in the
 foreground and writes the endpoints file other orgctl commands connect with. `reset` gives a
 running sandbox fresh emulators on the same ports, so tests share one per session.
+
+The emulators of a sandbox share one `Calendar` (`sandbox.calendar`): their "today", the
+real date unless `Sandbox(today=...)`, `sandbox.calendar.set(...)`, `POST /_sandbox/clock`
+on any of their ports or `orgctl sandbox serve --today` sets it.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import date
 from importlib import import_module
 from pathlib import Path
 from typing import Any
@@ -16,7 +21,7 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from orgctl.errors import OrgctlError
-from orgctl.sandbox.core import Emulator, Faults, Profile, ServerThread
+from orgctl.sandbox.core import Calendar, Emulator, Faults, Profile, ServerThread
 
 EMULATORS: dict[str, str] = {
     "workelo": "orgctl.sandbox.workelo:WorkeloEmulator",
@@ -40,32 +45,42 @@ class Sandbox:
 
     Each port serves whichever emulator `self.emulators` holds for its system when a request
     arrives, so `reset` swaps in new emulators without restarting a server.
+
+    `today` (a `date` or `YYYY-MM-DD`; None: the real date) is the emulators' date, kept in
+    `self.calendar`, which all of them share: `sandbox.calendar.set(date(2026, 12, 1))`
+    moves every emulator to that day. An emulator's own `today` option overrides it.
     """
 
     def __init__(self, seed: dict[str, Any] | None = None, faults: Faults | None = None,
                  systems: tuple[str, ...] = tuple(EMULATORS),
                  options: dict[str, dict[str, Any]] | None = None,
                  host: str = "127.0.0.1", ports: dict[str, int] | None = None,
-                 profile: str | Profile | None = None):
+                 profile: str | Profile | None = None, today: date | str | None = None):
         self.profile = Profile.named(profile)
-        self.emulators = _emulators(systems, seed, faults, options, self.profile)
+        self.calendar = _calendar(today)
+        self.emulators = _emulators(systems, seed, faults, options, self.profile,
+                                    self.calendar)
         self.server = ServerThread({name: self._serving(name) for name in self.emulators},
                                    host=host, ports=ports)
 
     def reset(self, seed: dict[str, Any] | None = None, faults: Faults | None = None,
               options: dict[str, dict[str, Any]] | None = None,
-              profile: str | Profile | None = None) -> Sandbox:
-        """Replace every emulator with a new one built from `seed`, `faults` and `options`,
-        as `Sandbox(...)` would, keeping the ports. Nothing of the previous emulators carries
-        over (state, request log, tokens, rate limits, faults); an upload or sync they still
-        had pending finishes on the discarded emulator. Credentials come from the seed (or
-        the emulators' fixed defaults), so `endpoints()` gives the new ones. An invalid seed
-        raises and leaves the running emulators as they were. `profile`: None keeps the
-        sandbox's profile."""
+              profile: str | Profile | None = None,
+              today: date | str | None = None) -> Sandbox:
+        """Replace every emulator with a new one built from `seed`, `faults`, `options` and
+        `today`, as `Sandbox(...)` would, keeping the ports. Nothing of the previous
+        emulators carries over (state, request log, tokens, rate limits, faults, the clock:
+        without `today` the new ones answer as of the real date); an upload or sync they
+        still had pending finishes on the discarded emulator. Credentials come from the seed
+        (or the emulators' fixed defaults), so `endpoints()` gives the new ones. An invalid
+        seed raises and leaves the running emulators as they were. `profile`: None keeps
+        the sandbox's profile."""
         if profile is not None:
             self.profile = Profile.named(profile)
+        calendar = _calendar(today)
         self.emulators = _emulators(tuple(self.emulators), seed, faults, options,
-                                    self.profile)
+                                    self.profile, calendar)
+        self.calendar = calendar
         return self
 
     def _serving(self, system: str) -> ASGIApp:
@@ -99,13 +114,20 @@ class Sandbox:
             emu.faults = faults
 
 
+def _calendar(today: date | str | None) -> Calendar:
+    try:
+        return Calendar.of(today)
+    except (ValueError, TypeError) as exc:
+        raise OrgctlError(f"sandbox today: {exc}") from None
+
+
 def _emulators(systems: tuple[str, ...], seed: dict[str, Any] | None, faults: Faults | None,
-               options: dict[str, dict[str, Any]] | None,
-               profile: Profile) -> dict[str, Emulator]:
+               options: dict[str, dict[str, Any]] | None, profile: Profile,
+               calendar: Calendar) -> dict[str, Emulator]:
     seed = seed or {}
     try:
         return {name: emulator_class(name)(seed.get(name), faults=faults or Faults(),
-                                           **{"profile": profile,
+                                           **{"profile": profile, "today": calendar,
                                               **(options or {}).get(name, {})})
                 for name in systems}
     except (ValueError, KeyError, TypeError) as exc:

@@ -7,19 +7,28 @@ declares its Starlette routes, and implements the documented behaviour of one sy
 (`Faults.parse("5xx=0.1,429=0.05,drop=0.02,commit_fail=0.02,latency=20")`) mean the same in
 all four.
 
-Paths under `/_sandbox/` are the control plane (state, request log, counters, reset): never
-faulted, never counted, not part of any documented API.
+Paths under `/_sandbox/` are the control plane (state, request log, counters, reset, and
+the clock: `GET`/`POST /_sandbox/clock`): never faulted, never counted, not part of any
+documented API.
+
+`Calendar` is the emulators' "today": the real date unless a test or `orgctl sandbox serve
+--today` sets it. The emulators of one `Sandbox` share one, so setting it on any port moves
+them all; behaviour that depends on the date (Workelo's journey statuses) reads it when
+answering, so moving it moves what they answer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import socket
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import uvicorn
@@ -151,6 +160,61 @@ class Profile:
         if not self.shuffle_fields:
             return obj
         return dict(reversed(list(obj.items())))
+
+
+class Calendar:
+    """The emulators' "today": the date of `source` (the real `date.today` by default) unless
+    set. `set(date(2026, 12, 1))` pins it, `set(None)` goes back to the source.
+
+    `Calendar.of` turns what a caller passes as `today` into one: None (the real date), a
+    `date`, an ISO `YYYY-MM-DD` string, a callable returning a date (a test's own clock), or
+    a `Calendar` (shared as it is).
+    """
+
+    def __init__(self, source: Callable[[], date] | None = None, fixed: date | None = None):
+        self._source = source or real_today
+        self._fixed = fixed
+
+    @classmethod
+    def of(cls, today: Calendar | date | str | Callable[[], date] | None) -> Calendar:
+        if isinstance(today, Calendar):
+            return today
+        if today is None:
+            return cls()
+        if isinstance(today, date):
+            return cls(fixed=today)
+        if isinstance(today, str):
+            return cls(fixed=parse_day(today))
+        if callable(today):
+            return cls(source=today)
+        raise TypeError(f"today must be a date, YYYY-MM-DD, a callable or None, not {today!r}")
+
+    def today(self) -> date:
+        return self._fixed if self._fixed is not None else self._source()
+
+    def set(self, today: date | None) -> None:
+        """Pin today to `today`; None: follow the source again."""
+        self._fixed = today
+
+    @property
+    def is_set(self) -> bool:
+        return self._fixed is not None
+
+
+def real_today() -> date:
+    """The real date, unless $ORGCTL_TODAY names the day, as it does for orgctl itself
+    (orgctl.lifecycle.today): a rehearsal or a test suite then has one "today" on both
+    sides."""
+    pinned = os.environ.get("ORGCTL_TODAY")
+    return parse_day(pinned) if pinned else date.today()
+
+
+def parse_day(text: str) -> date:
+    """A `YYYY-MM-DD` date; ValueError naming the format otherwise."""
+    try:
+        return date.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 @dataclass
@@ -331,6 +395,8 @@ class Emulator:
     `load_seed()`, and keep all state in plain dicts guarded by `self.lock`.
 
     Tests read state directly (`emulator.state`), or over HTTP at `/_sandbox/state`.
+    Options every emulator takes: `profile` (see `Profile`) and `today` (see `Calendar.of`;
+    kept as `self.calendar`).
     """
 
     name = "emulator"
@@ -342,6 +408,7 @@ class Emulator:
         self.log = RequestLog()
         self.lock = threading.RLock()
         self.profile = Profile.named(options.pop("profile", None))
+        self.calendar = Calendar.of(options.pop("today", None))
         self.options = options
         self.state: dict[str, Any] = {}
         self.load_seed(seed or {})
@@ -389,22 +456,44 @@ class Emulator:
             Route(f"{CONTROL_PREFIX}/state", self._control_state),
             Route(f"{CONTROL_PREFIX}/log", self._control_log),
             Route(f"{CONTROL_PREFIX}/reset", self._control_reset, methods=["POST"]),
+            Route(f"{CONTROL_PREFIX}/clock", self._control_clock, methods=["GET", "POST"]),
         ]
         app = Starlette(routes=control + self._routes)
         return FaultInjector(app, self)
 
     async def _control_state(self, request: Request) -> Response:
-        return JSONResponse(self.snapshot())
+        """The state's tables, and `today`: the date the emulator answers as of."""
+        return JSONResponse({**self.snapshot(), "today": self.calendar.today().isoformat()})
 
     async def _control_log(self, request: Request) -> Response:
         return JSONResponse(self.log.as_json())
 
     async def _control_reset(self, request: Request) -> Response:
+        """Reload the state from the posted seed; the clock stays as it is."""
         body = await request.json() if await request.body() else {}
         with self.lock:
             self.load_seed(body)
         self.log.clear()
         return JSONResponse({"reset": True})
+
+    async def _control_clock(self, request: Request) -> Response:
+        """`GET`: `{"today": "YYYY-MM-DD", "set": bool}`. `POST {"today": "2026-12-01"}` pins
+        the date (for every emulator sharing this calendar), `{"today": null}` goes back to
+        the real date; a body without a valid `today` is a 422 that changes nothing."""
+        if request.method == "POST":
+            try:
+                body = await request.json()
+            except ValueError:
+                body = None
+            if not isinstance(body, dict) or "today" not in body:
+                return JSONResponse({"error": 'expected {"today": "YYYY-MM-DD" or null}'}, 422)
+            try:
+                today = None if body["today"] is None else parse_day(body["today"])
+            except ValueError as exc:
+                return JSONResponse({"error": str(exc)}, 422)
+            self.calendar.set(today)
+        return JSONResponse({"today": self.calendar.today().isoformat(),
+                             "set": self.calendar.is_set})
 
 
 class ServerThread:

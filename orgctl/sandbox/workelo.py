@@ -15,7 +15,33 @@ keeps, and why).
 Options (keyword arguments): `token_ttl` seconds (default 3600), `rate_limit` requests per
 `rate_window` seconds per token (default 1000 per 3600), `clock` (a monotonic-seconds
 callable for token expiry and the rate limit, so tests move time instead of sleeping),
-`today` (a callable returning the date that decides invitation_sent versus scheduled).
+`today` (the emulator's date: see `orgctl.sandbox.core.Calendar.of`; default the real date).
+
+Journeys follow the calendar (assumed: the seeds list the statuses, not when they change).
+What requests did to a track is its stage: created (draft), started (`PUT /tracks/{id}/
+start`), or, from a seed only, closed or cancelled. A started track's status is computed
+from its dates on the emulator's today, every time it is answered, so moving the clock
+moves it:
+
+    today < invite_at                     scheduled        (the invitation waits)
+    invite_at (or none) <= today < start  invitation_sent
+    start <= today <= end                 in_progress
+    today > end                           closed
+
+where end is end_date, or start_date + DEFAULT_TRACK_DAYS (90 days: seed 001's example
+journey, 2026-06-01 to 2026-09-01, lasts about three months) when the track has none. A
+future invitation wins over the other rows: the journey begins for the collaborator with it.
+Drafts stay draft, and a seeded closed or cancelled track stays so (closed by hand in
+Workelo); a seeded invitation_sent, scheduled or in_progress track is a started one, its
+status computed like any other. `state["tracks"]` holds each track's status as last
+answered (`snapshot()` and `/_sandbox/state` bring them all to today first). Log entries
+are stamped on the emulator's today, at the real time of day.
+
+Templates (seed 000 "Templates and models": `GET /templates?mobility=&unit_organization_id=`,
+served in both profiles): each has a mobility and optional units. Assumed: a template
+without units applies to every unit; one with units applies to those units and every unit
+below them (a template for Engineering serves Backend); deleting a unit takes it off its
+templates, and a template left with none applies to no unit (it never widens to all).
 
 Seed fixture (YAML or JSON; every key optional, defaults in brackets). Entries refer to each
 other by external_id or name, so fixtures are writable by hand; `id` pins a remote id.
@@ -38,7 +64,10 @@ other by external_id or name, so fixtures are writable by hand; `id` pins a remo
       - {employee: <employee ref>, mobility, start_date, end_date, status (default draft),
          invite_at, templates: [<template name>], implications: {<role>: <employee ref>}}
 
-A unit ref is an external_id or a name; an employee ref an external_id or an email.
+A unit ref is an external_id or a name; an employee ref an external_id or an email. A
+template's `mobility` is required and `units` (unit refs) optional; a track's `status`
+draft, closed or cancelled is kept, and invitation_sent, scheduled or in_progress mark it
+started (its status then follows the calendar, as above).
 """
 
 from __future__ import annotations
@@ -50,7 +79,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Literal
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -65,6 +94,12 @@ MOBILITIES = ("onboarding", "crossboarding", "offboarding")  # seed 000 "Journey
 TRACK_STATUSES = ("draft", "invitation_sent", "scheduled", "in_progress", "closed",
                   "cancelled")  # seed 000 "Statuses", seed 001 §4
 OPEN_STATUSES = ("draft", "invitation_sent", "scheduled", "in_progress")
+STARTED_STATUSES = ("invitation_sent", "scheduled", "in_progress")  # what the clock decides
+# What requests (or the seed) did to a track; with the date, it gives the status.
+TrackStage = Literal["draft", "started", "closed", "cancelled"]
+# How long a track without an end_date lasts (assumed): seed 001 §3's example runs
+# 2026-06-01 to 2026-09-01, about three months.
+DEFAULT_TRACK_DAYS = 90
 # seed 000 "Create a journey": the implications block, one id per involved role.
 IMPLICATION_KEYS = ("hr_id", "second_hr_id", "manager_id", "second_manager_id", "buddy_id")
 LOG_EVENTS = ("user_creation", "track_creation", "track_start", "form_completion")
@@ -125,6 +160,20 @@ def _parse_date(value: Any, field: str, errors: list[str]) -> date | None:
         return None
 
 
+def track_status(stage: TrackStage, start: date, end: date | None, invite_at: date | None,
+                 today: date) -> str:
+    """A track's status on `today` (see the module docstring). `stage`: draft, started,
+    closed or cancelled; only a started track's status depends on the date."""
+    if stage != "started":
+        return stage
+    if invite_at is not None and today < invite_at:
+        return "scheduled"
+    if today < start:
+        return "invitation_sent"
+    last_day = end if end is not None else start + timedelta(days=DEFAULT_TRACK_DAYS)
+    return "in_progress" if today <= last_day else "closed"
+
+
 def _parse_instant(value: str, field: str, end_of_day: bool) -> datetime:
     """A `from`/`to` log filter: seed 000 shows ISO instants, seed 001 plain dates; a plain
     `to` date covers that whole day (assumed)."""
@@ -177,7 +226,7 @@ class WorkeloEmulator(Emulator):
         opts = self.options
         self.token_ttl = int(opts.get("token_ttl", 3600))  # seed 000 "Authentication"
         self.now: Callable[[], float] = opts.get("clock") or time.monotonic
-        self.today: Callable[[], date] = opts.get("today") or date.today
+        self.today: Callable[[], date] = self.calendar.today
         # seed 000 "API architecture": 1000 requests per hour per token.
         self.limiter = SlidingWindowLimiter(int(opts.get("rate_limit", 1000)),
                                             float(opts.get("rate_window", 3600.0)))
@@ -203,11 +252,7 @@ class WorkeloEmulator(Emulator):
         for unit in seed.get("unit_organizations") or []:
             self._seed_unit(unit)
         for tpl in seed.get("templates") or DEFAULT_TEMPLATES:
-            self._insert("templates", {
-                "id": tpl.get("id"), "name": tpl["name"], "mobility": tpl["mobility"],
-                "unit_organization_ids": [self._unit_ref(u) for u in tpl.get("units") or []],
-                "actions": list(tpl.get("actions") or []), "forms": list(tpl.get("forms") or []),
-            })
+            self._seed_template(tpl)
         for emp in seed.get("employees") or []:
             self._seed_employee(emp)
         for scope in seed.get("unit_organization_managements") or []:
@@ -273,6 +318,17 @@ class WorkeloEmulator(Emulator):
         for attr in UNIT_REFS:
             self._unit_index[attr].setdefault(row[attr], row["id"])
 
+    def _seed_template(self, tpl: dict[str, Any]) -> None:
+        if tpl.get("mobility") not in MOBILITIES:
+            raise ValueError(f"workelo seed: template {tpl.get('name')!r} needs a mobility, "
+                             f"one of {', '.join(MOBILITIES)}")
+        units = [self._unit_ref(u) for u in tpl.get("units") or []]
+        self._insert("templates", {
+            "id": tpl.get("id"), "name": tpl["name"], "mobility": tpl["mobility"],
+            "every_unit": not units, "unit_organization_ids": units,
+            "actions": list(tpl.get("actions") or []), "forms": list(tpl.get("forms") or []),
+        })
+
     def _seed_employee(self, emp: dict[str, Any]) -> None:
         idents = {self._by_name("identification_resources", name)["id"]: str(value)
                   for name, value in (emp.get("identifications") or {}).items()}
@@ -293,10 +349,15 @@ class WorkeloEmulator(Emulator):
             implications[f"{role.removesuffix('_id')}_id"] = self._employee_ref(ref)
         template_ids = [self._by_name("templates", name)["id"]
                         for name in track.get("templates") or []]
+        status = track.get("status", "draft")
+        if status not in TRACK_STATUSES:
+            raise ValueError(f"workelo seed: track status {status!r} is not one of "
+                             f"{', '.join(TRACK_STATUSES)}")
         self._new_track(
             track.get("id"), track["mobility"], date.fromisoformat(str(track["start_date"])),
             str(track["end_date"]) if track.get("end_date") else None, employee_id,
-            implications, template_ids, status=track.get("status", "draft"),
+            implications, template_ids,
+            stage="started" if status in STARTED_STATUSES else status,
             invite_at=str(track["invite_at"]) if track.get("invite_at") else None, log=False)
 
     def _index_employee(self, row: dict[str, Any]) -> None:
@@ -307,6 +368,13 @@ class WorkeloEmulator(Emulator):
     def credentials(self) -> dict[str, str]:
         client_id, client_secret = next(iter(self._clients.items()))
         return {"client_id": client_id, "client_secret": client_secret}
+
+    def snapshot(self) -> dict[str, Any]:
+        """The state, every track's status brought to the emulator's today first."""
+        with self.lock:
+            for row in self.state["tracks"].values():
+                self._status(row)
+            return super().snapshot()
 
     # -- routing ------------------------------------------------------------------------
     def routes(self) -> list[BaseRoute]:
@@ -446,11 +514,13 @@ class WorkeloEmulator(Emulator):
 
     def _log(self, event: str, resource_type: str, resource_id: int,
              data: dict[str, Any]) -> None:
-        """seed 000 "Tracking and logs": events recorded as they happen (entry shape assumed)."""
+        """seed 000 "Tracking and logs": events recorded as they happen (entry shape assumed),
+        on the emulator's today at the real time of day."""
+        now = datetime.now(timezone.utc)
+        at = datetime.combine(self.today(), now.timetz())
         self.state["logs"].append({
             "uuid": str(uuid.uuid4()), "event": event,
-            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds")
-            .replace("+00:00", "Z"),
+            "created_at": at.isoformat(timespec="seconds").replace("+00:00", "Z"),
             "resource_type": resource_type, "resource_id": resource_id, "data": data,
         })
 
@@ -582,7 +652,7 @@ class WorkeloEmulator(Emulator):
                 del scopes[scope_id]
             for tpl in self.state["templates"].values():
                 if unit_id in tpl["unit_organization_ids"]:
-                    tpl["unit_organization_ids"].remove(unit_id)
+                    tpl["unit_organization_ids"].remove(unit_id)  # every_unit stays False
         return Response(status_code=204)
 
     # -- employees ----------------------------------------------------------------------
@@ -792,17 +862,29 @@ class WorkeloEmulator(Emulator):
         return body
 
     async def list_templates(self, request: Request) -> Response:
-        """seed 000 "Templates and models": GET /templates?mobility=&unit_organization_id=.
-        A template without units is available to every unit (assumed)."""
+        """seed 000 "Templates and models" / seed 001 §3: GET /templates?mobility=
+        &unit_organization_id=, in both profiles. Assumed: a template without units
+        applies to every unit, one with units to those and the units below them; an unknown
+        unit id is served the every-unit templates."""
         mobility = request.query_params.get("mobility")
         if mobility is not None and mobility not in MOBILITIES:
             raise invalid([f"mobility must be one of {', '.join(MOBILITIES)}"])  # assumed
         unit = self._int(request, "unit_organization_id")
+        lineage = None if unit is None else self._lineage(unit)
         rows = [t for t in self._rows("templates")
                 if (mobility is None or t["mobility"] == mobility)
-                and (unit is None or not t["unit_organization_ids"]
-                     or unit in t["unit_organization_ids"])]
+                and (lineage is None or t["every_unit"]
+                     or not lineage.isdisjoint(t["unit_organization_ids"]))]
         return self._page(request, rows, self._render_template)
+
+    def _lineage(self, unit_id: int) -> set[int]:
+        """`unit_id` and the units above it (none if it does not exist)."""
+        units = self.state["unit_organizations"]
+        found: set[int] = set()
+        while unit_id in units and unit_id not in found:
+            found.add(unit_id)
+            unit_id = units[unit_id]["parent_id"]
+        return found
 
     # -- tracks (journeys) --------------------------------------------------------------
     def _render_track(self, row: dict[str, Any], detail: bool = False) -> dict[str, Any]:
@@ -812,7 +894,7 @@ class WorkeloEmulator(Emulator):
         see the class docstring."""
         emp = self.state["employees"][row["employee_id"]]
         body = {
-            "id": row["id"], "mobility": row["mobility"], "status": row["status"],
+            "id": row["id"], "mobility": row["mobility"], "status": self._status(row),
             "start_date": row["start_date"], "end_date": row["end_date"],
             "invite_at": row["invite_at"], "employee_id": emp["id"],
             "employee": {"id": emp["id"], "external_id": emp["external_id"],
@@ -833,7 +915,7 @@ class WorkeloEmulator(Emulator):
             available = sum(1 for a in actions if a["due_date"] <= today)
             late = any(a["due_date"] < today and a["status"] != "done" for a in actions)
             body["metrics"] = {
-                "health": ("not_started" if row["status"] == "draft"
+                "health": ("not_started" if body["status"] == "draft"
                            else "late" if late else "on_track"),
                 "progression": round(100 * done / len(actions)) if actions else 0,
                 "action_availability_rate": round(100 * available / len(actions))
@@ -851,9 +933,18 @@ class WorkeloEmulator(Emulator):
             raise invalid([f"status must be one of {', '.join(TRACK_STATUSES)}"])  # assumed
         employee = None if self.profile.strict else self._int(request, "employee_id")
         rows = [t for t in self._rows("tracks")
-                if (status is None or t["status"] == status)
+                if (status is None or self._status(t) == status)
                 and (employee is None or t["employee_id"] == employee)]
         return self._page(request, rows, self._render_track)
+
+    def _status(self, row: dict[str, Any]) -> str:
+        """The track's status on the emulator's today (`track_status`), also kept on the row
+        so `state` shows what was last answered."""
+        row["status"] = track_status(
+            row["stage"], date.fromisoformat(row["start_date"]),
+            date.fromisoformat(row["end_date"]) if row["end_date"] else None,
+            date.fromisoformat(row["invite_at"]) if row["invite_at"] else None, self.today())
+        return row["status"]
 
     async def get_track(self, request: Request) -> Response:
         """seed 001 §4 "View journey details (with live metrics)": health, progression,
@@ -941,15 +1032,16 @@ class WorkeloEmulator(Emulator):
 
     def _new_track(self, track_id: int | None, mobility: str, start: date, end: str | None,
                    employee_id: int, implications: dict[str, int | None],
-                   template_ids: list[int], status: str = "draft",
+                   template_ids: list[int], stage: TrackStage = "draft",
                    invite_at: str | None = None, log: bool = True) -> dict[str, Any]:
         """A track with its templates' actions (due relative to start_date: assumed) and
-        forms instantiated."""
+        forms instantiated. `stage`: see the module docstring."""
         row = self._insert("tracks", {
-            "id": track_id, "mobility": mobility, "status": status,
+            "id": track_id, "mobility": mobility, "stage": stage, "status": stage,
             "start_date": start.isoformat(), "end_date": end, "invite_at": invite_at,
             "employee_id": employee_id, "implications": implications,
             "template_ids": template_ids, "actions": []})
+        self._status(row)
         for tid in template_ids:
             tpl = self.state["templates"][tid]
             for action in tpl["actions"]:
@@ -976,7 +1068,7 @@ class WorkeloEmulator(Emulator):
         body = await self._json(request)
         with self.lock:
             row = self._get("tracks", self._pid(request), "Track")
-            if row["status"] not in OPEN_STATUSES:
+            if self._status(row) not in OPEN_STATUSES:
                 raise invalid([f"Track is {row['status']}"])
             errors: list[str] = []
             start = (_parse_date(body["start_date"], "start_date", errors)
@@ -1004,21 +1096,22 @@ class WorkeloEmulator(Emulator):
 
     async def start_track(self, request: Request) -> Response:
         """seed 000 "Send the journey invitation" / seed 001 §3: PUT /tracks/{id}/start
-        with an optional invite_at. Status invitation_sent when the invitation goes now
-        (no invite_at, or today or earlier), scheduled when invite_at is in the future (the
-        seed's statuses); logs track_start. Starting a non-draft track is a 422 (assumed)."""
+        with an optional invite_at. The track is started: scheduled while invite_at is in
+        the future, then invitation_sent, in_progress and closed as the date passes (the
+        module docstring); logs track_start. Starting a non-draft track is a 422
+        (assumed)."""
         body = await self._json(request) if await request.body() else {}
         with self.lock:
             row = self._get("tracks", self._pid(request), "Track")
             errors: list[str] = []
             invite_at = _parse_date(body.get("invite_at"), "invite_at", errors)
-            if row["status"] != "draft":
-                errors.append(f"Track is already {row['status']}")
+            if row["stage"] != "draft":
+                errors.append(f"Track is already {self._status(row)}")
             if errors:
                 raise invalid(errors)
-            later = invite_at is not None and invite_at > self.today()
-            row["status"] = "scheduled" if later else "invitation_sent"
+            row["stage"] = "started"
             row["invite_at"] = invite_at.isoformat() if invite_at else None
+            self._status(row)
             self._log("track_start", "Track", row["id"],
                       {"status": row["status"], "invite_at": row["invite_at"]})
             return self._answer(self._render_track(row))

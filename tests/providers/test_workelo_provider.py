@@ -117,13 +117,14 @@ Serve = Callable[..., tuple[WorkeloEmulator, WorkeloProvider]]
 
 @pytest.fixture
 def serve() -> Iterator[Serve]:
-    """serve(seed, faults=None, wrap=None, **settings) -> (emulator, provider)."""
+    """serve(seed, faults=None, wrap=None, today=None, **settings) -> (emulator,
+    provider); `today`: the emulator's date (default the real one)."""
     servers: list[ServerThread] = []
 
     def start(seed: dict[str, Any] | None = None, faults: Faults | None = None,
-              wrap: Callable[[ASGIApp], ASGIApp] | None = None,
+              wrap: Callable[[ASGIApp], ASGIApp] | None = None, today: date | None = None,
               **settings: Any) -> tuple[WorkeloEmulator, WorkeloProvider]:
-        emu = WorkeloEmulator(seed or {}, faults=faults)
+        emu = WorkeloEmulator(seed or {}, faults=faults, today=today)
         st = ServerThread({"workelo": wrap(emu.app) if wrap else emu.app}).start()
         servers.append(st)
         config = ProviderConfig("workelo", "workelo", st.url("workelo") + "/v1",
@@ -286,7 +287,8 @@ def test_apply_from_empty_creates_everything_and_converges(serve: Serve) -> None
 
 
 def test_updates_of_every_kind_converge(serve: Serve) -> None:
-    emu, provider = serve(LIVE)
+    # Before the journeys' dates (June and July 2026), so a started one is invitation_sent.
+    emu, provider = serve(LIVE, today=date(2026, 5, 1))
     units = [dataclasses.replace(u, name="Platform Team", parent="ops", previously=("Platform",))
              if u.key == "platform" else u for u in UNITS]
     staff = people()

@@ -545,14 +545,15 @@ def test_track_with_a_new_employee_creates_that_employee() -> None:
 
 def test_track_start_now_sends_the_invitation() -> None:
     """seed 000 "Send the journey invitation": PUT /tracks/{id}/start without invite_at (or
-    with today's date) → invitation_sent; track_start logged."""
-    with serve() as api:
+    with today's date) → invitation_sent; track_start logged. The day is before the
+    journey's start (2026-06-01): from it the journey is in progress, then closed."""
+    with serve(today=lambda: date(2026, 5, 1)) as api:
         first = api.ok("POST", "/tracks", 201, json=track_body(api))
         started = api.ok("PUT", f"/tracks/{first['id']}/start", json={})
         assert started["status"] == "invitation_sent"
         second = api.ok("POST", "/tracks", 201, json=track_body(
             api, employee={"external_id": "EMP-2"}, implications={}))
-        today = date.today().isoformat()
+        today = "2026-05-01"
         started = api.ok("PUT", f"/tracks/{second['id']}/start", json={"invite_at": today})
         assert started["status"] == "invitation_sent" and started["invite_at"] == today
         events = [e["event"] for e in api.ok("GET", "/logs", params={"event": "track_start"}
@@ -658,7 +659,9 @@ def test_seed_fixture_references_by_name_and_defaults() -> None:
                     "status": "in_progress", "templates": ["Standard onboarding"],
                     "implications": {"buddy": "a@x.io"}}],
     }
-    with serve(seed) as api:
+    # A day within the seeded journey (from 2026-01-05, no end date: 90 days), so its
+    # status is the seed's in_progress.
+    with serve(seed, today=lambda: date(2026, 2, 1)) as api:
         assert api.emu.credentials() == {"client_id": "sandbox-client",
                                          "client_secret": "sandbox-secret"}
         track = api.ok("GET", "/tracks")["data"][0]
