@@ -22,6 +22,8 @@ from orgctl.providers import TYPES as PROVIDER_TYPES
 from orgctl.redact import RedactingFilter, redact
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from orgctl.engine.plan import Plan
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -196,6 +198,27 @@ def view_options(f: Callable[..., Any]) -> Callable[..., Any]:
              "system. Default: person for markdown, system for text.")(f)
 
 
+def dated_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """The day a plan is of, and the refusal of orphans an operator may lift."""
+    f = click.option(
+        "--allow-orphans", is_flag=True,
+        help="Do not refuse a plan that leaves an active person with a departed manager, "
+             "HR, administrative owner or buddy (better: reassign them in the config).")(f)
+    return click.option(
+        "--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+        metavar="YYYY-MM-DD",
+        help="Evaluate the config on this day: starts, leaves and dated changes due by then "
+             "apply. Default: today in the config's lifecycle.timezone.")(f)
+
+
+def _day(value: Any) -> Any:
+    return value.date() if value is not None else None
+
+
+def _allowances(allow_orphans: bool) -> list[str]:
+    return ["--allow-orphans"] if allow_orphans else []
+
+
 def _view(fmt: str, mask: bool) -> None:
     if mask and fmt == "json":
         raise click.UsageError("--mask-personal-data masks text and markdown: the JSON plan "
@@ -221,6 +244,10 @@ def _view(fmt: str, mask: bool) -> None:
 @click.option("--remove-duplicates", is_flag=True,
               help="Where several live objects match one in the config, plan the removal of "
                    "all but the oldest (without it they are reported as errors).")
+@dated_options
+@click.option("--horizon", type=click.IntRange(0, 366), default=None, metavar="DAYS",
+              help="List what comes due in this many days after the plan's day, in a "
+                   "section of its own. Default: lifecycle.horizon_days, or 30.")
 @view_options
 @sandbox_option
 @click.option("--seed", type=click.Path(path_type=Path, exists=True),
@@ -228,8 +255,8 @@ def _view(fmt: str, mask: bool) -> None:
 @click.pass_context
 def plan(ctx: click.Context, path: Path, out: Path | None, fmt: str, detailed_exitcode: bool,
          providers: tuple[str, ...], targets: tuple[str, ...], no_removals: bool, force: bool,
-         remove_duplicates: bool, by: str | None, mask: bool, sandbox: str | None,
-         seed: Path | None) -> None:
+         remove_duplicates: bool, as_of: Any, allow_orphans: bool, horizon: int | None,
+         by: str | None, mask: bool, sandbox: str | None, seed: Path | None) -> None:
     """Read every provider's live state, diff it against PATH, and show the plan.
 
     A plan that breaks a safety rule is shown with the rule at the top (markdown, json)
@@ -244,7 +271,7 @@ def plan(ctx: click.Context, path: Path, out: Path | None, fmt: str, detailed_ex
         if sys.stderr.isatty():
             click.echo("\r\033[K", err=True, nl=False)
         click.echo(render(the_plan, fmt, color=_color(ctx), by=by, mask=mask,
-                          forced=force), nl=False)
+                          forced=force, allowed=_allowances(allow_orphans)), nl=False)
         if out:
             against = "" if sandbox is None else " --sandbox" + (
                 "" if sandbox == SANDBOX_BUILTIN else f" {sandbox}")
@@ -255,7 +282,8 @@ def plan(ctx: click.Context, path: Path, out: Path | None, fmt: str, detailed_ex
         result = commands.plan(path, sandbox_endpoints=endpoints, providers=providers,
                                targets=targets, no_removals=no_removals, out=out, force=force,
                                progress=_read_progress(sys.stderr.isatty()), show=show,
-                               remove_duplicates=remove_duplicates)
+                               remove_duplicates=remove_duplicates, as_of=_day(as_of),
+                               horizon=horizon, allow=_allowances(allow_orphans))
     if detailed_exitcode and (result.plan.has_changes or result.plan.has_errors):
         sys.exit(EXIT_CHANGES)
 
@@ -320,6 +348,7 @@ def graph(path: Path, planfile: Path | None) -> None:
               help="Show done/total, rate and ETA on stderr (default: when it is a terminal).")
 @click.option("--config", "config_override", type=click.Path(path_type=Path),
               help="With a plan file: the config to re-plan from, when it moved since.")
+@dated_options
 @sandbox_option
 @click.option("--seed", type=click.Path(path_type=Path, exists=True),
               help="With --sandbox: the live state to seed the emulators with.")
@@ -327,7 +356,8 @@ def graph(path: Path, planfile: Path | None) -> None:
 def apply(ctx: click.Context, source: Path, auto_approve: bool, force: bool, no_removals: bool,
           remove_duplicates: bool, providers: tuple[str, ...], targets: tuple[str, ...],
           parallelism: int, journal: Path | None, progress: bool | None,
-          config_override: Path | None, sandbox: str | None, seed: Path | None) -> None:
+          config_override: Path | None, as_of: Any, allow_orphans: bool, sandbox: str | None,
+          seed: Path | None) -> None:
     """Make the changes: re-plan PATH and ask, or apply a saved PLAN without asking.
 
     A saved plan is refused as stale when the live state moved or the re-computed plan
@@ -337,7 +367,8 @@ def apply(ctx: click.Context, source: Path, auto_approve: bool, force: bool, no_
     from orgctl.render import render, summary_line
 
     def show(fresh: Plan) -> None:
-        click.echo(render(fresh, "text", color=_color(ctx), forced=force), nl=False)
+        click.echo(render(fresh, "text", color=_color(ctx), forced=force,
+                          allowed=_allowances(allow_orphans)), nl=False)
 
     def confirm(fresh: Plan) -> bool:
         # The prompt runs inside the apply's event loop, whose SIGINT handler only cancels
@@ -378,7 +409,8 @@ def apply(ctx: click.Context, source: Path, auto_approve: bool, force: bool, no_
                 remove_duplicates=remove_duplicates, providers=providers, targets=targets,
                 journal=journal,
                 progress=sys.stderr.isatty() if progress is None else progress,
-                show=show, confirm=None if auto_approve else confirm)
+                show=show, confirm=None if auto_approve else confirm, as_of=_day(as_of),
+                allow=_allowances(allow_orphans))
         if report.status == "declined":
             _fail("Apply cancelled.")
         if report.result is None:
@@ -485,8 +517,14 @@ def sandbox() -> None:
                    "choose differently wherever it is silent (smaller pages, no paging keys "
                    "where none are documented, large ids, another field order): how a "
                    "vendor's own server may behave.")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              metavar="YYYY-MM-DD",
+              help="The emulators' date (default: the real one): journeys are scheduled, "
+                   "in progress or closed as of it. Move it later with "
+                   "POST /_sandbox/clock {\"today\": \"YYYY-MM-DD\"} on any emulator's port.")
 def sandbox_serve(seed: Path | None, empty: bool, latency: float, faults: str,
-                  endpoints_file: Path, host: str, profile: str) -> None:
+                  endpoints_file: Path, host: str, profile: str,
+                  today: datetime | None) -> None:
     """Run the four emulators on loopback until interrupted.
 
     Then point any orgctl command at them with `--sandbox ENDPOINTS-FILE`.
@@ -506,13 +544,16 @@ def sandbox_serve(seed: Path | None, empty: bool, latency: float, faults: str,
             raise OrgctlError(f"--faults: {exc}") from None
         spec.latency_ms = latency or spec.latency_ms
         fixture = {} if empty else load_fixture(seed)
-        box = Sandbox(fixture, spec, host=host, profile=profile).start()
+        box = Sandbox(fixture, spec, host=host, profile=profile,
+                      today=today.date() if today else None).start()
         endpoints = box.endpoints()
         endpoints_file.parent.mkdir(parents=True, exist_ok=True)
         endpoints_file.write_text(json.dumps(endpoints, indent=2) + "\n")
         for name, endpoint in endpoints.items():
             click.echo(f"{name:9} {endpoint['url']}")
         click.echo(f"profile: {profile}")
+        click.echo(f"today: {box.calendar.today().isoformat()}"
+                   + ("" if today else " (the real date)"))
         click.echo(f"endpoints and throw-away credentials: {endpoints_file}")
         click.echo(f"try: orgctl plan examples/acme --sandbox {endpoints_file}")
         stop = threading.Event()

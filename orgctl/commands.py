@@ -27,10 +27,11 @@ import signal
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
+from orgctl import lifecycle
 from orgctl.config import gc_paused, point_at
 from orgctl.config import load as load_config
 from orgctl.engine import importer, safety, sources
@@ -95,28 +96,32 @@ def open_providers(org: Org, only: Iterable[str] = ()) -> list[Provider]:
 async def plan_org(org: Org, providers: list[Provider], config_path: Path,
                    targets: list[str] | None = None,
                    progress: ReadProgress | None = None, remove_duplicates: bool = False,
+                   as_of: date | None = None, horizon: int | None = None,
                    ) -> tuple[Plan, dict[str, list[Resource]]]:
+    """Read and plan `org` on the day `as_of` (default: today in the config's time
+    zone), listing what comes due in the `horizon` days after it."""
     # Reading and diffing keep nearly everything they allocate (resources and their
     # attrs): the cyclic collector would rescan that growing heap for nothing, as when
     # loading the config. Paused, a 30,000-employee plan takes 28 % less CPU.
     with gc_paused():
         return await _plan_org(org, providers, config_path, targets, progress,
-                               remove_duplicates)
+                               remove_duplicates, as_of or lifecycle.today(org), horizon)
 
 
 async def _plan_org(org: Org, providers: list[Provider], config_path: Path,
                     targets: list[str] | None, progress: ReadProgress | None,
-                    remove_duplicates: bool) -> tuple[Plan, dict[str, list[Resource]]]:
+                    remove_duplicates: bool, as_of: date, horizon: int | None,
+                    ) -> tuple[Plan, dict[str, list[Resource]]]:
     source = sources.source_provider(org)
     for provider in providers:
         # Before the read, so a provider that must read per object (a documented route
         # costing one request each) reads only the objects the config compares. The
         # engine binds again with the org it plans (in source mode, the sourced one).
-        provider.bind(org)
+        provider.bind(lifecycle.evaluate(org, as_of, provider.lead_days()))
     if source is None:
         live = await read_live(providers, progress)
         return make_plan(org, providers, live, config_path, targets,
-                         remove_duplicates), live
+                         remove_duplicates, as_of, horizon), live
     # The source is read even when --provider leaves it out of the plan: the org comes
     # from it.
     extra = [] if any(p.name == source for p in providers) else [
@@ -128,7 +133,8 @@ async def _plan_org(org: Org, providers: list[Provider], config_path: Path,
                                           next(p for p in reading if p.name == source))
     finally:
         await close_all(extra)
-    plan = make_plan(org, providers, live, config_path, targets, remove_duplicates)
+    plan = make_plan(org, providers, live, config_path, targets, remove_duplicates, as_of,
+                     horizon)
     origin.attribute(plan)
     return plan, live
 
@@ -217,13 +223,15 @@ class OpenPlan(PlanResult):
 @asynccontextmanager
 async def planned(org: Org, config_path: Path, *, providers: Iterable[str] = (),
                   targets: Iterable[str] = (), progress: ReadProgress | None = None,
-                  remove_duplicates: bool = False) -> AsyncIterator[OpenPlan]:
+                  remove_duplicates: bool = False, as_of: date | None = None,
+                  horizon: int | None = None) -> AsyncIterator[OpenPlan]:
     """Open the providers (all, or those named), read their live state and plan `org`
-    (loaded from `config_path`); the providers stay open for the block, to apply with."""
+    (loaded from `config_path`) on the day `as_of` (default today); the providers stay
+    open for the block, to apply with."""
     opened = open_providers(org, providers)
     try:
         made, live = await plan_org(org, opened, config_path, list(targets), progress,
-                                    remove_duplicates)
+                                    remove_duplicates, as_of, horizon)
         yield OpenPlan(made, live, org, {p.name: p for p in opened})
     finally:
         await close_all(opened)
@@ -232,7 +240,9 @@ async def planned(org: Org, config_path: Path, *, providers: Iterable[str] = (),
 def plan(path: Path, *, org: Org | None = None, sandbox_endpoints: Endpoints | None = None,
          providers: Iterable[str] = (), targets: Iterable[str] = (), no_removals: bool = False,
          out: Path | None = None, force: bool = False, progress: ReadProgress | None = None,
-         show: ShowPlan | None = None, remove_duplicates: bool = False) -> PlanResult:
+         show: ShowPlan | None = None, remove_duplicates: bool = False,
+         as_of: date | None = None, horizon: int | None = None,
+         allow: Iterable[str] = ()) -> PlanResult:
     """Plan the configuration at `path` against every provider's live state (or only
     `providers`', only the changes at `targets`), without removals when asked, with the
     removal of duplicates (all but the oldest) when asked.
@@ -240,13 +250,16 @@ def plan(path: Path, *, org: Org | None = None, sandbox_endpoints: Endpoints | N
     The plan is checked against the safety rules, which it then carries (`refusals`),
     written to `out` when given and passed to `show`: a refused plan raises `SafetyError`
     after it was shown with its refusals. `org` is the configuration at `path` already
-    loaded (and pointed at a sandbox), to skip loading it again."""
+    loaded (and pointed at a sandbox), to skip loading it again. The plan is of the day
+    `as_of` (default: today in the config's time zone) and lists what comes due in the
+    `horizon` days after it; `allow` lifts refusals by name ("--allow-orphans")."""
     if org is None:
         org = load(path, sandbox_endpoints=sandbox_endpoints, providers=providers)
 
     async def run() -> PlanResult:
         async with planned(org, path, providers=providers, targets=targets,
-                           progress=progress, remove_duplicates=remove_duplicates) as made:
+                           progress=progress, remove_duplicates=remove_duplicates,
+                           as_of=as_of, horizon=horizon) as made:
             return PlanResult(made.plan, made.live, made.org)
 
     result = asyncio.run(run())
@@ -257,7 +270,7 @@ def plan(path: Path, *, org: Org | None = None, sandbox_endpoints: Endpoints | N
         result.plan.write(out)
     if show is not None:
         show(result.plan)
-    safety.enforce(result.plan, force=force)
+    safety.enforce(result.plan, force=force, allow=allow)
     return result
 
 
@@ -279,7 +292,8 @@ def apply(source: Path, *, config: Path | None = None, org: Org | None = None,
           force: bool = False, parallelism: int = 8, journal: Path | None = None,
           progress: bool = False, show: ShowPlan | None = None,
           confirm: ConfirmPlan | None = None, remove_duplicates: bool = False,
-          providers: Iterable[str] = (), targets: Iterable[str] = ()) -> ApplyReport:
+          providers: Iterable[str] = (), targets: Iterable[str] = (),
+          as_of: date | None = None, allow: Iterable[str] = ()) -> ApplyReport:
     """Apply a saved plan file, or a fresh plan of the configuration at `source`.
 
     Either way the configuration is planned again against live state, under the apply
@@ -292,7 +306,9 @@ def apply(source: Path, *, config: Path | None = None, org: Org | None = None,
     `.orgctl/journal-TIME.jsonl` beside the config) and draws a progress line on stderr
     when `progress`. `org` is the configuration already loaded (and pointed at a
     sandbox), to skip loading it again. `providers` and `targets` narrow a fresh plan as
-    they narrow `plan`; a saved plan is re-planned with its own."""
+    they narrow `plan`; a saved plan is re-planned with its own. A fresh plan is of the
+    day `as_of` (default today); a saved plan is re-planned on its own day, and refused
+    when that day is still to come (its changes are not due yet)."""
     saved = read_plan(source) if is_plan_file(source) else None
     config_path = source if saved is None else (config or Path(saved.config_path))
     if saved is not None and (list(providers) or list(targets)):
@@ -302,25 +318,38 @@ def apply(source: Path, *, config: Path | None = None, org: Org | None = None,
         providers = sorted(saved.fingerprints)
     if org is None:
         org = load(config_path, sandbox_endpoints=sandbox_endpoints, providers=providers)
+    day = as_of or lifecycle.today(org)
+    if saved is not None and saved.as_of:
+        if as_of is not None and saved.as_of != as_of.isoformat():
+            raise OrgctlError(f"--as-of {as_of}: the saved plan is of {saved.as_of}, and "
+                              f"is applied on its own day (plan again for another)")
+        if date.fromisoformat(saved.as_of) > day:
+            raise OrgctlError(f"the saved plan is of {saved.as_of}, a day still to come "
+                              f"(today is {day}): its changes are not due yet. Apply it "
+                              f"on that day, or plan again")
+        day = date.fromisoformat(saved.as_of)
     with apply_lock(config_path):
         return asyncio.run(_apply(
             org, config_path, saved, no_removals=no_removals, force=force,
             parallelism=parallelism, journal=journal, progress=progress, show=show,
             confirm=confirm, remove_duplicates=remove_duplicates, providers=list(providers),
-            targets=list(targets)))
+            targets=list(targets), as_of=day, allow=list(allow)))
 
 
 async def _apply(org: Org, config_path: Path, saved: Plan | None, *, no_removals: bool,
                  force: bool, parallelism: int, journal: Path | None, progress: bool,
                  show: ShowPlan | None, confirm: ConfirmPlan | None,
                  remove_duplicates: bool, providers: list[str],
-                 targets: list[str]) -> ApplyReport:
+                 targets: list[str], as_of: date, allow: list[str]) -> ApplyReport:
     # A saved plan is re-planned the way it was made (its providers, targets, flags).
     options = saved.options if saved is not None else {
         "remove_duplicates": remove_duplicates, "targets": targets}
     async with planned(org, config_path, providers=providers,
                        targets=options.get("targets") or (),
-                       remove_duplicates=bool(options.get("remove_duplicates"))) as made:
+                       remove_duplicates=bool(options.get("remove_duplicates")),
+                       as_of=as_of,
+                       horizon=saved.horizon if saved is not None and saved.as_of else None,
+                       ) as made:
         fresh = made.plan
         if no_removals or (saved is not None and _held_back(saved)):
             safety.drop_removals(fresh)
@@ -330,7 +359,7 @@ async def _apply(org: Org, config_path: Path, saved: Plan | None, *, no_removals
             check_stale(saved, fresh)
         elif show is not None:
             show(fresh)
-        safety.enforce(fresh, force=force)
+        safety.enforce(fresh, force=force, allow=allow)
         if not fresh.has_changes:
             return ApplyReport(fresh, "no-changes")
         if saved is None and confirm is not None and not confirm(fresh):

@@ -86,6 +86,23 @@ class Journey:
         return f"{self.employee}.{self.key}"
 
 
+DATED_FIELDS = ("first_name", "last_name", "email", "job_position", "unit", "role",
+                *IMPLICATIONS, "identifications", "unit_scopes")
+"""The employee fields a dated change (`changes: [{from: DATE, ...}]`) may set."""
+
+
+@dataclass(frozen=True)
+class Dated:
+    """Values an employee takes from a date on (`changes:` in the config): a move of unit,
+    manager or job, a new name, written once and applied on its day (see orgctl.lifecycle).
+    `values` holds the fields it sets, a None value clearing the field."""
+
+    on: date
+    values: Mapping[str, Any]
+    index: int = field(default=0, compare=False)  # its place in the list as written
+    location: Location | None = field(default=None, compare=False)
+
+
 @dataclass(frozen=True)
 class Employee:
     """A person. `key` is the HR employee id, used as external id in every system.
@@ -116,6 +133,11 @@ class Employee:
     previously: tuple[str, ...] = ()  # earlier emails, so a changed address is an update
     protected: bool = False
     journeys: tuple[Journey, ...] = ()
+    # The first working day and the day they are gone (inactive from it on), and values
+    # taken on later dates: `orgctl.lifecycle` evaluates them on the plan's date.
+    start_date: date | None = None
+    leave_date: date | None = None
+    dated: tuple[Dated, ...] = ()
     # Fields the config sets to null (job_position, a relation): cleared where the system
     # allows it, instead of left as the system has them.
     cleared: frozenset[str] = frozenset()
@@ -149,14 +171,32 @@ class ProviderConfig:
     location: Location | None = field(default=None, compare=False)
 
 
+@dataclass(frozen=True)
+class Lifecycle:
+    """The config's `lifecycle:` block: the time zone "today" is computed in, and how many
+    days ahead the plan lists what is scheduled."""
+
+    timezone: str = "UTC"
+    horizon_days: int = 30
+    location: Location | None = field(default=None, compare=False)
+
+
 @dataclass
 class Org:
-    """The whole desired organisation, keyed for O(1) lookups."""
+    """The whole desired organisation, keyed for O(1) lookups.
+
+    As loaded, it holds every date the config writes; `orgctl.lifecycle.evaluate` gives
+    the org as it is on one day (`as_of`), where leavers are inactive, joiners not due yet
+    are left out (listed in `pending` with the day they are due) and dated changes apply.
+    """
 
     units: dict[str, Unit] = field(default_factory=dict)
     teams: dict[str, Team] = field(default_factory=dict)
     employees: dict[str, Employee] = field(default_factory=dict)
     providers: dict[str, ProviderConfig] = field(default_factory=dict)
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
+    as_of: date | None = None  # None: not evaluated on a date
+    pending: dict[str, date] = field(default_factory=dict)  # joiner key -> day they are due
 
     @property
     def journeys(self) -> list[Journey]:

@@ -11,13 +11,21 @@ as a subprocess, a sandbox kept for a whole module) still start one themselves.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from orgctl.lifecycle import TODAY_VARIABLE
 from orgctl.sandbox import Sandbox
 from orgctl.sandbox.core import Faults, Profile
+
+# The suite runs on one day, whatever the calendar says: examples/acme has a joiner, a mover
+# and leavers on dates around it, and what is due depends on the day (ORGCTL_TODAY reaches
+# the orgctl subprocesses the tests start too). A test of another day says --as-of.
+SUITE_DAY = "2026-11-30"
+os.environ[TODAY_VARIABLE] = SUITE_DAY
 
 # Worklete processes an uploaded CSV after `upload_delay` seconds (1 s by default); tests
 # do not need to wait that long.

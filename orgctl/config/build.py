@@ -20,10 +20,13 @@ from orgctl.config.sources import SourceMap
 from orgctl.config.yamlload import Path, dotted
 from orgctl.errors import ConfigIssue
 from orgctl.model import (
+    DATED_FIELDS,
     IMPLICATIONS,
     UNIT_ROLES,
+    Dated,
     Employee,
     Journey,
+    Lifecycle,
     Org,
     ProviderConfig,
     Team,
@@ -41,6 +44,12 @@ def build(data: dict[str, Any], sources: SourceMap, invalid: set[Path],
     system's credentials), unless it is the org's source of truth (`mode: source`)."""
     org = Org()
     issues: list[ConfigIssue] = []
+    if "lifecycle" not in invalid and isinstance(data.get("lifecycle"), dict):
+        raw = data["lifecycle"]
+        org.lifecycle = Lifecycle(timezone=raw.get("timezone", "UTC"),
+                                  horizon_days=raw.get("horizon_days", 30),
+                                  location=sources.key(("lifecycle",)))
+        issues.extend(_timezone_issues(org.lifecycle, sources))
     for key, raw in _valid(data, "units", invalid):
         org.units[key] = Unit(
             key=key, name=raw["name"], level=raw["level"], parent=raw.get("parent"),
@@ -70,47 +79,70 @@ CLEARABLE = ("job_position", *IMPLICATIONS)
 
 
 def _inherit_unit_roles(org: Org) -> None:
+    """Every employee takes the relations their unit gives (see `UnitRoles`)."""
+    roles = UnitRoles(org)
+    for key, employee in list(org.employees.items()):
+        org.employees[key] = roles.inherit(employee)
+
+
+class UnitRoles:
     """Employees take the hr, second_hr and manager their unit (or the nearest unit above
     it) names, unless they set their own; nobody is their own (the unit's default manager
     reports to the one above). An HR partner without unit scopes written gets the units
-    they partner and every unit below them."""
-    children: dict[str, list[str]] = {}
-    for key, unit in org.units.items():
-        if unit.parent:
-            children.setdefault(unit.parent, []).append(key)
+    they partner and every unit below them. Built once per org; `inherit` is per employee,
+    so a dated move of unit (orgctl.lifecycle) inherits again from the new unit."""
 
-    def chain(unit: str | None) -> Iterator[Unit]:
+    def __init__(self, org: Org):
+        self.org = org
+        children: dict[str, list[str]] = {}
+        for key, unit in org.units.items():
+            if unit.parent:
+                children.setdefault(unit.parent, []).append(key)
+        self.partnered: dict[str, set[str]] = {}
+        for unit in org.units.values():
+            if unit.hr:
+                below, stack = self.partnered.setdefault(unit.hr, set()), [unit.key]
+                while stack:
+                    current = stack.pop()
+                    if current not in below:
+                        below.add(current)
+                        stack.extend(children.get(current, ()))
+
+    def chain(self, unit: str | None) -> Iterator[Unit]:
         seen: set[str] = set()
-        while unit and unit in org.units and unit not in seen:  # cycles: checks report them
+        units = self.org.units
+        while unit and unit in units and unit not in seen:  # cycles: checks report them
             seen.add(unit)
-            yield org.units[unit]
-            unit = org.units[unit].parent
+            yield units[unit]
+            unit = units[unit].parent
 
-    partnered: dict[str, set[str]] = {}
-    for unit in org.units.values():
-        if unit.hr:
-            below, stack = partnered.setdefault(unit.hr, set()), [unit.key]
-            while stack:
-                current = stack.pop()
-                if current not in below:
-                    below.add(current)
-                    stack.extend(children.get(current, ()))
-    for key, employee in list(org.employees.items()):
-        given: dict[str, str] = {}
+    def inherit(self, employee: Employee) -> Employee:
+        """`employee` with the relations and scopes its unit gives it (itself when none)."""
+        key = employee.key
+        given: dict[str, Any] = {}
         origin: dict[str, str] = {}
         for role in UNIT_ROLES:
             if employee.relation(role) is not None or role in employee.cleared:
                 continue  # set, or cleared on purpose: not inherited
-            for unit in chain(employee.unit):
+            for unit in self.chain(employee.unit):
                 holder = getattr(unit, role)
-                if holder and holder != key and holder in org.employees:
+                if holder and holder != key and holder in self.org.employees:
                     given[role], origin[role] = holder, unit.key
                     break
-        if not employee.unit_scopes and key in partnered:
-            given["unit_scopes"] = tuple(sorted(partnered[key]))
+        if not employee.unit_scopes and key in self.partnered:
+            given["unit_scopes"] = tuple(sorted(self.partnered[key]))
             origin["unit_scopes"] = "hr"
-        if given:
-            org.employees[key] = dataclasses.replace(employee, **given, inherited=origin)
+        if not given:
+            return employee
+        return dataclasses.replace(employee, **given, inherited=origin)
+
+    @staticmethod
+    def uninherited(employee: Employee) -> Employee:
+        """`employee` as written, without what `inherit` gave it."""
+        if not employee.inherited:
+            return employee
+        taken = {role: (() if role == "unit_scopes" else None) for role in employee.inherited}
+        return dataclasses.replace(employee, **taken, inherited={})
 
 
 def _valid(data: dict[str, Any], section: str, invalid: set[Path]):
@@ -141,7 +173,35 @@ def _employee(key: str, raw: dict[str, Any], sources: SourceMap) -> Employee:
         systems={name: block for name, block in raw.items() if name in TYPES},
         previously=tuple(raw.get("previously", ())), protected=raw.get("protected", False),
         cleared=frozenset(f for f in CLEARABLE if f in raw and raw[f] is None),
-        journeys=journeys, location=sources.key(("employees", key)))
+        journeys=journeys, start_date=_date(raw.get("start_date")),
+        leave_date=_date(raw.get("leave_date")),
+        dated=tuple(sorted((_dated(c, i, sources.key(("employees", key, "changes", i)))
+                            for i, c in enumerate(raw.get("changes", ()))),
+                           key=lambda d: d.on)),
+        location=sources.key(("employees", key)))
+
+
+def _dated(raw: dict[str, Any], index: int, location: Any) -> Dated:
+    values: dict[str, Any] = {}
+    for name in DATED_FIELDS:
+        if name in raw:
+            value = raw[name]
+            values[name] = (tuple(value) if isinstance(value, list)
+                            else dict(value) if isinstance(value, dict) else value)
+    return Dated(on=date.fromisoformat(raw["from"]), values=values, index=index,
+                 location=location)
+
+
+def _timezone_issues(lifecycle: Lifecycle, sources: SourceMap) -> list[ConfigIssue]:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(lifecycle.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return [ConfigIssue(sources.value(("lifecycle", "timezone")), "lifecycle.timezone",
+                            f"unknown time zone {lifecycle.timezone!r}: use an IANA name "
+                            f"such as Europe/Paris or UTC")]
+    return []
 
 
 def _date(text: str | None) -> date | None:

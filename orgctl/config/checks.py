@@ -30,6 +30,7 @@ def check(org: Org, sources: SourceMap, declared: Declared,
     checker.cycles(org)
     checker.emails(org)
     checker.journeys(org)
+    checker.dates(org)
     return checker.issues
 
 
@@ -85,6 +86,13 @@ class _Checker:
                 for role, who in journey.implications.items():
                     self.ref(base + ("journeys", j, "implications", role), "employees", who,
                              key)
+            for dated in employee.dated:
+                at = base + ("changes", dated.index)
+                self.ref(at + ("unit",), "units", dated.values.get("unit"), key)
+                for role in IMPLICATIONS:
+                    self.ref(at + (role,), "employees", dated.values.get(role), key)
+                for i, scope in enumerate(dated.values.get("unit_scopes") or ()):
+                    self.ref(at + ("unit_scopes", i), "units", scope, key)
 
     # -- who may hold a role -------------------------------------------------------------
     def roles(self, org: Org) -> None:
@@ -209,3 +217,18 @@ class _Checker:
                              "give each journey its own `key:`")
                 else:
                     first_at[journey.key] = j
+
+    # -- dates --------------------------------------------------------------------------
+    def dates(self, org: Org) -> None:
+        """A leave date after the start date; one dated change per day."""
+        for key, employee in org.employees.items():
+            base = ("employees", key)
+            if (employee.start_date and employee.leave_date
+                    and employee.leave_date <= employee.start_date):
+                self.add(base + ("leave_date",),
+                         f"leave date {employee.leave_date} is not after start date "
+                         f"{employee.start_date}")
+            days = [d.on for d in employee.dated]
+            for on in sorted({d for d in days if days.count(d) > 1}):
+                self.add(base + ("changes",),
+                         f"two changes on {on}: write one change per day")

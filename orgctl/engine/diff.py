@@ -40,28 +40,49 @@ def diff(provider: str, desired: Iterable[Resource], live: Iterable[Resource],
     result = DiffResult()
     desired = list(desired)
     live = list(live)
-    desired_keys = {(d.kind, d.key) for d in desired}
-    by_key: dict[tuple[str, str], list[Resource]] = {}
-    by_identity: dict[tuple[str, str], list[Resource]] = {}
+    # Indexes by kind, then by key (or identity): a resource, or a list of them when several
+    # share it. No tuple or list per resource: with 100,000s of them, those allocations
+    # cost more than the matching (and set the garbage collector scanning the heap).
+    desired_keys: dict[str, set[str]] = {}
+    for d in desired:
+        desired_keys.setdefault(d.kind, set()).add(d.key)
+    by_key: dict[str, dict[str, Any]] = {}
+    by_identity: dict[str, dict[str, Any]] = {}
     for r in live:
-        by_key.setdefault((r.kind, r.key), []).append(r)
-        for ident in r.identities:
-            by_identity.setdefault((r.kind, ident), []).append(r)
+        _put(by_key.setdefault(r.kind, {}), r.key, r)
+        if r.identities:
+            idents = by_identity.setdefault(r.kind, {})
+            for ident in r.identities:
+                _put(idents, ident, r)
     claimed: set[int] = set()
+    changes, matched = result.changes, result.matched
+    nothing: dict[str, Any] = {}
 
     for d in desired:
-        found = [r for r in by_key.get((d.kind, d.key), ()) if id(r) not in claimed]
-        for ident in d.identities:
-            # A live object that carries another desired key is that object's, not ours.
-            found += [c for c in by_identity.get((d.kind, ident), ())
-                      if id(c) not in claimed and (c.kind, c.key) not in desired_keys
-                      and all(c is not f for f in found)]
-        address = f"{provider}.{d.kind}.{d.key}"
+        kind = d.kind
+        there = by_key.get(kind, nothing).get(d.key)
+        if there is None:
+            found = []
+        elif type(there) is list:
+            found = [r for r in there if id(r) not in claimed]
+        else:
+            found = [] if id(there) in claimed else [there]
+        if d.identities:
+            idents = by_identity.get(kind, nothing)
+            for ident in d.identities:
+                there = idents.get(ident)
+                if there is None:
+                    continue
+                # A live object that carries another desired key is that object's, not ours.
+                for c in there if type(there) is list else (there,):
+                    if (id(c) not in claimed and not _among(c, found)
+                            and c.key not in desired_keys.get(c.kind, nothing)):
+                        found.append(c)
         if not found:
             if d.attrs.get("status") == "inactive":
                 continue  # nothing to create for someone who has left
-            result.changes.append(Change(
-                action="create", provider=provider, kind=d.kind, key=d.key,
+            changes.append(Change(
+                action="create", provider=provider, kind=kind, key=d.key,
                 after=d.attrs, reason="absent from live state", refs=dict(d.refs),
                 source=d.source))
             continue
@@ -72,7 +93,7 @@ def diff(provider: str, desired: Iterable[Resource], live: Iterable[Resource],
             (i for i in d.identities if i in match.identities), "identity")
         for r in found:
             claimed.add(id(r))
-        result.matched[address] = match
+        matched[f"{provider}.{kind}.{d.key}"] = match
         if how != "key":
             result.findings.append(Finding(
                 provider, d.kind, d.key,
@@ -93,8 +114,8 @@ def diff(provider: str, desired: Iterable[Resource], live: Iterable[Resource],
             action, reason = "deactivate", "status inactive in config"
         if how != "key":
             reason += f" (matched by {how})"
-        result.changes.append(Change(
-            action=action, provider=provider, kind=d.kind, key=d.key, before=before,
+        changes.append(Change(
+            action=action, provider=provider, kind=kind, key=d.key, before=before,
             after=wanted, fields=fields, reason=reason, remote_id=match.remote_id,
             refs=dict(d.refs), source=d.source))
 
@@ -107,8 +128,26 @@ def diff(provider: str, desired: Iterable[Resource], live: Iterable[Resource],
             continue
         result.changes.append(Change(
             action=action, provider=provider, kind=r.kind, key=r.key, before=r.attrs,
-            reason=reason, remote_id=r.remote_id))
+            reason=reason, remote_id=r.remote_id, source=r.source))
     return result
+
+
+def _put(index: dict[str, Any], name: str, resource: Resource) -> None:
+    there = index.get(name)
+    if there is None:
+        index[name] = resource
+    elif type(there) is list:
+        there.append(resource)
+    else:
+        index[name] = [there, resource]
+
+
+def _among(resource: Resource, found: list[Resource]) -> bool:
+    """Whether this very object (not an equal one) is in `found`."""
+    for other in found:
+        if other is resource:
+            return True
+    return False
 
 
 def _age(r: Resource) -> tuple[int, int, str]:

@@ -16,7 +16,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -26,13 +26,15 @@ from orgctl.engine.diff import diff
 from orgctl.engine.subjects import Subject, subjects_of
 from orgctl.errors import OrgctlError, ProviderError
 from orgctl.files import read_regular, write_private
+from orgctl.lifecycle import Impact, Orphan
 from orgctl.model import Org
 from orgctl.providers.base import Provider
 from orgctl.resources import ACTIONS, Action, Change, Finding, Resource
 
 FORMAT_VERSION = "1"
 
-RefusalRule = Literal["protected", "max-removals", "removals-percent", "updates-percent"]
+RefusalRule = Literal["protected", "max-removals", "removals-percent", "updates-percent",
+                      "orphans"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,24 @@ class Refusal:
 
 
 @dataclass
+class Scheduled:
+    """A change that comes due on a later day (`on`) than the plan's: what the plan of
+    that day will show, given the live state as it is now."""
+
+    on: str  # ISO date
+    change: Change
+    why: str = ""  # what is due that day: "EMP-019 leaves on 2026-12-14"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"on": self.on, "why": self.why, **self.change.to_json()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Scheduled:
+        return cls(on=data["on"], why=data.get("why", ""), change=Change.from_json(
+            {k: v for k, v in data.items() if k not in ("on", "why")}))
+
+
+@dataclass
 class Plan:
     changes: list[Change] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
@@ -82,6 +102,17 @@ class Plan:
     subjects: dict[str, Subject] = field(default_factory=dict)
     # The safety rules the plan breaks, whatever --force says (it decides what they do).
     refusals: list[Refusal] = field(default_factory=list)
+    # The day the config was evaluated on (`--as-of`, ISO date; "" for a plan made without
+    # one), and the changes that come due in the `horizon` days after it, each with its
+    # day (`Scheduled`): shown, never applied by this plan.
+    as_of: str = ""
+    horizon: int = 0
+    scheduled: list[Scheduled] = field(default_factory=list)
+    # What each day changes in the org's relations, the plan's day first (see
+    # orgctl.lifecycle.Impact); and who would be left with a departed manager, HR,
+    # administrative owner or buddy on the plan's day (`safety.assess` refuses them).
+    impacts: list[Impact] = field(default_factory=list)
+    orphans: list[Orphan] = field(default_factory=list, repr=False)
     # address -> remote id of every live object, by desired address where matched. Not
     # saved: apply re-reads live state and recomputes it.
     ids: dict[str, str] = field(default_factory=dict, repr=False)
@@ -111,6 +142,10 @@ class Plan:
                 for name in sorted(self.fingerprints)
             },
             **({"options": self.options} if self.options else {}),
+            # Dated plans only, so a plan without dates keeps the checksum it always had.
+            **({"as_of": self.as_of, "horizon": self.horizon,
+                "scheduled": [s.to_json() for s in self.scheduled],
+                "impacts": [i.to_json() for i in self.impacts]} if self.as_of else {}),
             # Both optional, so a plan without them keeps the checksum it always had.
             **({"refusals": [r.to_json() for r in self.refusals]} if self.refusals else {}),
             **({"subjects": {sid: self.subjects[sid].to_json()
@@ -151,6 +186,9 @@ class Plan:
             subjects={sid: Subject.from_json(sid, subject)
                       for sid, subject in (data.get("subjects") or {}).items()},
             refusals=[Refusal.from_json(r) for r in data.get("refusals") or []],
+            as_of=data.get("as_of", ""), horizon=int(data.get("horizon") or 0),
+            scheduled=[Scheduled.from_json(s) for s in data.get("scheduled") or []],
+            impacts=[Impact.from_json(i) for i in data.get("impacts") or []],
         )
         return plan
 
@@ -186,11 +224,24 @@ class Plan:
 
 
 MAX_PLAN_BYTES = 512 * 1024 * 1024
-BODY_KEYS = ("format_version", "config", "providers", "options", "refusals", "subjects",
-             "summary", "changes", "findings")  # what the checksum covers: `Plan.body()`
+BODY_KEYS = ("format_version", "config", "providers", "options", "as_of", "horizon",
+             "scheduled", "impacts", "refusals", "subjects", "summary", "changes",
+             "findings")  # what the checksum covers: `Plan.body()`
 
 _ADDRESS = {"type": "string", "minLength": 1}
 _ATTRS = {"type": ["object", "null"]}
+_CHANGE = {
+    "type": "object", "required": ["action", "provider", "kind", "key"],
+    "properties": {
+        "action": {"enum": list(ACTIONS)}, "provider": _ADDRESS, "kind": _ADDRESS,
+        "key": _ADDRESS, "address": {"type": "string"}, "before": _ATTRS,
+        "after": _ATTRS, "reason": {"type": "string"},
+        "fields": {"type": "object", "additionalProperties": {
+            "type": "array", "minItems": 2, "maxItems": 2}},
+        "depends_on": {"type": "array", "items": {"type": "string"}},
+        "remote_id": {"type": ["string", "null"]},
+        "refs": {"type": "object", "additionalProperties": {"type": "string"}},
+        "source": {"type": "string"}}}
 PLAN_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["format_version", "config", "providers", "summary", "changes", "findings",
@@ -209,7 +260,7 @@ PLAN_SCHEMA: dict[str, Any] = {
             "type": "object", "required": ["rule", "scope", "count", "message"],
             "properties": {
                 "rule": {"enum": ["protected", "max-removals", "removals-percent",
-                                  "updates-percent"]},
+                                  "updates-percent", "orphans"]},
                 "scope": {"type": "string"}, "count": {"type": "integer"},
                 "message": {"type": "string"},
                 "existing": {"type": ["integer", "null"]},
@@ -228,18 +279,19 @@ PLAN_SCHEMA: dict[str, Any] = {
             "properties": {"type": {"type": "string"}, "fingerprint": {"type": "string"},
                            "existing": {"type": "object",
                                         "additionalProperties": {"type": "integer"}}}}},
-        "changes": {"type": "array", "items": {
-            "type": "object", "required": ["action", "provider", "kind", "key"],
-            "properties": {
-                "action": {"enum": list(ACTIONS)}, "provider": _ADDRESS, "kind": _ADDRESS,
-                "key": _ADDRESS, "address": {"type": "string"}, "before": _ATTRS,
-                "after": _ATTRS, "reason": {"type": "string"},
-                "fields": {"type": "object", "additionalProperties": {
-                    "type": "array", "minItems": 2, "maxItems": 2}},
-                "depends_on": {"type": "array", "items": {"type": "string"}},
-                "remote_id": {"type": ["string", "null"]},
-                "refs": {"type": "object", "additionalProperties": {"type": "string"}},
-                "source": {"type": "string"}}}},
+        "changes": {"type": "array", "items": _CHANGE},
+        "as_of": {"type": "string", "format": "date"},
+        "horizon": {"type": "integer", "minimum": 0},
+        "scheduled": {"type": "array", "items": {
+            "allOf": [_CHANGE, {"required": ["on"],
+                                "properties": {"on": {"type": "string", "format": "date"},
+                                               "why": {"type": "string"}}}]}},
+        "impacts": {"type": "array", "items": {
+            "type": "object", "required": ["on"],
+            "properties": {"on": {"type": "string"},
+                           **{name: {"type": "array", "items": {"type": "string"}}
+                              for name in ("manager_changes", "units_losing_hr",
+                                           "admin_gained", "admin_lost")}}}},
         "findings": {"type": "array", "items": {
             "type": "object", "required": ["address", "level", "message"],
             "properties": {"address": {"type": "string", "pattern": r"^[^.]+\.[^.]+\."},
@@ -269,7 +321,18 @@ def canonical(value: Any) -> str:
 
 def fingerprint(resources: Iterable[Resource]) -> str:
     """A digest of live state: changes whenever any managed attribute or id moves."""
-    encode = _CANONICAL.encode
+    # `_CANONICAL.encode` makes a C encoder on every call: made once here, it writes the
+    # same text (without the check for circular values: resources are decoded JSON).
+    make = json.encoder.c_make_encoder
+    if make is None:
+        encode = _CANONICAL.encode
+    else:
+        c = _CANONICAL
+        step = make(None, c.default, json.encoder.encode_basestring, None, c.key_separator,
+                    c.item_separator, True, False, True)
+
+        def encode(value: Any) -> str:
+            return "".join(step(value, 0))
     rows = sorted([encode([r.kind, r.key, r.attrs, r.remote_id]) for r in resources])
     digest = hashlib.sha256()
     for row in rows:
@@ -364,10 +427,7 @@ def plan_provider(provider: Provider, org: Org, live: list[Resource],
     `remove_duplicates`: plan the removal of every duplicate but the oldest."""
     kinds = managed_kinds(provider)
     ignore = provider.option("ignore") or []
-    provider.bind(org)
-    everything = provider.desired(org)
-    provider.check_kinds({r.kind for r in everything} | {r.kind for r in live})
-    desired = [r for r in everything if r.kind in kinds and not _ignored(r, ignore)]
+    desired = desired_of(provider, org, live)
     live = [r for r in live if r.kind in kinds]
     ignored = [r for r in live if _ignored(r, ignore)]
     live = [r for r in live if not _ignored(r, ignore)]
@@ -381,6 +441,8 @@ def plan_provider(provider: Provider, org: Org, live: list[Resource],
     live = provider.match_live(desired, live)
 
     def removal(r: Resource) -> tuple[Action | None, str]:
+        if r.key in org.pending:
+            return None, (f"joins on {org.pending[r.key]} here: left alone until then")
         person = org.employees.get(r.key)
         if person is not None and not person.active:
             # The config says this person left: their account goes, whatever prune says.
@@ -419,6 +481,16 @@ def plan_provider(provider: Provider, org: Org, live: list[Resource],
     ids = {provider.address(r.kind, r.key): r.remote_id for r in live if r.remote_id}
     ids.update({address: r.remote_id for address, r in result.matched.items() if r.remote_id})
     return changes, findings, existing, ids
+
+
+def desired_of(provider: Provider, org: Org, live: Iterable[Resource] = ()) -> list[Resource]:
+    """What `provider` should hold for `org`, under its policies (manages, ignore)."""
+    kinds = managed_kinds(provider)
+    ignore = provider.option("ignore") or []
+    provider.bind(org)
+    everything = provider.desired(org)
+    provider.check_kinds({r.kind for r in everything} | {r.kind for r in live})
+    return [r for r in everything if r.kind in kinds and not _ignored(r, ignore)]
 
 
 def link_dependencies(changes: list[Change], kind_order: dict[str, dict[str, int]]) -> None:
@@ -476,7 +548,15 @@ def sort_changes(changes: list[Change], kind_order: dict[str, dict[str, int]]) -
 
 def make_plan(org: Org, providers: list[Provider], live: dict[str, list[Resource]],
               config_path: Path, targets: list[str] | None = None,
-              remove_duplicates: bool = False) -> Plan:
+              remove_duplicates: bool = False, as_of: date | None = None,
+              horizon: int | None = None) -> Plan:
+    """The plan of `org` against `live`. With `as_of`, the org is evaluated on that day
+    for each provider (its joiner lead time included), and the plan lists what comes due
+    in the `horizon` days after it (default: the config's `lifecycle.horizon_days`); see
+    `orgctl.engine.schedule`."""
+    from orgctl.engine.schedule import Views, schedule
+
+    views = Views(org, as_of)
     plan = Plan(config_path=str(config_path), config_digest=config_digest(config_path),
                 created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     if targets:
@@ -486,8 +566,8 @@ def make_plan(org: Org, providers: list[Provider], live: dict[str, list[Resource
     kind_order = {p.name: {k: i for i, k in enumerate(p.KINDS)} for p in providers}
     for provider in providers:
         resources = live[provider.name]
-        changes, findings, existing, ids = plan_provider(provider, org, resources,
-                                                         remove_duplicates)
+        changes, findings, existing, ids = plan_provider(
+            provider, views.of(provider.lead_days()), resources, remove_duplicates)
         plan.ids.update(ids)
         plan.changes.extend(changes)
         plan.findings.extend(findings)
@@ -496,12 +576,21 @@ def make_plan(org: Org, providers: list[Provider], live: dict[str, list[Resource
         plan.existing[provider.name] = existing
     link_dependencies(plan.changes, kind_order)
     wait_for_manual(plan.changes)
+    coming: list[Change] = []
+    if as_of is not None:
+        coming = schedule(plan, org, providers, live, as_of,
+                          org.lifecycle.horizon_days if horizon is None else horizon)
     if targets:
-        _check_targets(targets, plan.changes, org, providers, live)
+        _check_targets(targets, plan.changes + coming, org, providers, live)
         plan.changes = select_targets(plan.changes, targets)
+        plan.scheduled = [s for s in plan.scheduled if select_targets([s.change], targets)]
+        coming = [s.change for s in plan.scheduled]
     plan.changes = sort_changes(plan.changes, kind_order)
+    plan.scheduled.sort(key=lambda s: (s.on, s.change.provider,
+                                       kind_order.get(s.change.provider, {}).get(
+                                           s.change.kind, 99), s.change.kind, s.change.key))
     plan.findings.sort(key=lambda f: (f.provider, f.kind, f.key, f.message))
-    plan.subjects = subjects_of(org, plan.changes, plan.findings)
+    plan.subjects = subjects_of(views.of(None), plan.changes + coming, plan.findings)
     plan.checksum = plan.compute_checksum()
     return plan
 

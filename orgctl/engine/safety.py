@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from orgctl.engine.plan import Plan, Refusal
@@ -125,24 +126,42 @@ def _limits(org: Org, provider: str) -> Thresholds:
     return Thresholds.from_settings(config.settings.get("thresholds") if config else None)
 
 
+def orphan_violations(plan: Plan) -> list[Refusal]:
+    """The people the plan's day leaves with a departed (or not yet started) manager, HR,
+    administrative owner or buddy: one refusal naming them all and their relations."""
+    if not plan.orphans:
+        return []
+    people = sorted({o.employee for o in plan.orphans})
+    lines = "; ".join(o.describe() for o in plan.orphans)
+    return [Refusal(
+        "orphans", "employees", len(people), override="--allow-orphans",
+        message=f"{len(people)} active {'person' if len(people) == 1 else 'people'} would "
+                f"be left behind on {plan.as_of}: {lines}. Reassign them in the config (a "
+                f"dated change on or before that day), or plan with --allow-orphans")]
+
+
 def assess(plan: Plan, org: Org, resumed: set[str] = frozenset()) -> None:
     """Write into the plan every safety rule it breaks (`Plan.refusals`), not counting
     what finishes an interrupted apply (`resumed`), and checksum it again."""
-    plan.refusals = protected_violations(plan, org) + threshold_violations(plan, org, resumed)
+    plan.refusals = (protected_violations(plan, org) + orphan_violations(plan)
+                     + threshold_violations(plan, org, resumed))
     plan.checksum = plan.compute_checksum()
 
 
-def enforce(plan: Plan, force: bool = False) -> None:
-    """Raise SafetyError (exit 3) when the plan breaks a rule `force` does not lift (a
-    threshold yields to force, a protected object to nothing)."""
-    broken = [r for r in plan.refusals if not (force and r.override == "--force")]
+def enforce(plan: Plan, force: bool = False, allow: Collection[str] = ()) -> None:
+    """Raise SafetyError (exit 3) when the plan breaks a rule that neither `force` nor
+    an allowance in `allow` lifts (a threshold yields to --force, orphans to
+    --allow-orphans, a protected object to nothing)."""
+    lifted = {*allow, *(("--force",) if force else ())}
+    broken = [r for r in plan.refusals if r.override not in lifted]
     if broken:
         raise SafetyError("refused by safety rules:\n  " +
                           "\n  ".join(r.message for r in broken))
 
 
-def check(plan: Plan, org: Org, force: bool = False, resumed: set[str] = frozenset()) -> None:
+def check(plan: Plan, org: Org, force: bool = False, resumed: set[str] = frozenset(),
+          allow: Collection[str] = ()) -> None:
     """`assess`, then `enforce`: raise SafetyError (exit 3) when the plan breaks a rule;
     thresholds yield to force, and do not count what finishes an interrupted apply."""
     assess(plan, org, resumed)
-    enforce(plan, force)
+    enforce(plan, force, allow)

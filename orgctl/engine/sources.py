@@ -206,6 +206,8 @@ class SourceOfTruth:
         else (teams, relations, journeys, a key stamped on a live object) is "yaml".
         """
         for change in plan.changes:
+            if change.source != YAML:
+                continue  # derived by the provider (e.g. from `manager:`): it says so
             change.source = self.provider if self._from_source(change) else YAML
         plan.findings.extend(self.findings)
         plan.findings.sort(key=lambda f: (f.provider, f.kind, f.key, f.message))

@@ -511,6 +511,22 @@ class Provider:
     def option(self, name: str, default: Any = None) -> Any:
         return self.config.settings.get(name, default)
 
+    # Days before an event this system acts on it, by event (`joiners`: a joiner's
+    # account exists this long before their start date), unless the provider block's
+    # `lifecycle:` says otherwise. Leavers are removed on their leave date everywhere.
+    LEAD_DAYS: ClassVar[dict[str, int]] = {"joiners": 0}
+
+    def lead_days(self, event: str = "joiners") -> int:
+        """How many days before `event` ("joiners", or one of the system's own) it acts."""
+        block = self.option("lifecycle") or {}
+        return int(block.get(event, self.LEAD_DAYS.get(event, 0)))
+
+    def leads(self) -> set[int]:
+        """Every lead time this provider uses, so the plan knows which days to look at."""
+        block = self.option("lifecycle") or {}
+        events = {*self.LEAD_DAYS, *(k for k, v in block.items() if type(v) is int)}
+        return {self.lead_days(event) for event in events}
+
 
 _WINDOWS = {3600.0: "hour", 60.0: "minute", 1.0: "second"}
 

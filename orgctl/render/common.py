@@ -6,17 +6,19 @@ from __future__ import annotations
 import json
 import re
 import textwrap
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from orgctl import inert
-from orgctl.engine.plan import Plan
+from orgctl.engine.plan import Plan, Refusal
 from orgctl.engine.subjects import KINDS, Subject, concerned, subject_id
+from orgctl.lifecycle import Impact
 from orgctl.resources import Action, Change, Finding
 
 __all__ = ["FOLD_AFTER", "KEY_MARK", "MARKER", "SYMBOLS", "FindingGroup", "Names",
-           "change_lines", "finding_groups", "flat", "summary_line", "tagged", "value"]
+           "change_lines", "dated_line", "finding_groups", "flat", "impact_text", "is_lifted",
+           "scheduled_days", "summary_line", "tagged", "value"]
 
 MARKER = "<!-- orgctl-plan -->"
 FOLD_AFTER = 20  # a section with more changes than this folds into <details>
@@ -45,6 +47,49 @@ def summary_line(plan: Plan) -> str:
     if n["manual"]:
         parts.append(f"{n['manual']} manual")
     return "Plan: " + ", ".join(parts) + "."
+
+
+def dated_line(plan: Plan) -> str:
+    """What day the plan is of, and how far ahead it looks ("" for an undated plan)."""
+    if not plan.as_of:
+        return ""
+    ahead = (f"; {len(plan.scheduled)} change{'s' if len(plan.scheduled) != 1 else ''} "
+             f"scheduled in the {plan.horizon} days after it" if plan.scheduled
+             else f"; nothing scheduled in the {plan.horizon} days after it")
+    return f"Plan of {plan.as_of}{ahead}."
+
+
+def scheduled_days(plan: Plan) -> list[tuple[str, str, list[Change]]]:
+    """(day, what is due that day, its changes), day by day."""
+    days: dict[str, tuple[set[str], list[Change]]] = {}
+    for s in plan.scheduled:
+        whys, changes = days.setdefault(s.on, (set(), []))
+        whys.update(w for w in s.why.split("; ") if w)
+        changes.append(s.change)
+    return [(on, "; ".join(sorted(whys)), changes) for on, (whys, changes) in days.items()]
+
+
+def impact_text(impact: Impact, label: Callable[[str], str]) -> str:
+    """A day's effect on relations in one sentence, people and units by `label`."""
+    parts = []
+    if impact.manager_changes:
+        n = len(impact.manager_changes)
+        parts.append(f"{n} {'person changes' if n == 1 else 'people change'} manager "
+                     f"({', '.join(map(label, impact.manager_changes))})")
+    if impact.units_losing_hr:
+        parts.append("units losing their HR contact: "
+                     + ", ".join(map(label, impact.units_losing_hr)))
+    if impact.admin_gained:
+        parts.append("admin rights gained: " + ", ".join(map(label, impact.admin_gained)))
+    if impact.admin_lost:
+        parts.append("admin rights lost: " + ", ".join(map(label, impact.admin_lost)))
+    return "; ".join(parts)
+
+
+def is_lifted(refusal: Refusal, forced: bool, allowed: Iterable[str]) -> bool:
+    """Whether the run lifts this refusal (--force for thresholds, --allow-orphans...)."""
+    return refusal.override is not None and (
+        (forced and refusal.override == "--force") or refusal.override in allowed)
 
 
 def tagged(plan: Plan) -> bool:

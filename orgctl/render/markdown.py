@@ -22,6 +22,7 @@ How it stays readable and unbreakable on GitHub:
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from orgctl import inert
@@ -34,7 +35,11 @@ from orgctl.render.common import (
     FindingGroup,
     Names,
     change_lines,
+    dated_line,
     finding_groups,
+    impact_text,
+    is_lifted,
+    scheduled_days,
     summary_line,
     tagged,
 )
@@ -108,17 +113,17 @@ def fit(block: Block, budget: int) -> tuple[str, int, bool]:
 # -- the comment ------------------------------------------------------------------------------
 
 def render_markdown(plan: Plan, by: str = "person", forced: bool = False,
-                    limit: int = MAX_COMMENT) -> str:
+                    limit: int = MAX_COMMENT, allowed: Collection[str] = ()) -> str:
     """The comment: at most `limit` characters (UTF-16 code units, as GitHub counts)."""
     names = Names(plan)
     head = "\n".join([MARKER, "## orgctl plan", "", f"**{summary_line(plan)}**", "", ""])
-    top = _refusals(plan, forced) + _table(plan)
+    top = _refusals(plan, forced, allowed) + _dated(plan, names) + _table(plan)
     if plan.changes:
         top += LEGEND + "\n\n"
     footer = f"<sub>checksum `{plan.checksum}`</sub>\n"
     impact = _impacts(plan, names)
     changes = _by_person(plan, names) if by == "person" else _by_system(plan, names)
-    tail = _findings(plan, names)
+    tail = Block("", [_scheduled(plan, names), _findings(plan, names)])
 
     budget = limit - size(head + top + footer) - size(_cut_note(plan, len(plan.changes))) * 2
     reserve_impact = min(_full(impact), budget // 4)
@@ -145,10 +150,46 @@ def _cut_note(plan: Plan, shown: int) -> str:
             f"`orgctl show plan.json --by person`.\n\n")
 
 
-def _refusals(plan: Plan, forced: bool) -> str:
+def _dated(plan: Plan, names: Names) -> str:
+    """The plan's day, and what it changes in relations."""
+    if not plan.as_of:
+        return ""
+    out = [inert.prose(dated_line(plan))]
+    today = [i for i in plan.impacts if i.day.isoformat() == plan.as_of]
+    if today and (text := impact_text(today[0], lambda k: _named(names, k))):
+        out.append(f"Relations on {plan.as_of}: {text}")
+    return "\n\n".join(out) + "\n\n"
+
+
+def _named(names: Names, key: str) -> str:
+    subject = names.named(key)
+    if subject is None:
+        return inert.code(key)
+    return f"{inert.prose(subject.name)} ({inert.code(subject.key)})"
+
+
+def _scheduled(plan: Plan, names: Names) -> Block:
+    """What comes due in the horizon, a section per day, folded when long."""
+    days = scheduled_days(plan)
+    if not days:
+        return Block("", [])
+    impacts = {i.day.isoformat(): i for i in plan.impacts}
+    tag = tagged(plan)
+    children: list[Leaf | Block] = []
+    for on, why, changes in days:
+        header = f"**{on}**" + (f" — {inert.prose(why)}" if why else "") + "\n\n"
+        if on in impacts and (text := impact_text(impacts[on], lambda k: _named(names, k))):
+            header += f"Relations: {text}\n\n"
+        children.append(_diff(header, changes, names, tag, provider=True))
+    n = len(plan.scheduled)
+    return _section(f"Scheduled in the next {plan.horizon} days",
+                    f"{_count(n, 'change')}, not applied by this plan", children, n)
+
+
+def _refusals(plan: Plan, forced: bool, allowed: Collection[str] = ()) -> str:
     if not plan.refusals:
         return ""
-    lifted = [r for r in plan.refusals if forced and r.override == "--force"]
+    lifted = [r for r in plan.refusals if is_lifted(r, forced, allowed)]
     held = [r for r in plan.refusals if r not in lifted]
     out = []
     if held:
@@ -159,7 +200,8 @@ def _refusals(plan: Plan, forced: bool) -> str:
             out.append(f"> - … and {len(held) - FOLD_AFTER} more (see the plan file)")
         out.append("")
     if lifted:
-        out += ["> [!WARNING]", "> **Safety rules overridden by `--force`:**"]
+        how = ", ".join(f"`{o}`" for o in sorted({str(r.override) for r in lifted}))
+        out += ["> [!WARNING]", f"> **Safety rules overridden by {how}:**"]
         out += [f"> - {_refusal(r)}" for r in lifted[:FOLD_AFTER]]
         if len(lifted) > FOLD_AFTER:
             out.append(f"> - … and {len(lifted) - FOLD_AFTER} more (see the plan file)")

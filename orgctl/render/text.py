@@ -4,14 +4,24 @@ rights."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from itertools import groupby
 from typing import Any
 
 from orgctl import inert
 from orgctl.engine.plan import Plan
 from orgctl.render import people
-from orgctl.render.common import FOLD_AFTER, Names, change_lines, summary_line, tagged
+from orgctl.render.common import (
+    FOLD_AFTER,
+    Names,
+    change_lines,
+    dated_line,
+    impact_text,
+    is_lifted,
+    scheduled_days,
+    summary_line,
+    tagged,
+)
 from orgctl.resources import Finding
 
 __all__ = ["render_text"]
@@ -27,12 +37,14 @@ def _plain(text: str, **_: Any) -> str:
 
 
 def render_text(plan: Plan, color: bool = False, by: str = "system",
-                forced: bool = False) -> str:
+                forced: bool = False, allowed: Collection[str] = ()) -> str:
     import click
 
     style: Style = click.style if color else _plain
     out: list[str] = []
     tag = tagged(plan)
+    if plan.as_of:
+        out += [style(dated_line(plan), bold=True), ""]
     if by == "person":
         out += _by_person(plan, style, tag)
     else:
@@ -43,8 +55,10 @@ def render_text(plan: Plan, color: bool = False, by: str = "system",
                 out.append("  " + style(lines[0], fg=COLORS[c.action]))
                 out.extend("  " + line for line in lines[1:])
             out.append("")
+    out += _relations(plan)
+    out += _scheduled(plan, style, tag)
     out += _findings(plan, style)
-    out += _refusals(plan, style, forced)
+    out += _refusals(plan, style, forced, allowed)
     out.append(style(summary_line(plan), bold=True))
     return "\n".join(out) + "\n"
 
@@ -136,11 +150,47 @@ def _findings(plan: Plan, style: Style) -> list[str]:
     return out
 
 
-def _refusals(plan: Plan, style: Style, forced: bool) -> list[str]:
+def _relations(plan: Plan) -> list[str]:
+    """What the plan's own day changes in relations (who changes manager, ...)."""
+    names = Names(plan)
+    today = [i for i in plan.impacts if i.day.isoformat() == plan.as_of]
+    if not today or not (text := impact_text(today[0], lambda k: _label(names, k))):
+        return []
+    return [f"Relations on {plan.as_of}: {text}", ""]
+
+
+def _label(names: Names, key: str) -> str:
+    subject = names.named(key)
+    return inert.terminal(names.label(subject) if subject else key)
+
+
+def _scheduled(plan: Plan, style: Style, tag: bool) -> list[str]:
+    """What comes due in the horizon, day by day: shown, not applied by this plan."""
+    days = scheduled_days(plan)
+    if not days:
+        return []
+    names = Names(plan)
+    impacts = {i.day.isoformat(): i for i in plan.impacts}
+    out = [style(f"Scheduled in the next {plan.horizon} days (not applied by this plan; "
+                 f"the plan of each day applies it):", bold=True)]
+    for on, why, changes in days:
+        out.append(style(f"  {on}" + (f" — {inert.terminal(why)}" if why else ""), bold=True))
+        if on in impacts and (text := impact_text(impacts[on], lambda k: _label(names, k))):
+            out.append(f"    Relations: {text}")
+        for c in changes:
+            lines = change_lines(c, tag=tag, names=names, provider=True)
+            out.append("    " + style(lines[0], fg=COLORS[c.action]))
+            out.extend("    " + line for line in lines[1:])
+    out.append("")
+    return out
+
+
+def _refusals(plan: Plan, style: Style, forced: bool,
+              allowed: Collection[str] = ()) -> list[str]:
     """The safety rules the plan breaks, just above the summary line a terminal ends on."""
     if not plan.refusals:
         return []
-    lifted = [r for r in plan.refusals if forced and r.override == "--force"]
+    lifted = [r for r in plan.refusals if is_lifted(r, forced, allowed)]
     held = [r for r in plan.refusals if r not in lifted]
     out: list[str] = []
     if held:
@@ -149,7 +199,9 @@ def _refusals(plan: Plan, style: Style, forced: bool) -> list[str]:
         out += [f"  ✗ {inert.terminal(r.message)}" for r in held]
         out.append("")
     if lifted:
-        out.append(style("Safety rules overridden by --force:", fg="yellow", bold=True))
+        out.append(style("Safety rules overridden by "
+                         f"{', '.join(sorted({str(r.override) for r in lifted}))}:",
+                         fg="yellow", bold=True))
         out += [f"  ! {inert.terminal(r.message)}" for r in lifted]
         out.append("")
     return out

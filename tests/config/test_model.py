@@ -19,7 +19,7 @@ def acme(acme_env: dict[str, str]) -> Org:
 
 
 def test_acme_summary(acme: Org):
-    assert acme.summary() == "12 units, 6 teams, 50 employees, 6 journeys"
+    assert acme.summary() == "12 units, 6 teams, 51 employees, 6 journeys"
 
 
 def test_units_form_three_levels(acme: Org):

@@ -19,7 +19,7 @@ def run(*args: str) -> tuple[int, str, str]:
 
 
 def test_acme_is_valid(acme_env: dict[str, str]):
-    assert run("examples/acme") == (0, "valid: 12 units, 6 teams, 50 employees, 6 journeys\n",
+    assert run("examples/acme") == (0, "valid: 12 units, 6 teams, 51 employees, 6 journeys\n",
                                     "")
 
 
@@ -39,7 +39,7 @@ def test_no_env_validates_without_secrets(monkeypatch: pytest.MonkeyPatch):
 def test_path_defaults_to_the_current_directory(acme_env: dict[str, str],
                                                  monkeypatch: pytest.MonkeyPatch):
     monkeypatch.chdir(ROOT / "examples" / "acme")
-    assert run()[:2] == (0, "valid: 12 units, 6 teams, 50 employees, 6 journeys\n")
+    assert run()[:2] == (0, "valid: 12 units, 6 teams, 51 employees, 6 journeys\n")
 
 
 @pytest.mark.parametrize("path", INVALID, ids=[p.name for p in INVALID])

@@ -124,3 +124,25 @@ def test_every_install_line_installs_orgctl_from_its_repository_at_a_pinned_ref(
         from orgctl import __version__
 
         assert spec.endswith(f"@v{__version__}") or not spec.split("@")[-1].startswith("v")
+
+
+def test_a_daily_job_applies_what_came_due_under_the_safety_rules() -> None:
+    """Issue 15: a scheduled job plans the default branch on today's date and applies that
+    plan, in the apply's concurrency group, with no flag that lifts a safety rule."""
+    on = GITHUB.get("on") or GITHUB.get(True)  # YAML 1.1 reads the key `on` as true
+    assert on["schedule"][0]["cron"]
+    daily = GITHUB["jobs"]["daily"]
+    assert daily["if"] == "github.event_name == 'schedule'"
+    assert daily["concurrency"]["group"] == GITHUB["jobs"]["apply"]["concurrency"]["group"]
+    assert "schedule" in GITHUB["jobs"]["plan"]["if"]  # the pull-request plan stays out
+    assert GITLAB["daily-apply"]["resource_group"] == GITLAB["apply"]["resource_group"]
+    assert "schedule" in GITLAB["daily-apply"]["rules"][0]["if"]
+    assert '!= "schedule"' in GITLAB["apply"]["rules"][0]["if"]
+    for name in ("github daily", "gitlab daily-apply"):
+        lines = orgctl_lines(name)
+        assert [args[args.index("plan") if "plan" in args else args.index("apply")]
+                for args in lines] == ["plan", "apply"], name
+        assert any("plan.json" in args for args in lines if "apply" in args), name
+        flat = [a for args in lines for a in args]
+        for lifting in ("--force", "--allow-orphans", "--as-of"):
+            assert lifting not in flat, f"{name}: {lifting}"

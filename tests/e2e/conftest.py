@@ -7,7 +7,8 @@ click's runner (`run_orgctl`), so every request crosses a real socket.
 
 Stable API for other e2e test modules (import from `tests.e2e.conftest`):
     ACME                                    path of examples/acme
-    acme_org            (fixture, session)  examples/acme loaded with resolve_env=False
+    acme_org            (fixture, session)  examples/acme loaded with resolve_env=False,
+                                            evaluated on the suite's day
     acme_seed           (fixture)           a fresh copy of seed_from_org(acme_org)
     start_sandbox       (fixture)           start_sandbox(seed=None, faults=None,
                                             options=None, profile=None) -> Sandbox, running
@@ -51,8 +52,13 @@ StartSandbox = Callable[..., Sandbox]
 
 @pytest.fixture(scope="session")
 def acme_org() -> Org:
-    """examples/acme, without resolving ${ENV} credentials (the sandbox has its own)."""
-    return load(ACME, resolve_env=False)
+    """examples/acme, without resolving ${ENV} credentials (the sandbox has its own), as it
+    is on the suite's day (tests/conftest.py SUITE_DAY: its leavers by date inactive, its
+    joiner not started yet), which is the day every plan of the suite is of."""
+    from orgctl import lifecycle
+
+    org = load(ACME, resolve_env=False)
+    return lifecycle.evaluate(org, lifecycle.today(org))
 
 
 @pytest.fixture(scope="session")

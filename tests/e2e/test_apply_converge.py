@@ -281,6 +281,8 @@ def _check_team_manager(live: Live) -> None:
 
 def _check_deactivated(live: Live) -> None:
     assert live.workleap_member("EMP-028")["status"] == "deactivated"
+    # Worklete documents no removal: a leaver's membership stays, in no team (issue 15).
+    assert live.worklete_teams_of("EMP-028") == set()
 
 
 EDITS = {
@@ -321,7 +323,8 @@ EDITS = {
     "deactivate an employee": Edit(
         "people/engineering.yaml", _set(("employees", "EMP-028"), status="inactive"),
         {("workleap.member.EMP-028", "deactivate"),
-         ("workleap.mapping.insights:EMP-028", "delete")}, _check_deactivated),
+         ("workleap.mapping.insights:EMP-028", "delete"),
+         ("worklete.membership.EMP-028", "deactivate")}, _check_deactivated),
     "start a journey": Edit(
         "people/engineering.yaml",
         _set(("employees", "EMP-031", "journeys", 0), start=True, invite_at="2026-12-14"),
@@ -359,7 +362,7 @@ def test_each_kind_of_edit_applies_and_converges(name: str, tmp_path: Path,
     assert changes_of(left) == set()
     if name == "deactivate an employee":
         assert {c["address"] for c in left["changes"]} - manual_before == {
-            "workelo.employee.EMP-028", "worklete.membership.EMP-028"}
+            "workelo.employee.EMP-028"}
         assert "manual employee EMP-028" in after.stdout
     else:
         assert {c["address"] for c in left["changes"]} == manual_before

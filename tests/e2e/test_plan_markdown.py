@@ -6,6 +6,7 @@ safety refusal carried by the plan, and personal data masked in the comment only
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,10 @@ SYMBOL = {"create": "+", "update": "!", "delete": "-", "deactivate": "-", "manua
 
 
 def heads(markdown: str) -> list[str]:
-    """The head line of every change shown in the comment's diff blocks."""
-    return [line for block in fenced_blocks(markdown) for line in block
+    """The head line of every change due (the plan's own) shown in the comment's diff
+    blocks; what is scheduled for later days comes after its own heading."""
+    due = re.split(r"\n(?:### |<details><summary><b>)Scheduled in the next", markdown)[0]
+    return [line for block in fenced_blocks(due) for line in block
             if line[:1] in "+!-?" and line[1:2] == " " and line[2:3] != " "]
 
 

@@ -49,7 +49,8 @@ def test_text_shows_each_change_with_its_symbol_and_only_changed_fields_then_a_s
         "workelo", "workleap", "worklete"]
     text = result.stdout
     assert "  + employee EMP-031\n" in text
-    assert "  - deactivate member EMP-019\n      # status inactive in config\n" in text
+    assert ("  - deactivate member EMP-019\n"
+            "      # status inactive in config (leave_date 2026-11-02)\n") in text
     # An update shows only what differs, as old → new.
     assert ('  ~ unit data\n      name: "Business Intelligence" → "Data"\n'
             '      # differs from config\n') in text

@@ -27,7 +27,12 @@ OPTIONS = QUICK_OPTIONS  # Worklete processes uploads in 50 ms
 
 @pytest.fixture(scope="session")
 def acme() -> Org:
-    return load(ACME, resolve_env=False)
+    """examples/acme as it is on the suite's day (tests/conftest.py SUITE_DAY): what each
+    system holds after a perfect apply, and what an import of it gives back."""
+    from orgctl import lifecycle
+
+    org = load(ACME, resolve_env=False)
+    return lifecycle.evaluate(org, lifecycle.today(org))
 
 
 @pytest.fixture

@@ -129,8 +129,14 @@ def test_a_wave_of_leavers_over_the_threshold_is_refused_without_force(
     refused = orgctl("plan", path, "--sandbox", endpoints)
     assert refused.exit_code == 3, refused.output
     assert "workleap.member: too many removals" in refused.stderr
+    # The leavers HRMS reports manage people who stay: a refusal --force does not lift
+    # (issue 15), naming each of them and the relation they lose.
     forced = orgctl("plan", path, "--sandbox", endpoints, "--force")
-    assert forced.exit_code == 0, forced.output
+    assert forced.exit_code == 3, forced.output
+    assert "active people would be left behind on 2026-11-30" in forced.stderr
+    assert "EMP-026: manager EMP-012 is inactive (HRMS)" in forced.stderr
+    allowed = orgctl("plan", path, "--sandbox", endpoints, "--force", "--allow-orphans")
+    assert allowed.exit_code == 0, allowed.output
 
 
 def test_an_overlay_that_contradicts_hrms_is_a_finding_and_hrms_wins(

@@ -7,7 +7,11 @@ within its parent, an employee by email; `match_live` then writes every referenc
 the config key); `external_id` is also an attribute, so the plan shows the one update that
 stamps the key onto such an object and the next plan matches by key.
 A scope is "<employee key>:<unit key>"; a journey "<employee key>.<journey key>" and, since
-Workelo stores no journey key, also the identity "journey:<employee key>/<mobility>".
+Workelo stores no journey key, also the identity "journey:<employee key>/<mobility>": the
+plan matches journeys among open tracks by person and mobility, closed and cancelled tracks
+being history (`match_live`). On an org evaluated on a date, the journeys the employees'
+dates imply are wanted too (an onboarding, an offboarding, crossboardings: see
+`orgctl.providers.workelo.journeys`), their templates read by mobility and unit.
 
 Reads use the list endpoints at their largest page (100 asked; paging follows what the
 server serves), pages concurrently: a no-change plan costs one token plus ceil(n/page)
@@ -32,10 +36,13 @@ import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
 from types import NoneType
 from typing import Any, ClassVar
 
+from orgctl.config.build import UnitRoles
 from orgctl.errors import ApiError, ProviderError, UnexpectedAnswer, UnknownOutcome
+from orgctl.lifecycle import at
 from orgctl.model import IMPLICATIONS, Employee, Journey, Org, ProviderConfig
 from orgctl.providers.base import (
     Capability,
@@ -48,6 +55,7 @@ from orgctl.providers.base import (
 )
 from orgctl.providers.http import ClientCredentials, Http, Page, Paging
 from orgctl.providers.importing import NO_KEY
+from orgctl.providers.workelo.journeys import SOURCES, Implied, implied
 from orgctl.resources import Action, Change, Resource
 
 PAGE_SIZE = 100  # asked for; the seed names no cap, and paging follows what the server serves
@@ -106,10 +114,13 @@ def _journey_owner(journey: Resource) -> str:
 class WorkeloSettings(Settings):
     """client_id, client_secret (write them as ${ENV}); rate_limit ("1000/h" default, or
     an int per hour); timeout (seconds, default 30: seed 000 "Timeout: minimum 30 seconds
-    recommended"), max_concurrency (default 8)."""
+    recommended"), max_concurrency (default 8); crossboarding (`lifecycle.crossboarding`:
+    a dated move to another unit gets a crossboarding journey; default false). The lead
+    times of `lifecycle:` are read by `Provider.lead_days`."""
 
     client_id: str
     client_secret: str = field(repr=False)
+    crossboarding: bool = False
     DEFAULT_RATE_LIMIT: ClassVar[str | None] = DEFAULT_RATE_LIMIT
 
     @classmethod
@@ -121,8 +132,13 @@ class WorkeloSettings(Settings):
                 raise ProviderError(provider, f"setting `{name}` is required (create it in "
                                               f"Workelo under Account > Advanced > API and "
                                               f"write it as ${{ENV_VAR}})")
+        lifecycle = raw.get("lifecycle") or {}
+        crossboarding = lifecycle.get("crossboarding", False)
+        if not isinstance(crossboarding, bool):
+            raise ProviderError(provider, f"setting `lifecycle.crossboarding` must be true or "
+                                          f"false, not {crossboarding!r}")
         return cls(client_id=client_id, client_secret=client_secret,
-                   **cls.common(provider, raw))
+                   crossboarding=crossboarding, **cls.common(provider, raw))
 
 
 class WorkeloProvider(Provider):
@@ -150,6 +166,11 @@ class WorkeloProvider(Provider):
                    "000 \"Understand the hierarchy\""),
         Capability("list templates", "GET", "/templates", "documented",
                    "000 \"Templates and models\""),
+        Capability("list the templates of a mobility and unit (journeys the dates imply)",
+                   "GET", "/templates?mobility=&unit_organization_id=", "documented",
+                   "000 \"Templates and models\", 001 §3 \"Prerequisites\"; one request per "
+                   "(mobility, unit) an implied journey needs, at read or, for a unit not in "
+                   "Workelo yet, before the journey's POST"),
         Capability("list unit organisations", "GET", "/unit_organizations", "documented",
                    "000 \"Understand the hierarchy\"; external_id, parent_id, language in "
                    "answers assumed (the seed shows them in the create body only)"),
@@ -216,6 +237,13 @@ class WorkeloProvider(Provider):
         "hr": frozenset({"hr", "owner"}),
         "second_hr": frozenset({"hr", "owner"}),
     }
+    # Days before the event Workelo acts on it (the provider block's `lifecycle:` overrides
+    # them). Workelo is where a journey is prepared: the joiner's employee and onboarding
+    # exist, and the invitation is scheduled, two weeks before the first day, so HR,
+    # manager and buddy have their tasks in time (seed 000: a template's resources are
+    # scheduled relative to a key date, some before it); likewise a leaver's offboarding and
+    # a mover's crossboarding. Two weeks is a common notice for both, and is a default only.
+    LEAD_DAYS: ClassVar[dict[str, int]] = {"joiners": 14, "leavers": 14, "movers": 14}
     settings: WorkeloSettings
 
     def __init__(self, config: ProviderConfig):
@@ -224,6 +252,9 @@ class WorkeloProvider(Provider):
         self._catalog: dict[str, dict[int, str]] | None = None
         self._closed_tracks: dict[str, str] = {}  # remote id -> status, from read()
         self._live_people: set[str] = set()  # keys and "email:" identities, from read()
+        # Template names by (mobility, unit key), for the journeys the dates imply: resolved
+        # by read() for the units Workelo has (`_resolve_templates`).
+        self._unit_templates: dict[tuple[str, str], tuple[str, ...]] = {}
 
     # -- plumbing -----------------------------------------------------------------------
     def make_http(self) -> Http:
@@ -292,6 +323,11 @@ class WorkeloProvider(Provider):
         fields = {name.split(".", 1)[0] for name in change.fields}
         after = change.after or {}
         if change.kind == "employee":
+            emp = self._person(change.key)
+            if change.action == "create" and emp is not None and not emp.active:
+                # Only a leaver by date has no status to keep the diff from creating them.
+                return (f"{change.key} has left ({emp.status_from}) and is absent from "
+                        f"Workelo: orgctl does not create a leaver")
             if change.action in ("deactivate", "delete") or "status" in fields:
                 return ("Workelo documents no way to deactivate or delete an employee (seed "
                         "000 \"Employee management\"): offboard them with an offboarding "
@@ -312,6 +348,9 @@ class WorkeloProvider(Provider):
     def _journey_unsupported(self, change: Change, fields: set[str]) -> str | None:
         if change.action in ("delete", "deactivate"):
             return "Workelo documents no way to cancel a journey: cancel it in Workelo"
+        if change.action == "create" and change.source in SOURCES.values() \
+                and (change.after or {}).get("templates") == []:
+            return self._no_template(change)
         if change.action == "create":
             # The employee block would create an employee Workelo does not know (seed 001
             # §3): wrong for someone the config says has left, whom orgctl never creates.
@@ -336,6 +375,18 @@ class WorkeloProvider(Provider):
             return ("the invitation date of a started journey cannot be changed (seed 001 "
                     "§3 sets it at start only)")
         return None
+
+    def _no_template(self, change: Change) -> str:
+        """Why a journey the dates imply cannot be created: Workelo has no template for its
+        mobility in its unit (or the employee has no unit to choose templates by)."""
+        mobility = (change.after or {}).get("mobility")
+        unit = change.refs.get("unit", "").rpartition(".")[2]
+        if not unit:
+            return (f"the employee has no unit, so no {mobility} template can be chosen by "
+                    f"unit: give them a unit, or write the journey by hand with its templates")
+        return (f"Workelo has no {mobility} template for unit {unit} (GET /templates?"
+                f"mobility={mobility}&unit_organization_id=… lists none): create one in "
+                f"Workelo, or write the journey by hand with its templates")
 
     def _unknown_names(self, change: Change) -> str | None:
         """Names the config uses that Workelo does not know: orgctl does not create levels,
@@ -365,7 +416,10 @@ class WorkeloProvider(Provider):
 
     # -- desired ------------------------------------------------------------------------
     def desired(self, org: Org) -> list[Resource]:
+        """Units, employees, scopes, the journeys the config writes and, on an org evaluated
+        on a date, the journeys the employees' dates imply (`_implied_journeys`)."""
         out: list[Resource] = []
+        roles = UnitRoles(org) if org.as_of is not None else None
         for unit in org.units.values():
             # external_id is the key, repeated as an attribute so that a live unit matched
             # by name (it has none) gets it stamped by an update the plan shows.
@@ -380,18 +434,64 @@ class WorkeloProvider(Provider):
                 refs={"parent": self.address("unit", unit.parent)} if unit.parent else {},
                 protected=unit.protected))
         for emp in org.employees.values():
-            out.append(self._desired_employee(emp))
+            journeys = [self._desired_journey(emp, journey) for journey in emp.journeys]
+            if roles is not None:
+                journeys += self._implied_journeys(org, emp, roles)
+            # A leaver by date while their offboarding is wanted: the journey is how
+            # Workelo records leaving, so the employee says nothing of a status (and the
+            # day they leave changes nothing here, in the plan or the scheduled section).
+            offboarded = emp.leave_date is not None and any(
+                j.attrs["mobility"] == "offboarding" for j in journeys)
+            out.append(self._desired_employee(emp, offboarded))
             for unit_key in emp.unit_scopes:
                 out.append(Resource(
                     kind="scope", key=f"{emp.key}:{unit_key}",
                     attrs={"employee": emp.key, "unit": unit_key},
                     refs={"employee": self.address("employee", emp.key),
                           "unit": self.address("unit", unit_key)}))
-            for journey in emp.journeys:
-                out.append(self._desired_journey(emp, journey))
+            out += journeys
         return out
 
-    def _desired_employee(self, emp: Employee) -> Resource:
+    def implied(self, org: Org, emp: Employee) -> list[Implied]:
+        """Every journey `emp`'s dates imply here, under this block's lead times and
+        crossboarding policy, whatever the window (`org` is evaluated on a date)."""
+        assert org.as_of is not None
+        leads = {event: self.lead_days(event) for event in ("joiners", "leavers", "movers")}
+        return list(implied(emp, org.as_of, leads, self.settings.crossboarding))
+
+    def _implied_journeys(self, org: Org, emp: Employee, roles: UnitRoles) -> list[Resource]:
+        """The journeys `emp`'s dates imply that are wanted on `org.as_of` (see
+        `journeys`), but for one the config writes by hand with the same mobility and start
+        date: that one wins. Each is started with its lead day as invitation date; its
+        implications are the person's relations (after the move, for a crossboarding); its
+        templates those Workelo gives the mobility and unit (read by `read()`; unread for a
+        unit Workelo does not have yet: chosen before the POST, `_templates_at_create`)."""
+        assert org.as_of is not None
+        written = {(j.mobility, j.start_date) for j in emp.journeys}
+        out = []
+        for due in self.implied(org, emp):
+            if not due.wanted(org.as_of) or (due.mobility, due.on) in written:
+                continue
+            person = emp
+            if due.mobility == "crossboarding" and due.on > org.as_of:
+                person = at(emp, due.on, roles)  # the relations the move gives
+            templates = self._unit_templates.get((due.mobility, due.unit)) if due.unit else ()
+            journey = Journey(due.key, emp.key, due.mobility, due.on, templates=templates or (),
+                              invite_at=due.lead_day, start=True)
+            resource = replace(self._desired_journey(person, journey), source=due.source)
+            if templates is None:
+                del resource.attrs["templates"]
+            if due.unit:
+                resource.refs["unit"] = self.address("unit", due.unit)
+            out.append(resource)
+        return out
+
+    def _is_live(self, emp: Employee) -> bool:
+        """Whether this run's read found `emp` in Workelo (by key or email)."""
+        return (emp.key in self._live_people
+                or f"email:{emp.email.lower()}" in self._live_people)
+
+    def _desired_employee(self, emp: Employee, offboarded: bool = False) -> Resource:
         attrs: dict[str, Any] = {"external_id": emp.key, "first_name": emp.first_name,
                                  "last_name": emp.last_name, "email": emp.email,
                                  "role": emp.role.lower()}
@@ -403,8 +503,10 @@ class WorkeloProvider(Provider):
             attrs["unit"] = emp.unit
         if emp.identifications:
             attrs["identifications"] = dict(emp.identifications)
-        if not emp.active:
-            # Workelo cannot deactivate: the plan shows this as manual (see unsupported()).
+        if not emp.active and (not offboarded or not self._is_live(emp)):
+            # Workelo cannot deactivate: the plan shows this as manual (see unsupported()),
+            # unless Workelo shows them offboarded (see read() and match_live()). A leaver
+            # Workelo does not have keeps the status, so nothing creates them.
             attrs["status"] = emp.status
         return Resource(
             kind="employee", key=emp.key, attrs=attrs,
@@ -454,7 +556,87 @@ class WorkeloProvider(Provider):
         named = _named_roles(desired)
         if keys:
             live = [_rekeyed(r, keys) for r in live]
+        live = self._journeys_matched(desired, live)
         return [_with_roles(r, named) if r.kind == "journey" else r for r in live]
+
+    def _journeys_matched(self, desired: list[Resource], live: list[Resource]
+                          ) -> list[Resource]:
+        """Live journeys keyed as the desired journeys they match, by person and mobility.
+
+        Workelo stores no journey key, so a desired journey is matched, in this order, to
+        an open track of the same person, mobility and start date; to a closed or
+        cancelled one of the same (the journey happened: it is that track, equal, no
+        change); to another open track of the person and mobility (its start date moved:
+        an update). Closed and cancelled tracks are history: never diffed, never shown. An
+        open track nothing matches is left out too when its mobility and start date are
+        those of a journey the person's dates imply (before or after the window it is
+        wanted in: orgctl's own journey, in progress); otherwise it stays, unmanaged.
+        Implied journeys compare neither templates nor invitation date once the track
+        exists (both are set at create only). An employee with a desired offboarding that
+        is not history reads inactive: the journey is how Workelo records leaving, so once
+        it exists, or this plan creates it, nothing more is needed."""
+        wanted = [d for d in desired if d.kind == "journey"]
+        tracks = [r for r in live if r.kind == "journey"]
+        if not wanted and not tracks:
+            return live
+
+        def whose(r: Resource) -> tuple[str, str]:
+            return _journey_owner(r), r.attrs["mobility"]
+
+        open_tracks: dict[tuple[str, str], list[Resource]] = {}
+        history: dict[tuple[str, str, str], Resource] = {}
+        for r in sorted(tracks, key=lambda t: t.attrs["start_date"]):
+            if r.server.get("status") in CLOSED_STATUSES:
+                history.setdefault((*whose(r), r.attrs["start_date"]), r)
+            else:
+                open_tracks.setdefault(whose(r), []).append(r)
+        matched: dict[str, Resource] = {}  # desired key -> the live journey as the diff sees it
+        taken: set[str] = set()  # remote ids of the open tracks matched
+
+        def claim(d: Resource, r: Resource) -> None:
+            taken.add(str(r.remote_id))
+            unknown = r.unknown | ({"templates", "invite_at"} if d.source in SOURCES.values()
+                                   else frozenset())
+            matched[d.key] = replace(r, key=d.key, unknown=unknown)
+
+        for d in wanted:  # the same start date, open
+            r = next((r for r in open_tracks.get(whose(d), ()) if r.remote_id not in taken
+                      and r.attrs["start_date"] == d.attrs["start_date"]), None)
+            if r is not None:
+                claim(d, r)
+        for d in wanted:  # the same start date, history: the journey happened
+            r = history.get((*whose(d), d.attrs["start_date"]))
+            if d.key not in matched and r is not None:
+                matched[d.key] = replace(r, key=d.key, attrs=dict(d.attrs), unknown=frozenset())
+        for d in sorted(wanted, key=lambda w: w.attrs["start_date"]):  # a moved start date
+            r = next((r for r in open_tracks.get(whose(d), ()) if r.remote_id not in taken),
+                     None)
+            if d.key not in matched and r is not None:
+                claim(d, r)
+
+        own = self._implied_events()
+        wanted_keys = {d.key for d in wanted}
+        kept = []
+        for r in tracks:
+            if r.remote_id in taken or r.server.get("status") in CLOSED_STATUSES \
+                    or (*whose(r), r.attrs["start_date"]) in own:
+                continue
+            kept.append(replace(r, key=f"{NO_KEY}{r.remote_id}") if r.key in wanted_keys
+                        else r)
+        leaving = {_journey_owner(d) for d in wanted if d.attrs["mobility"] == "offboarding"
+                   and matched.get(d.key, d).server.get("status") not in CLOSED_STATUSES}
+        others = [replace(r, attrs={**r.attrs, "status": "inactive"})
+                  if r.kind == "employee" and r.key in leaving else r
+                  for r in live if r.kind != "journey"]
+        return others + list(matched.values()) + kept
+
+    def _implied_events(self) -> set[tuple[str, str, str]]:
+        """(employee, mobility, start date) of every journey the bound org's dates imply."""
+        org = self.org
+        if org is None or org.as_of is None:
+            return set()
+        return {(i.employee, i.mobility, i.on.isoformat())
+                for emp in org.employees.values() for i in self.implied(org, emp)}
 
     # -- live ---------------------------------------------------------------------------
     async def read(self, progress: Progress | None = None) -> list[Resource]:
@@ -496,9 +678,34 @@ class WorkeloProvider(Provider):
                               IDENTIFICATION_FIELDS)
         self._catalog = _catalog(roles, idents, levels, templates)
         resources = self._normalise(units, people, scopes, tracks)
+        await self._resolve_templates({r.key: int(r.remote_id or 0) for r in resources
+                                       if r.kind == "unit"})
         if progress:
             progress(len(resources), len(resources))
         return resources
+
+    async def _resolve_templates(self, unit_ids: Mapping[str, int]) -> None:
+        """The templates of each (mobility, unit) that a journey the bound org's dates imply
+        needs, today or later (seed 001 §3: `GET /templates?mobility=&unit_organization_id=`),
+        one request each, concurrently: at most three per unit, and only for people with
+        dates. A unit Workelo does not have yet is resolved before the journey's POST
+        instead; a joiner not in the bound org yet, on the day they are. Nothing without a
+        bound org evaluated on a date (an import)."""
+        org = self.org
+        if org is None or org.as_of is None:
+            return
+        needed = sorted({(i.mobility, i.unit) for emp in org.employees.values()
+                         for i in self.implied(org, emp)
+                         if i.unit in unit_ids and i.wanted_between(org.as_of, date.max)})
+        found = await asyncio.gather(*(self._templates_of(mobility, unit_ids[unit])
+                                       for mobility, unit in needed))
+        self._unit_templates = dict(zip(needed, found, strict=True))
+
+    async def _templates_of(self, mobility: str, unit_id: int) -> tuple[str, ...]:
+        """The names of the templates Workelo gives `mobility` in the unit `unit_id`."""
+        rows = await self._list("/templates", NAMED_FIELDS,
+                                {"mobility": mobility, "unit_organization_id": unit_id})
+        return tuple(sorted(str(t["name"]) for t in rows))
 
     async def _scopes(self, employees_read: Awaitable[list[dict[str, Any]]]
                       ) -> list[dict[str, Any]]:
@@ -605,10 +812,7 @@ class WorkeloProvider(Provider):
                                 attrs={"employee": employee, "unit": unit},
                                 remote_id=str(s["id"])))
         journeys = self._normalise_tracks(tracks, emp_key)
-        # A cancelled offboarding is someone who did not leave after all.
-        offboarded = {_journey_owner(j) for j in journeys
-                      if j.attrs["mobility"] == "offboarding"
-                      and j.server["status"] != "cancelled"}
+        offboarded = _offboarded(journeys)
         for r in out:
             if r.kind == "employee" and r.key in offboarded:
                 r.attrs["status"] = "inactive"
@@ -617,8 +821,8 @@ class WorkeloProvider(Provider):
     def _normalise_tracks(self, tracks: list[dict[str, Any]],
                           emp_key: dict[int, str]) -> list[Resource]:
         """Open journeys first, so that the key "<employee>.<mobility>" goes to the open
-        one; a closed or cancelled journey is read (so the config's journey is not created
-        again once Workelo closed it) but never changed."""
+        one; a closed or cancelled journey is read (for import, and so that the config's
+        journey of its date is that one: `match_live`) but never diffed or changed."""
         catalog = self._catalog
         assert catalog is not None
         self._closed_tracks = {}
@@ -836,12 +1040,14 @@ class WorkeloProvider(Provider):
     async def _create_journey(self, change: Change, ids: Mapping[str, str]) -> str:
         after = change.after or {}
         employee_key = change.refs["employee"].rsplit(".", 1)[-1]
+        template_ids = ([await self._id_of("templates", n) for n in after["templates"]]
+                        if "templates" in after else await self._templates_at_create(change, ids))
         body: dict[str, Any] = {
             "mobility": after["mobility"], "start_date": after["start_date"],
             "employee": self._employee_block(employee_key, ids),
             "implications": self._implications(
                 change, ids, after.get("implications") or {}),
-            "template_ids": [await self._id_of("templates", n) for n in after["templates"]],
+            "template_ids": template_ids,
         }
         if after.get("end_date"):
             body["end_date"] = after["end_date"]
@@ -849,6 +1055,17 @@ class WorkeloProvider(Provider):
         if after.get("started"):
             await self._follow_up(change, track_id, self._start(track_id, after.get("invite_at")))
         return str(track_id)
+
+    async def _templates_at_create(self, change: Change, ids: Mapping[str, str]) -> list[int]:
+        """The templates of a journey the dates imply whose unit Workelo did not have when
+        the plan was made (created earlier in this apply): asked now, by mobility and unit
+        (seed 001 §3). None is a refusal, as the plan would have said had it known."""
+        mobility = (change.after or {})["mobility"]
+        rows = await self._list("/templates", NAMED_FIELDS, {
+            "mobility": mobility, "unit_organization_id": self._ref(change, "unit", ids)})
+        if not rows:
+            raise ProviderError(self.name, f"{change.address}: {self._no_template(change)}")
+        return sorted(t["id"] for t in rows)
 
     def _employee_block(self, key: str, ids: Mapping[str, str]) -> dict[str, Any]:
         """The journey's employee block (seed 000 "Create a journey"): the external_id of
@@ -962,6 +1179,21 @@ class WorkeloProvider(Provider):
                          and t["start_date"] == after["start_date"]
                          and t["status"] not in CLOSED_STATUSES), None)
         return None
+
+
+def _offboarded(journeys: list[Resource]) -> set[str]:
+    """The employees Workelo shows as gone: whose latest onboarding or offboarding (by
+    start date, not cancelled) is an offboarding. A cancelled offboarding is someone who
+    did not leave after all; a rehire's newer onboarding puts them back (their old
+    offboarding, closed, is history)."""
+    latest: dict[str, tuple[str, bool]] = {}
+    for j in journeys:
+        if j.server["status"] == "cancelled" or j.attrs["mobility"] == "crossboarding":
+            continue
+        owner = _journey_owner(j)
+        mark = (j.attrs["start_date"], j.attrs["mobility"] == "offboarding")
+        latest[owner] = max(latest.get(owner, mark), mark)
+    return {owner for owner, (_, offboarding) in latest.items() if offboarding}
 
 
 def _catalog(roles: list[Any], idents: list[Any], levels: list[Any],

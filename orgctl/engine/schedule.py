@@ -1,0 +1,150 @@
+"""A plan of a date: the org evaluated on the plan's day for each system, what comes due on
+the days after it, and what each day does to the org's relations.
+
+The plan's own changes are live state against the org on the plan's day (`views`). The
+scheduled section is what the plans of the coming days will add: for each day in the
+horizon on which something is due (a start, a leave, a dated change, each less every
+system's lead time: `lifecycle.event_days`), each system's desired state on that day is
+diffed against its desired state the day before. Live state is used only to say how the
+system removes what goes (a member is deactivated or deleted by its status), so the
+section shows what a day changes, and the plan of that day shows it again against live
+state, as due. Nothing here knows a system by name: a provider maps an evaluated org like
+any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+from orgctl import lifecycle
+from orgctl.engine.diff import diff
+from orgctl.engine.plan import Plan, Scheduled, desired_of, prune_enabled
+from orgctl.model import Org
+from orgctl.providers.base import Provider
+from orgctl.resources import Action, Change, Finding, Resource
+
+
+class Views:
+    """The org on one day for each lead time, evaluated once per lead."""
+
+    def __init__(self, org: Org, day: date | None):
+        self.org = org
+        self.day = day
+        self._views: dict[int | None, Org] = {}
+
+    def of(self, lead: int | None = 0) -> Org:
+        """The org on the day for a system `lead` days ahead of joiners (None: everyone
+        the config has, joiners included, for naming whom a change concerns)."""
+        if self.day is None:
+            return self.org
+        if lead not in self._views:
+            self._views[lead] = lifecycle.evaluate(self.org, self.day, lead)
+        return self._views[lead]
+
+
+def schedule(plan: Plan, org: Org, providers: list[Provider],
+             live: dict[str, list[Resource]], day: date, horizon: int) -> list[Change]:
+    """Fill the plan's date, scheduled section, impacts and orphans; return the scheduled
+    changes (for naming their subjects)."""
+    plan.as_of, plan.horizon = day.isoformat(), horizon
+    until = day + timedelta(days=horizon)
+    leads = set().union(*(p.leads() for p in providers)) if providers else {0}
+    days = lifecycle.event_days(org, day, until, leads)
+    for provider in providers:
+        if provider.READ_ONLY:
+            continue
+        plan.scheduled.extend(_provider_schedule(provider, org, live[provider.name], day,
+                                                 days))
+    for provider in providers:  # bound again to the plan's own day, for apply's hooks
+        provider.bind(lifecycle.evaluate(org, day, provider.lead_days()))
+    plan.impacts = _impacts(org, day, days)
+    plan.orphans = lifecycle.orphans(org, day)
+    plan.findings.extend(_coming_orphans(org, days, {o.describe() for o in plan.orphans}))
+    return [s.change for s in plan.scheduled]
+
+
+def _provider_schedule(provider: Provider, org: Org, live: list[Resource], day: date,
+                       days: Iterable[date]) -> list[Scheduled]:
+    lead = provider.lead_days()
+    live_by_key = {(r.kind, r.key): r for r in live}
+    before = desired_of(provider, lifecycle.evaluate(org, day, lead), live)
+    out: list[Scheduled] = []
+    for on in days:
+        view = lifecycle.evaluate(org, on, lead)
+        after = desired_of(provider, view, live)
+        result = diff(provider.name, after, before, _removal(provider, view, live_by_key))
+        why = _why(org, on, provider.leads())
+        for change in result.changes:
+            reason = provider.unsupported(change)
+            change.reason = ""  # the diff's "absent from live state" is not why
+            if reason:
+                change.reason = f"{change.action} needed but {reason}"
+                change.action = "manual"
+            out.append(Scheduled(on.isoformat(), change, why))
+        before = after
+    return out
+
+
+def _removal(provider: Provider, view: Org, live_by_key: dict[tuple[str, str], Resource]):
+    """How the system removes what is desired one day and not the next: as the live
+    object it is (its status decides, e.g. deactivate or delete), by the plan's rules."""
+
+    def removal(r: Resource) -> tuple[Action | None, str]:
+        current = live_by_key.get((r.kind, r.key), r)
+        person = view.employees.get(r.key)
+        if person is not None and not person.active:
+            return provider.removal_of(current) or "manual", ""
+        if not prune_enabled(provider, r.kind):
+            return None, ""
+        return provider.removal_of(current), ""
+
+    return removal
+
+
+def _why(org: Org, on: date, leads: set[int]) -> str:
+    """What is due on `on` for a system with these lead times, in words: each start,
+    leave or dated change on that day, or that many days after it."""
+    events = []
+    for key, employee in sorted(org.employees.items()):
+        dated = [(d.on, f"changes {', '.join(sorted(d.values))}") for d in employee.dated]
+        for day, what in [(employee.start_date, "starts"), (employee.leave_date, "leaves"),
+                          *((d, w) for d, w in dated)]:
+            if day is None:
+                continue
+            for lead in sorted(leads):
+                if day - timedelta(days=lead) == on:
+                    ahead = f" ({lead} days ahead)" if lead else ""
+                    events.append(f"{key} {what} on {day}{ahead}")
+    return "; ".join(events)
+
+
+def _impacts(org: Org, day: date, days: list[date]) -> list[lifecycle.Impact]:
+    """What the plan's day and each scheduled day change in relations (days that change
+    nothing in them are left out)."""
+    if not lifecycle.has_dates(org):
+        return []  # every day is the same org: nothing changes in relations
+    out = []
+    for on in [day, *days]:
+        found = lifecycle.impact(lifecycle.evaluate(org, on - timedelta(days=1), None),
+                                 lifecycle.evaluate(org, on, None))
+        if found:
+            out.append(found)
+    return out
+
+
+def _coming_orphans(org: Org, days: list[date], now: set[str]) -> list[Finding]:
+    """A warning, ahead of time, for each person a coming day leaves without a manager,
+    HR, administrative owner or buddy: the plan of that day will be refused."""
+    findings, seen = [], set(now)
+    for on in days:
+        for orphan in lifecycle.orphans(org, on):
+            text = orphan.describe()
+            if text in seen:
+                continue
+            seen.add(text)
+            findings.append(Finding(
+                "config", "employee", orphan.employee,
+                f"on {on}, {text}: reassign before then, or the plan of that day is "
+                f"refused", level="warning", code="orphan"))
+    return findings
