@@ -112,7 +112,7 @@ def _why(org: Org, on: date, leads: set[int]) -> str:
                           *((d, w) for d, w in dated)]:
             if day is None:
                 continue
-            for lead in sorted(leads):
+            for lead in sorted({0, *leads}):
                 if day - timedelta(days=lead) == on:
                     ahead = f" ({lead} days ahead)" if lead else ""
                     events.append(f"{key} {what} on {day}{ahead}")

@@ -256,3 +256,15 @@ def test_today_is_a_day_in_the_config_time_zone(monkeypatch) -> None:
     assert lifecycle.today(Org(lifecycle=Lifecycle("Europe/Paris")), late) == D("2027-01-01")
     monkeypatch.setenv(lifecycle.TODAY_VARIABLE, "2027-02-03")
     assert lifecycle.today(Org()) == D("2027-02-03")
+
+
+def test_each_scheduled_day_says_what_is_due_whatever_the_lead_time(tmp_path: Path) -> None:
+    """Before: a system with a lead time described only the days its lead time falls
+    on, so the leave day itself showed no reason."""
+    org = org_of(person("BOSS"), person("ANN", manager="BOSS", leave_date=D("2026-12-18")),
+                 person("BOB", start_date=D("2026-12-21")))
+    day = D("2026-11-30")
+    plan = plan_on(tmp_path, org, day, live_of(org, day), lead=14)
+    assert {(s.on, s.why) for s in plan.scheduled} == {
+        ("2026-12-07", "BOB starts on 2026-12-21 (14 days ahead)"),
+        ("2026-12-18", "ANN leaves on 2026-12-18")}
