@@ -4,11 +4,8 @@ through scheduled → invitation_sent → in_progress → closed as it passes.""
 
 from __future__ import annotations
 
-import json
-import signal
 import subprocess
 import sys
-import time
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +18,7 @@ from orgctl.sandbox import Sandbox
 from orgctl.sandbox.core import Calendar
 from orgctl.sandbox.workelo import DEFAULT_TRACK_DAYS, WorkeloEmulator
 from tests.conftest import Sandboxes
+from tests.sandbox.serving import serving
 
 SEED: dict[str, Any] = {"workelo": {
     "unit_organizations": [{"external_id": "eng", "name": "Engineering", "level": "Division"}],
@@ -253,24 +251,11 @@ def test_an_emulator_alone_takes_a_date_a_string_or_a_callable() -> None:
 
 
 def test_sandbox_serve_takes_today(tmp_path: Path) -> None:
-    endpoints = tmp_path / "sandbox.json"
-    serve = subprocess.Popen(
-        [sys.executable, "-m", "orgctl", "sandbox", "serve", "--empty", "--today",
-         "2027-01-04", "--endpoints-file", str(endpoints)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 30
-        while not endpoints.exists():
-            assert serve.poll() is None, serve.stderr.read()  # type: ignore[union-attr]
-            assert time.monotonic() < deadline, "no endpoints file"
-            time.sleep(0.05)
-        root = json.loads(endpoints.read_text())["worklete"]["url"].removesuffix("/api/v1")
+    with serving(tmp_path, "--empty", "--today", "2027-01-04") as (endpoints, printed):
+        root = endpoints["worklete"]["url"].removesuffix("/api/v1")
         assert httpx.get(root + "/_sandbox/clock").json() == {"today": "2027-01-04",
                                                               "set": True}
-    finally:
-        serve.send_signal(signal.SIGTERM)
-        out, _ = serve.communicate(timeout=15)
-    assert "today: 2027-01-04\n" in out
+    assert "today: 2027-01-04\n" in printed[0]
 
 
 def test_sandbox_serve_refuses_a_malformed_today() -> None:
