@@ -107,11 +107,13 @@ def evaluate(org: Org, day: date, lead: int | None = 0) -> Org:
     roles = UnitRoles(org)
     ahead = timedelta(days=lead or 0)
     pending: dict[str, date] = {}
+    joiners: dict[str, Employee] = {}
     employees: dict[str, Employee] = {}
     for key, employee in org.employees.items():
         if (lead is not None and employee.start_date is not None
                 and employee.start_date - ahead > day):
             pending[key] = employee.start_date - ahead
+            joiners[key] = at(employee, employee.start_date, roles)
             continue
         employees[key] = at(employee, day, roles)
     units, teams = org.units, org.teams
@@ -120,7 +122,7 @@ def evaluate(org: Org, day: date, lead: int | None = 0) -> Org:
         teams = {k: _team_without(t, pending) for k, t in teams.items()}
         employees = {k: _employee_without(e, pending) for k, e in employees.items()}
     return Org(units=units, teams=teams, employees=employees, providers=org.providers,
-               lifecycle=org.lifecycle, as_of=day, pending=pending)
+               lifecycle=org.lifecycle, as_of=day, pending=pending, joiners=joiners)
 
 
 def _unit_without(unit: Unit, gone: dict[str, date]) -> Unit:

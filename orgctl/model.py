@@ -197,6 +197,9 @@ class Org:
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
     as_of: date | None = None  # None: not evaluated on a date
     pending: dict[str, date] = field(default_factory=dict)  # joiner key -> day they are due
+    # The pending joiners as they will be on their first day, for what a system prepares
+    # ahead of them (the templates of an onboarding): never planned from.
+    joiners: dict[str, Employee] = field(default_factory=dict)
 
     @property
     def journeys(self) -> list[Journey]:

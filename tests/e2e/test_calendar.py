@@ -156,8 +156,14 @@ def test_a_sandbox_walked_through_a_calendar(start_sandbox: StartSandbox,
     # A member Workleap made is invited (active once they accept): either has access.
     assert cal.workleap_status("EMP-4") in HAS_ACCESS and cal.worklete_admins() == 1
 
-    # The eve of the lead-time day: nothing due; on it, Workelo only, with the onboarding.
-    assert cal.due(START - LEAD - DAY) == set()
+    # The eve of the lead-time day: nothing due, the onboarding scheduled with the templates
+    # of LEA's unit (Workelo has the unit now, though not LEA yet); on the day, Workelo
+    # only, with the onboarding.
+    eve = cal.plan(START - LEAD - DAY)
+    assert eve["changes"] == []
+    [onboarding] = [s for s in eve["scheduled"]
+                    if s["address"] == f"workelo.journey.EMP-3.onboarding-{START}"]
+    assert onboarding["after"]["templates"] == ["Standard onboarding"]
     assert cal.due(START - LEAD) == {"workelo.employee.EMP-3",
                                      f"workelo.journey.EMP-3.onboarding-{START}"}
     cal.apply(START - LEAD)

@@ -688,13 +688,15 @@ class WorkeloProvider(Provider):
         """The templates of each (mobility, unit) that a journey the bound org's dates imply
         needs, today or later (seed 001 §3: `GET /templates?mobility=&unit_organization_id=`),
         one request each, concurrently: at most three per unit, and only for people with
-        dates. A unit Workelo does not have yet is resolved before the journey's POST
-        instead; a joiner not in the bound org yet, on the day they are. Nothing without a
-        bound org evaluated on a date (an import)."""
+        dates, joiners not due here yet included (`Org.joiners`), so the scheduled section
+        shows their onboarding with its templates. A unit Workelo does not have yet is
+        resolved before the journey's POST instead. Nothing without a bound org evaluated
+        on a date (an import)."""
         org = self.org
         if org is None or org.as_of is None:
             return
-        needed = sorted({(i.mobility, i.unit) for emp in org.employees.values()
+        people = [*org.employees.values(), *org.joiners.values()]
+        needed = sorted({(i.mobility, i.unit) for emp in people
                          for i in self.implied(org, emp)
                          if i.unit in unit_ids and i.wanted_between(org.as_of, date.max)})
         found = await asyncio.gather(*(self._templates_of(mobility, unit_ids[unit])
