@@ -155,16 +155,108 @@ def _journey_without(journey: Journey, gone: dict[str, date]) -> Journey:
 def event_days(org: Org, after: date, until: date, leads: Iterable[int] = (0,)) -> list[date]:
     """The days in (after, until] on which the org, seen by a system with any of the
     `leads`, can change: starts, leaves and dated changes, each less every lead."""
+    return sorted(events_by_day(org, after, until, leads))
+
+
+def events_by_day(org: Org, after: date, until: date,
+                  leads: Iterable[int] = (0,)) -> dict[date, set[str]]:
+    """`event_days`, each with the employees whose dates fall on it (less a lead)."""
     shifts = [timedelta(days=n) for n in sorted({0, *leads})]
-    days: set[date] = set()
-    for employee in org.employees.values():
+    days: dict[date, set[str]] = {}
+    for key, employee in org.employees.items():
         events = [d.on for d in employee.dated]
         events += [e for e in (employee.start_date, employee.leave_date) if e is not None]
         for event in events:
             for shift in shifts:
                 if after < event - shift <= until:
-                    days.add(event - shift)
-    return sorted(days)
+                    days.setdefault(event - shift, set()).add(key)
+    return days
+
+
+class Neighbourhood:
+    """Whose desired state in a system a change to some employees can touch, so that what a
+    day changes can be computed on those people alone (engine.schedule), not the whole org.
+
+    Around an employee: who they point at (manager, HR, buddy..., in any of their dated
+    values) and who points at them, the managers above them (a reporting team nests under
+    its manager's), the reports of their direct managers (whose teams gain or lose them),
+    their own reports and their reports' reports (the teams nesting under theirs), and the
+    holders of every unit's roles (inherited by whoever moves into the unit). Built once
+    per org; over-including costs time only, never correctness, which
+    tests/engine/test_schedule_parts.py checks against the whole org."""
+
+    def __init__(self, org: Org):
+        self.org = org
+        self.points_at: dict[str, set[str]] = {}
+        self.pointed_by: dict[str, set[str]] = {}
+        self.reports: dict[str, set[str]] = {}
+        for key, employee in org.employees.items():
+            values = [{role: employee.relation(role) for role in IMPLICATIONS}]
+            values += [dict(d.values) for d in employee.dated]
+            values += [dict(j.implications) for j in employee.journeys]
+            held = {who for v in values for role in IMPLICATIONS
+                    if isinstance(who := v.get(role), str) and who != key}
+            self.points_at[key] = held
+            for who in held:
+                self.pointed_by.setdefault(who, set()).add(key)
+            for v in values:
+                if isinstance(manager := v.get("manager"), str):
+                    self.reports.setdefault(manager, set()).add(key)
+        self.unit_roles = {who for u in org.units.values()
+                           for who in (u.hr, u.second_hr, u.manager) if who}
+
+    def around(self, keys: Iterable[str]) -> set[str]:
+        found = set(keys)
+        people = set(found)
+        for key in found:
+            # Whom they point at, and who points at them (a buddy who joins).
+            people |= self.points_at.get(key, set()) | self.pointed_by.get(key, set())
+            # Their managers up the chain (reporting teams nest along it); the reports of
+            # their direct managers (a team that loses or gains them); their reports, and
+            # their reports' reports (the teams that nest under theirs).
+            people |= self._managers_of(key)
+            for manager in self._direct_managers(key):
+                people |= self.reports.get(manager, set())
+            for report in self.reports.get(key, ()):
+                people.add(report)
+                people |= self.reports.get(report, set())
+        people |= self.unit_roles  # inherited by whoever moves into their unit
+        return {k for k in people if k in self.org.employees}
+
+    def _direct_managers(self, key: str) -> set[str]:
+        employee = self.org.employees.get(key)
+        if employee is None:
+            return set()
+        return {m for m in (employee.manager, *(d.values.get("manager")
+                                                for d in employee.dated))
+                if isinstance(m, str)}
+
+    def _managers_of(self, key: str) -> set[str]:
+        """Every manager above `key`, in any of the dated values, up the chain."""
+        seen: set[str] = set()
+        todo = [key]
+        while todo:
+            employee = self.org.employees.get(todo.pop())
+            if employee is None:
+                continue
+            managers = {employee.manager, *(d.values.get("manager") for d in employee.dated)}
+            for manager in managers:
+                if isinstance(manager, str) and manager not in seen:
+                    seen.add(manager)
+                    todo.append(manager)
+        return seen
+
+
+def restricted(org: Org, keep: set[str]) -> Org:
+    """`org` with only the employees in `keep`, and teams holding only them (units as they
+    are): the part of the org a day's change is computed on (see `Neighbourhood`)."""
+    return Org(units=org.units,
+               teams={k: dataclasses.replace(
+                   t, managers=tuple(m for m in t.managers if m in keep),
+                   members=tuple(m for m in t.members if m in keep))
+                   for k, t in org.teams.items()},
+               employees={k: e for k, e in org.employees.items() if k in keep},
+               providers=org.providers, lifecycle=org.lifecycle)
 
 
 # -- no one left behind ----------------------------------------------------------------------

@@ -46,35 +46,46 @@ class Views:
 def schedule(plan: Plan, org: Org, providers: list[Provider],
              live: dict[str, list[Resource]], day: date, horizon: int) -> list[Change]:
     """Fill the plan's date, scheduled section, impacts and orphans; return the scheduled
-    changes (for naming their subjects)."""
+    changes (for naming their subjects).
+
+    A day's changes are computed on the part of the org its events can touch
+    (`lifecycle.Neighbourhood`: the people whose dates fall on it and those around them),
+    the day before against the day itself: what does not change is left out on both sides,
+    so a horizon costs in proportion to the people with dates in it, not to the org."""
     plan.as_of, plan.horizon = day.isoformat(), horizon
     until = day + timedelta(days=horizon)
     leads = set().union(*(p.leads() for p in providers)) if providers else {0}
-    days = lifecycle.event_days(org, day, until, leads)
+    events = lifecycle.events_by_day(org, day, until, leads)
+    days = sorted(events)
+    hood = lifecycle.Neighbourhood(org) if days else None
+    parts = {on: lifecycle.restricted(org, hood.around(events[on])) for on in days
+             } if hood else {}
     for provider in providers:
         if provider.READ_ONLY:
             continue
-        plan.scheduled.extend(_provider_schedule(provider, org, live[provider.name], day,
-                                                 days))
+        plan.scheduled.extend(_provider_schedule(provider, parts, live[provider.name], events))
     for provider in providers:  # bound again to the plan's own day, for apply's hooks
         provider.bind(lifecycle.evaluate(org, day, provider.lead_days()))
-    plan.impacts = _impacts(org, day, days)
+    plan.impacts = _impacts(org, day, parts)
     plan.orphans = lifecycle.orphans(org, day)
-    plan.findings.extend(_coming_orphans(org, days, {o.describe() for o in plan.orphans}))
+    plan.findings.extend(_coming_orphans(parts, {o.describe() for o in plan.orphans}))
     return [s.change for s in plan.scheduled]
 
 
-def _provider_schedule(provider: Provider, org: Org, live: list[Resource], day: date,
-                       days: Iterable[date]) -> list[Scheduled]:
+def _provider_schedule(provider: Provider, parts: dict[date, Org], live: list[Resource],
+                       events: dict[date, set[str]]) -> list[Scheduled]:
+    """What each day changes in the provider's desired state: the day before against the
+    day, on the part of the org the day's events touch."""
     lead = provider.lead_days()
     live_by_key = {(r.kind, r.key): r for r in live}
-    before = desired_of(provider, lifecycle.evaluate(org, day, lead), live)
     out: list[Scheduled] = []
-    for on in days:
-        view = lifecycle.evaluate(org, on, lead)
+    for on, part in parts.items():
+        before = desired_of(provider, lifecycle.evaluate(part, on - timedelta(days=1), lead),
+                            live)
+        view = lifecycle.evaluate(part, on, lead)
         after = desired_of(provider, view, live)
         result = diff(provider.name, after, before, _removal(provider, view, live_by_key))
-        why = _why(org, on, provider.leads())
+        why = _why(part, on, provider.leads(), events[on])
         for change in result.changes:
             reason = provider.unsupported(change)
             change.reason = ""  # the diff's "absent from live state" is not why
@@ -82,7 +93,6 @@ def _provider_schedule(provider: Provider, org: Org, live: list[Resource], day: 
                 change.reason = f"{change.action} needed but {reason}"
                 change.action = "manual"
             out.append(Scheduled(on.isoformat(), change, why))
-        before = after
     return out
 
 
@@ -102,11 +112,12 @@ def _removal(provider: Provider, view: Org, live_by_key: dict[tuple[str, str], R
     return removal
 
 
-def _why(org: Org, on: date, leads: set[int]) -> str:
+def _why(org: Org, on: date, leads: set[int], keys: Iterable[str]) -> str:
     """What is due on `on` for a system with these lead times, in words: each start,
-    leave or dated change on that day, or that many days after it."""
+    leave or dated change of the people `keys` on that day, or that many days after it."""
     events = []
-    for key, employee in sorted(org.employees.items()):
+    for key in sorted(keys):
+        employee = org.employees[key]
         dated = [(d.on, f"changes {', '.join(sorted(d.values))}") for d in employee.dated]
         for day, what in [(employee.start_date, "starts"), (employee.leave_date, "leaves"),
                           *((d, w) for d, w in dated)]:
@@ -119,26 +130,26 @@ def _why(org: Org, on: date, leads: set[int]) -> str:
     return "; ".join(events)
 
 
-def _impacts(org: Org, day: date, days: list[date]) -> list[lifecycle.Impact]:
+def _impacts(org: Org, day: date, parts: dict[date, Org]) -> list[lifecycle.Impact]:
     """What the plan's day and each scheduled day change in relations (days that change
-    nothing in them are left out)."""
+    nothing in them are left out); a scheduled day on the part of the org it touches."""
     if not lifecycle.has_dates(org):
         return []  # every day is the same org: nothing changes in relations
     out = []
-    for on in [day, *days]:
-        found = lifecycle.impact(lifecycle.evaluate(org, on - timedelta(days=1), None),
-                                 lifecycle.evaluate(org, on, None))
+    for on, part in [(day, org), *parts.items()]:
+        found = lifecycle.impact(lifecycle.evaluate(part, on - timedelta(days=1), None),
+                                 lifecycle.evaluate(part, on, None))
         if found:
             out.append(found)
     return out
 
 
-def _coming_orphans(org: Org, days: list[date], now: set[str]) -> list[Finding]:
+def _coming_orphans(parts: dict[date, Org], now: set[str]) -> list[Finding]:
     """A warning, ahead of time, for each person a coming day leaves without a manager,
     HR, administrative owner or buddy: the plan of that day will be refused."""
     findings, seen = [], set(now)
-    for on in days:
-        for orphan in lifecycle.orphans(org, on):
+    for on, part in parts.items():
+        for orphan in lifecycle.orphans(part, on):
             text = orphan.describe()
             if text in seen:
                 continue
