@@ -32,6 +32,7 @@ SCENARIOS = [
     ("B3", "bench.b3_apply_creates", "Apply of 2,000 creates (issues #5, #8)", 180),
     ("B4", "bench.b4_faults", "Apply under faults (issues #5, #8)", 180),
     ("B5", "bench.b5_octodns_peer", "A peer beside us: octoDNS (issue #18)", 1200),
+    ("B6", "bench.b6_dated_plan", "What dates cost a plan (issue #15)", 240),
 ]
 
 

@@ -248,14 +248,23 @@ class Neighbourhood:
 
 
 def restricted(org: Org, keep: set[str]) -> Org:
-    """`org` with only the employees in `keep`, and teams holding only them (units as they
-    are): the part of the org a day's change is computed on (see `Neighbourhood`)."""
-    return Org(units=org.units,
-               teams={k: dataclasses.replace(
-                   t, managers=tuple(m for m in t.managers if m in keep),
-                   members=tuple(m for m in t.members if m in keep))
-                   for k, t in org.teams.items()},
-               employees={k: e for k, e in org.employees.items() if k in keep},
+    """`org` with only the employees in `keep`, the teams they are in (with only them) and
+    those teams' parents, units as they are: the part of the org a day's change is computed
+    on (see `Neighbourhood`)."""
+    teams: dict[str, Team] = {}
+    for key, team in org.teams.items():
+        people = [m for m in (*team.managers, *team.members) if m in keep]
+        if people:
+            teams[key] = dataclasses.replace(
+                team, managers=tuple(m for m in team.managers if m in keep),
+                members=tuple(m for m in team.members if m in keep))
+    for key in list(teams):
+        parent = org.teams[key].parent
+        while parent and parent in org.teams and parent not in teams:
+            teams[parent] = dataclasses.replace(org.teams[parent], managers=(), members=())
+            parent = org.teams[parent].parent
+    return Org(units=org.units, teams=teams,
+               employees={k: org.employees[k] for k in keep if k in org.employees},
                providers=org.providers, lifecycle=org.lifecycle)
 
 

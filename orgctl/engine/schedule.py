@@ -80,10 +80,10 @@ def _provider_schedule(provider: Provider, parts: dict[date, Org], live: list[Re
     live_by_key = {(r.kind, r.key): r for r in live}
     out: list[Scheduled] = []
     for on, part in parts.items():
-        before = desired_of(provider, lifecycle.evaluate(part, on - timedelta(days=1), lead),
-                            live)
+        # The live kinds were checked when the plan's own day was: not again per day.
+        before = desired_of(provider, lifecycle.evaluate(part, on - timedelta(days=1), lead))
         view = lifecycle.evaluate(part, on, lead)
-        after = desired_of(provider, view, live)
+        after = desired_of(provider, view)
         result = diff(provider.name, after, before, _removal(provider, view, live_by_key))
         why = _why(part, on, provider.leads(), events[on])
         for change in result.changes:

@@ -51,6 +51,7 @@ def generated(rng: random.Random, people: int) -> dict[str, Any]:
              for t in range(5)}
     for team in teams.values():
         team["members"] = [m for m in team["members"] if m not in team["managers"]]
+    teams["t3"]["parent"], teams["t4"]["parent"] = "t0", "t3"  # nested teams too
     return {"version": 1, "providers": {
         "workelo": {"url": "https://a.invalid", "client_id": "x",
                     "client_secret": "${S}", "lifecycle": {"crossboarding": True}},
