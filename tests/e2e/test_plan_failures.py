@@ -146,15 +146,16 @@ def test_workelo_rate_limit_429_mid_read_waits_retry_after(
         start_sandbox: StartSandbox, tmp_path: Path, acme_seed: dict[str, Any]) -> None:
     box = start_sandbox(acme_drift(acme_seed))
     healthy = healthy_plan(box, tmp_path)
-    # 8 collections to list, and the templates of one (mobility, unit) a dated journey
-    # needs, with a token allowed 5 requests a second: Workelo's own 429.
+    # 8 collections to list and the templates of the two (mobility, unit) pairs acme's
+    # dated journeys need (a leaver's offboarding, a joiner's onboarding), with a token
+    # allowed 5 requests a second: Workelo's own 429.
     box.emulators["workelo"].limiter = SlidingWindowLimiter(5, 1.0)
 
     result = plan(box, tmp_path, "--format", "json")
 
     log = box.emulators["workelo"].log
     assert log.count(method="GET", status=429) >= 1
-    assert log.count(method="GET", status=200) == 9
+    assert log.count(method="GET", status=200) == 10
     assert comparable(result) == healthy
 
 
