@@ -8,11 +8,54 @@ model stays plain data and every relation can be checked and addressed.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from orgctl.errors import Location
+
+_T = TypeVar("_T")
+
+
+class _Factory:
+    """An argument left out whose default is made by a factory (`field(default_factory=)`)."""
+
+    def __repr__(self) -> str:
+        return "<factory>"
+
+
+_FACTORY = _Factory()
+
+
+def quick_init(cls: type[_T]) -> type[_T]:
+    """`cls` (a frozen dataclass with slots) with an `__init__` taking the same arguments
+    as the one `dataclass` writes, that stores them through the slots' own setters instead
+    of one `object.__setattr__` call per field: a config of 100,000 people builds 100,000
+    `Employee`s of 29 fields, which took a third of a second that way."""
+    params, body = [], []
+    namespace: dict[str, Any] = {"_MISSING": _FACTORY}
+    for f in fields(cls):  # type: ignore[arg-type]
+        name = f.name
+        namespace[f"_set_{name}"] = getattr(cls, name).__set__
+        if f.default is not MISSING:
+            namespace[f"_default_{name}"] = f.default
+            params.append(f"{name}=_default_{name}")
+            body.append(f"    _set_{name}(self, {name})")
+        elif f.default_factory is not MISSING:
+            namespace[f"_factory_{name}"] = f.default_factory
+            params.append(f"{name}=_MISSING")
+            body.append(f"    _set_{name}(self, _factory_{name}() if {name} is _MISSING "
+                        f"else {name})")
+        else:
+            params.append(name)
+            body.append(f"    _set_{name}(self, {name})")
+    source = f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body or ["    pass"])
+    exec(compile(source, f"<{cls.__name__}.__init__>", "exec"), namespace)  # noqa: S102
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__module__ = cls.__module__
+    cls.__init__ = init  # type: ignore[misc]
+    return cls
 
 ROLES = ("colleague", "manager", "hr", "owner")
 """The built-in roles (the schema's examples); a tenant may have more, and a system
@@ -23,7 +66,8 @@ MOBILITIES = ("onboarding", "crossboarding", "offboarding")
 IMPLICATIONS = ("hr", "second_hr", "manager", "second_manager", "buddy")
 
 
-@dataclass(frozen=True)
+@quick_init
+@dataclass(frozen=True, slots=True)
 class Unit:
     """A node of the org hierarchy (division, department, site)."""
 
@@ -45,7 +89,8 @@ UNIT_ROLES = ("hr", "second_hr", "manager")
 """The relations a unit may give every employee in it and below (see `Unit`)."""
 
 
-@dataclass(frozen=True)
+@quick_init
+@dataclass(frozen=True, slots=True)
 class Team:
     """A working group with managers and members, possibly nested under a parent team."""
 
@@ -60,7 +105,8 @@ class Team:
     location: Location | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
+@quick_init
+@dataclass(frozen=True, slots=True)
 class Journey:
     """An onboarding, crossboarding or offboarding of one employee (a journey, or track).
 
@@ -91,7 +137,8 @@ DATED_FIELDS = ("first_name", "last_name", "email", "job_position", "unit", "rol
 """The employee fields a dated change (`changes: [{from: DATE, ...}]`) may set."""
 
 
-@dataclass(frozen=True)
+@quick_init
+@dataclass(frozen=True, slots=True)
 class Dated:
     """Values an employee takes from a date on (`changes:` in the config): a move of unit,
     manager or job, a new name, written once and applied on its day (see orgctl.lifecycle).
@@ -103,7 +150,8 @@ class Dated:
     location: Location | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
+@quick_init
+@dataclass(frozen=True, slots=True)
 class Employee:
     """A person. `key` is the HR employee id, used as external id in every system.
 
@@ -159,7 +207,7 @@ class Employee:
         return self.systems.get(system, {})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProviderConfig:
     """One `providers:` block. `settings` holds the resolved options, secrets included:
     never print it, log it or write it to a plan (see `orgctl.config.secrets`)."""
@@ -171,7 +219,7 @@ class ProviderConfig:
     location: Location | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Lifecycle:
     """The config's `lifecycle:` block: the time zone "today" is computed in, and how many
     days ahead the plan lists what is scheduled."""

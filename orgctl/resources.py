@@ -32,7 +32,7 @@ used because an assumed one is missing, and its cost; fields its answers do not 
 "duplicate" is several live objects matching one desired object."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Resource:
     """One object of one kind in one system, desired or live.
 
@@ -70,7 +70,7 @@ class Resource:
     unknown: frozenset[str] = frozenset()
 
 
-@dataclass
+@dataclass(slots=True)
 class Change:
     """One thing a plan would do to one resource.
 
@@ -126,7 +126,7 @@ class Change:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """Something a reviewer should know that is not a change: an audit disagreement
     (an audit source), a live object orgctl cannot match, an identity matched by fallback. An
@@ -158,7 +158,7 @@ class Finding:
                    code=data.get("code", ""))
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     """What became of one change in an apply: its status and, unless it was simply
     applied, why (`detail`); the remote id of what a create made."""

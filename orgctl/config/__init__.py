@@ -74,30 +74,58 @@ def load(path: str | os.PathLike[str], *, resolve_env: bool = True,
     holds no config at all.
     """
     with gc_paused():
-        tree = load_tree(Path(path))
-        issues = list(tree.issues)
-        if tree.fatal:
-            raise ConfigError(issues)
-        data, unchecked = tree.data, frozenset[str]()
-        if source is not None:
-            done = source.complete(tree.data, tree.sources)
-            issues += done.issues
-            data, unchecked = done.data, done.unchecked
-            tree.sources.add_origin(source.name, [
-                (section, key) for section in SECTIONS for key in data.get(section) or ()
-                if key not in (tree.data.get(section) or {})])
-        schema_issues, invalid = schema.validate(data, tree.sources)
-        issues += schema_issues
-        env = (os.environ if environ is None else environ) if resolve_env else None
-        org, build_issues = build(data, tree.sources, invalid, env, providers)
-        issues += build_issues
-        # An object the source left out is still declared: one problem, reported once.
-        declared = {section: set(data.get(section) or ()) | set(tree.data.get(section) or ())
-                    for section in SECTIONS}
-        issues += checks.check(org, tree.sources, declared, unchecked)
-        if issues:
-            raise ConfigError(issues)
+        org = _load(Path(path), resolve_env, environ, source, providers)
+        settle(org)
         return org
+
+
+FREEZE_AFTER = 50_000
+"""New objects the collector would have to scan (`gc.get_count()[0]`) before `settle`
+freezes them: a 10,000-person org leaves about 95,000. A small config is left to the
+collector as any other data."""
+
+
+def settle(org: Org) -> None:
+    """Move what the load kept (the org, with the process's state before it) out of the
+    cyclic collector's reach (`gc.freeze`) when there is much of it: otherwise the first
+    collection once the collector is on again scans every object of the org, and every
+    full collection of the plan after it scans them again, though an org holds no
+    reference cycle to collect (the model is plain data; released, it is freed by its
+    reference counts as before). The price: cyclic garbage left from before the load is
+    never collected either, so it is paid only for large configs (see `FREEZE_AFTER`),
+    which a process loads once."""
+    if gc.get_count()[0] >= FREEZE_AFTER:
+        gc.freeze()
+
+
+def _load(path: Path, resolve_env: bool, environ: Mapping[str, str] | None,
+          source: Source | None, providers: Collection[str] | None) -> Org:
+    """`load` without pausing the collector: the parsed YAML and its positions are
+    released when this returns, before the model is settled."""
+    tree = load_tree(path)
+    issues = list(tree.issues)
+    if tree.fatal:
+        raise ConfigError(issues)
+    data, unchecked = tree.data, frozenset[str]()
+    if source is not None:
+        done = source.complete(tree.data, tree.sources)
+        issues += done.issues
+        data, unchecked = done.data, done.unchecked
+        tree.sources.add_origin(source.name, [
+            (section, key) for section in SECTIONS for key in data.get(section) or ()
+            if key not in (tree.data.get(section) or {})])
+    schema_issues, invalid = schema.validate(data, tree.sources)
+    issues += schema_issues
+    env = (os.environ if environ is None else environ) if resolve_env else None
+    # An object the source left out is still declared: one problem, reported once.
+    declared = {section: set(data.get(section) or ()) | set(tree.data.get(section) or ())
+                for section in SECTIONS}
+    org, build_issues = build(data, tree.sources, invalid, env, providers)  # empties data
+    issues += build_issues
+    issues += checks.check(org, tree.sources, declared, unchecked)
+    if issues:
+        raise ConfigError(issues)
+    return org
 
 
 @contextmanager

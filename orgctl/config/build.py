@@ -39,9 +39,10 @@ def build(data: dict[str, Any], sources: SourceMap, invalid: set[Path],
           environ: Mapping[str, str] | None,
           providers: Collection[str] | None = None) -> tuple[Org, list[ConfigIssue]]:
     """The model of every valid object, and the provider problems found on the way.
-    `environ` None leaves placeholders unresolved (their syntax is still checked); so does
-    a provider not among `providers` when given (a `--provider` run needs no other
-    system's credentials), unless it is the org's source of truth (`mode: source`)."""
+    Takes the employees out of `data` (see below). `environ` None leaves placeholders
+    unresolved (their syntax is still checked); so does a provider not among `providers`
+    when given (a `--provider` run needs no other system's credentials), unless it is the
+    org's source of truth (`mode: source`)."""
     org = Org()
     issues: list[ConfigIssue] = []
     if "lifecycle" not in invalid and isinstance(data.get("lifecycle"), dict):
@@ -63,8 +64,17 @@ def build(data: dict[str, Any], sources: SourceMap, invalid: set[Path],
             managers=tuple(raw.get("managers", ())), members=tuple(raw.get("members", ())),
             previously=tuple(raw.get("previously", ())), protected=raw.get("protected", False),
             location=sources.key(("teams", key)))
-    for key, raw in _valid(data, "employees", invalid):
-        org.employees[key] = _employee(key, raw, sources)
+    # The people's entries are let go as they are built, so the YAML of 100,000 people
+    # and their model are not both held at once: `data` has no employee after this.
+    employees = data.get("employees")
+    entries = list(employees.items()) if isinstance(employees, dict) else []
+    if entries:
+        employees.clear()  # type: ignore[union-attr]
+    for i, (key, raw) in enumerate(entries):
+        entries[i] = None  # type: ignore[call-overload]
+        if ("employees", key) not in invalid:
+            org.employees[key] = _employee(key, raw, sources)
+        del raw
     _inherit_unit_roles(org)
     for name, raw in _valid(data, "providers", invalid):
         wanted = providers is None or name in providers or raw.get("mode") == "source"
@@ -94,6 +104,7 @@ class UnitRoles:
 
     def __init__(self, org: Org):
         self.org = org
+        self._holders: dict[str | None, dict[str, list[tuple[str, str]]]] = {}
         children: dict[str, list[str]] = {}
         for key, unit in org.units.items():
             if unit.parent:
@@ -116,18 +127,33 @@ class UnitRoles:
             yield units[unit]
             unit = units[unit].parent
 
+    def holders(self, unit: str | None) -> dict[str, list[tuple[str, str]]]:
+        """Per relation, (holder, unit key) of each unit from `unit` up that names an
+        employee of the org for it, nearest first; worked out once per unit."""
+        found = self._holders.get(unit)  # type: ignore[arg-type]
+        if found is None:
+            people = self.org.employees
+            found = {role: [] for role in UNIT_ROLES}
+            for above in self.chain(unit):
+                for role in UNIT_ROLES:
+                    holder = getattr(above, role)
+                    if holder and holder in people:
+                        found[role].append((holder, above.key))
+            self._holders[unit] = found  # type: ignore[index]
+        return found
+
     def inherit(self, employee: Employee) -> Employee:
         """`employee` with the relations and scopes its unit gives it (itself when none)."""
         key = employee.key
         given: dict[str, Any] = {}
         origin: dict[str, str] = {}
+        holders = self.holders(employee.unit)
         for role in UNIT_ROLES:
-            if employee.relation(role) is not None or role in employee.cleared:
+            if getattr(employee, role) is not None or role in employee.cleared:
                 continue  # set, or cleared on purpose: not inherited
-            for unit in self.chain(employee.unit):
-                holder = getattr(unit, role)
-                if holder and holder != key and holder in self.org.employees:
-                    given[role], origin[role] = holder, unit.key
+            for holder, unit in holders[role]:
+                if holder != key:
+                    given[role], origin[role] = holder, unit
                     break
         if not employee.unit_scopes and key in self.partnered:
             given["unit_scopes"] = tuple(sorted(self.partnered[key]))
@@ -152,33 +178,50 @@ def _valid(data: dict[str, Any], section: str, invalid: set[Path]):
 
 
 def _employee(key: str, raw: dict[str, Any], sources: SourceMap) -> Employee:
-    journeys = tuple(
-        Journey(
-            key=j.get("key", j["mobility"]), employee=key, mobility=j["mobility"],
-            start_date=date.fromisoformat(j["start_date"]),
-            end_date=_date(j.get("end_date")), templates=tuple(j.get("templates", ())),
-            invite_at=_date(j.get("invite_at")), start=j.get("start", False),
-            implications=dict(j.get("implications", {})),
-            cleared=frozenset(f for f in ("end_date",) if f in j and j[f] is None),
-            location=sources.key(("employees", key, "journeys", i)))
-        for i, j in enumerate(raw.get("journeys", ())))
+    # Run once per person: what most people leave out (journeys, changes, cleared
+    # fields, identifications) costs one lookup.
+    get = raw.get
+    journeys, changes = get("journeys"), get("changes")
+    ids, scopes, previously = get("identifications"), get("unit_scopes"), get("previously")
+    start, leave = get("start_date"), get("leave_date")
     return Employee(
         key=key, first_name=raw["first_name"], last_name=raw["last_name"],
-        email=raw["email"], unit=raw.get("unit"), job_position=raw.get("job_position"),
-        role=raw.get("role", "colleague"), status=raw.get("status", "active"),
-        manager=raw.get("manager"), hr=raw.get("hr"), second_hr=raw.get("second_hr"),
-        buddy=raw.get("buddy"), second_manager=raw.get("second_manager"),
-        identifications=dict(raw.get("identifications", {})),
-        unit_scopes=tuple(raw.get("unit_scopes", ())),
-        systems={name: block for name, block in raw.items() if name in TYPES},
-        previously=tuple(raw.get("previously", ())), protected=raw.get("protected", False),
-        cleared=frozenset(f for f in CLEARABLE if f in raw and raw[f] is None),
-        journeys=journeys, start_date=_date(raw.get("start_date")),
-        leave_date=_date(raw.get("leave_date")),
-        dated=tuple(sorted((_dated(c, i, sources.key(("employees", key, "changes", i)))
-                            for i, c in enumerate(raw.get("changes", ()))),
-                           key=lambda d: d.on)),
+        email=raw["email"], unit=get("unit"), job_position=get("job_position"),
+        role=get("role", "colleague"), status=get("status", "active"),
+        manager=get("manager"), hr=get("hr"), second_hr=get("second_hr"),
+        buddy=get("buddy"), second_manager=get("second_manager"),
+        identifications=dict(ids) if ids else {},
+        unit_scopes=tuple(scopes) if scopes else (),
+        systems=({name: block for name, block in raw.items() if name in TYPES}
+                 if _SYSTEMS & raw.keys() else {}),
+        previously=tuple(previously) if previously else (),
+        protected=get("protected", False),
+        cleared=(frozenset([f for f in CLEARABLE if f in raw and raw[f] is None])
+                 if None in raw.values() else frozenset()),
+        journeys=(tuple(_journey(key, i, j, sources) for i, j in enumerate(journeys))
+                  if journeys else ()),
+        start_date=None if start is None else date.fromisoformat(start),
+        leave_date=None if leave is None else date.fromisoformat(leave),
+        dated=(tuple(sorted((_dated(c, i, sources.key(("employees", key, "changes", i)))
+                             for i, c in enumerate(changes)), key=lambda d: d.on))
+               if changes else ()),
         location=sources.key(("employees", key)))
+
+
+_SYSTEMS = TYPES.keys()
+"""The names of an employee's blocks for one system (a live view: types registered at run
+time count)."""
+
+
+def _journey(employee: str, index: int, raw: dict[str, Any], sources: SourceMap) -> Journey:
+    return Journey(
+        key=raw.get("key", raw["mobility"]), employee=employee, mobility=raw["mobility"],
+        start_date=date.fromisoformat(raw["start_date"]),
+        end_date=_date(raw.get("end_date")), templates=tuple(raw.get("templates", ())),
+        invite_at=_date(raw.get("invite_at")), start=raw.get("start", False),
+        implications=dict(raw.get("implications", {})),
+        cleared=frozenset(f for f in ("end_date",) if f in raw and raw[f] is None),
+        location=sources.key(("employees", employee, "journeys", index)))
 
 
 def _dated(raw: dict[str, Any], index: int, location: Any) -> Dated:

@@ -117,17 +117,18 @@ class _Compiler:
             if not isinstance(expected, dict):
                 raise Unsupported("properties")
             out = [when("object")]
-            missing = self.constant(_MISSING, "_missing")
             for name, sub in expected.items():
                 inner = self.body(sub, x := self.child(), depth + 2)
-                if inner:
-                    out += [f"{pad}    {x} = {var}.get({name!r}, {missing})",
-                            f"{pad}    if {x} is not {missing}:"] + inner
+                if inner:  # `in` first: most properties are absent from most objects
+                    out += [f"{pad}    if {name!r} in {var}:",
+                            f"{pad}        {x} = {var}[{name!r}]"] + inner
             return out if len(out) > 1 else []
         if keyword == "additionalProperties":
             if "patternProperties" in schema:
                 raise Unsupported("patternProperties")
             names = self.constant(frozenset(schema.get("properties", ())), "_known")
+            if expected is False:  # no other key: one set comparison, in C
+                return [when("object", f"not {var}.keys() <= {names}"), fail]
             k, x = self.fresh("k"), self.child()
             inner = self.body(expected, x, depth + 3)
             if not inner:
@@ -220,12 +221,6 @@ _GUARDS = {"object": "isinstance({}, dict)", "array": "isinstance({}, list)",
            "string": "isinstance({}, str)"}
 
 
-class _Missing:
-    """A property the object does not have."""
-
-
-_MISSING = _Missing()
-
 # The comparison that fails each bound, as jsonschema writes it.
 _BOUNDS = {"minimum": "<", "maximum": ">", "exclusiveMinimum": "<=",
            "exclusiveMaximum": ">="}
@@ -272,6 +267,8 @@ def _equal(a: Any, b: Any) -> bool:
 
 
 def _unique(items: list[Any]) -> bool:
+    if len(items) < 2:
+        return True
     if all(isinstance(item, str) for item in items):
         return len(set(items)) == len(items)
     return not any(_equal(items[i], items[j])

@@ -67,13 +67,36 @@ class SourceMap:
         if not self._files:
             return False
         index = self._owner.get(path[:2], self._owner.get(path[:1], 0))
-        return path in self._files[index][1]
+        spans = self._files[index][1]
+        return path in spans or (spans.digest is not None and path in self._full(index))
+
+    def _full(self, index: int) -> Spans:
+        """The spans of file `index` with every scalar's position: a file loaded with its
+        collections' positions only (`parse(scalars=False)`) is read and parsed again,
+        once. Should it have changed since (or be gone), its collections' positions are
+        all there is: a value is then located at the object that holds it."""
+        file, spans = self._files[index]
+        if spans.digest is not None:
+            text = _text(Path(file))
+            if text is not None and hash(text) == spans.digest:
+                spans = parse(text, file).spans
+            else:
+                spans.digest = None
+            self._files[index] = (file, spans)
+        return spans
 
     def _locate(self, path: ValuePath, key: bool) -> Location:
         if not self._files:
             return Location("<config>", 1, 1)
-        index = self._owner.get(path[:2], self._owner.get(path[:1], 0))
+        index = self._owner.get(path[:2])
+        if index is None:
+            index = self._owner.get(path[:1], 0)
         file, spans = self._files[index]
+        if spans.digest is not None:
+            found = spans.location(path, key)
+            if found is not None:  # an object, a list: kept by the first reading
+                return Location(file, *found)
+            spans = self._full(index)
         location = spans.location
         probe = path
         while True:
@@ -115,8 +138,10 @@ def discover(path: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(path).parts)
 
 
-def read(file: Path) -> Document:
-    """Read and parse one file, refusing oversize and non-UTF-8 files."""
+def read(file: Path, *, scalars: bool = True, strings: dict[str, str] | None = None
+         ) -> Document:
+    """Read and parse one file, refusing oversize and non-UTF-8 files (`parse` says what
+    `scalars` and `strings` are for)."""
     name = str(file)
     doc = Document(name)
     try:
@@ -135,7 +160,16 @@ def read(file: Path) -> Document:
         column = len(raw[raw.rfind(b"\n", 0, e.start) + 1:e.start].decode("utf-8")) + 1
         return _refused(doc, Location(name, line, column),
                         f"not valid UTF-8 (byte 0x{raw[e.start]:02x}): save the file as UTF-8")
-    return parse(text.removeprefix("\ufeff"), name)
+    return parse(text.removeprefix("\ufeff"), name, scalars=scalars, strings=strings)
+
+
+def _text(file: Path) -> str | None:
+    """The text `read` parsed from `file`, read again; None if it cannot be."""
+    try:
+        raw = read_regular(file, MAX_FILE_BYTES)
+        return raw.decode("utf-8").removeprefix("\ufeff")
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _refused(doc: Document, location: Location, message: str) -> Document:
@@ -152,6 +186,7 @@ def load_tree(path: Path) -> Tree:
     inside = path.resolve() if path.is_dir() else None
     docs: list[Document] = []
     foreign: list[str] = []
+    strings: dict[str, str] = {}  # one str object per distinct value, across the files
     for file in discover(path):
         if inside is not None and file.is_symlink() and not _within(file.resolve(), inside):
             tree.issues.append(ConfigIssue(Location(str(file), 1, 1), "", (
@@ -159,7 +194,7 @@ def load_tree(path: Path) -> Tree:
                 "read (copy the file in, or link to one inside)")))
             tree.fatal = True
             continue
-        doc = read(file)
+        doc = read(file, scalars=False, strings=strings)
         if (inside is not None and not doc.fatal and isinstance(doc.data, dict)
                 and doc.data and not TOP_KEYS.intersection(doc.data)):
             foreign.append(doc.file)  # another tool's YAML (CI, compose, docs) beside it
@@ -200,7 +235,7 @@ def _merge(tree: Tree, doc: Document) -> None:
                 # Fatal: merging around a malformed section would make every reference
                 # into it look dangling.
                 tree.issues.append(ConfigIssue(
-                    _location(doc, top, key=False), name,
+                    _location(sources, index, top, key=False), name,
                     f"must be a mapping of keys to {name}, not {_kind(value)}"))
                 tree.fatal = True
                 continue
@@ -210,7 +245,7 @@ def _merge(tree: Tree, doc: Document) -> None:
                 if key in section:
                     first = sources.key((name, key))
                     tree.issues.append(ConfigIssue(
-                        _location(doc, (name, key)), dotted((name, key)),
+                        _location(sources, index, (name, key)), dotted((name, key)),
                         f"defined twice: first at {first}"))
                     continue
                 section[key] = item
@@ -218,16 +253,22 @@ def _merge(tree: Tree, doc: Document) -> None:
         elif name in data:
             if data[name] != value:
                 tree.issues.append(ConfigIssue(
-                    _location(doc, top), name,
+                    _location(sources, index, top), name,
                     f"set again with a different value: first at {sources.key(top)}"))
         else:
             data[name] = value
             sources.own(top, index)
 
 
-def _location(doc: Document, path: ValuePath, key: bool = True) -> Location:
-    line, column = doc.spans.location(path, key) or (1, 1)
-    return Location(doc.file, line, column)
+def _location(sources: SourceMap, index: int, path: ValuePath, key: bool = True
+              ) -> Location:
+    """Where `path` is written in file `index` (its first line when it is not)."""
+    file, spans = sources._files[index]
+    found = spans.location(path, key)
+    if found is None and spans.digest is not None:
+        found = sources._full(index).location(path, key)
+    line, column = found or (1, 1)
+    return Location(file, line, column)
 
 
 def _kind(value: Any) -> str:

@@ -10,7 +10,9 @@ pure-Python parser does, with the same events and marks, only slower.
 
 Positions are kept packed in one integer per value (`Spans`), not as the parser's mark
 objects: 200,000 values would otherwise keep 200,000 marks and tuples alive, which the
-cyclic garbage collector then scans again and again after the load.
+cyclic garbage collector then scans again and again after the load. `config.load` keeps
+only the collections' positions (`parse(scalars=False)`): a valid config needs no other,
+and a value's own is had by parsing its file again when an error must point at it.
 
 Dates are kept as the text written (`2026-06-01`): the schema checks them as `format: date`
 and the model builder turns them into `datetime.date`, so a quoted and an unquoted date
@@ -87,17 +89,27 @@ class Spans(Mapping[Path, Span]):
     collection's. Dicts of ints are not tracked by the garbage collector, and no tuple is
     made per value: 200,000 values kept as the parser's marks, with a path tuple each,
     took more memory than the data and a garbage collection after the load scanned them
-    all. `location` reads one position without unpacking both."""
+    all. `location` reads one position without unpacking both.
 
-    __slots__ = ("children", "root")
+    When only the collections' positions are kept (`parse(scalars=False)`), they are in
+    `flat` instead, path -> int (a dict per collection would cost more than the positions
+    it holds: most objects hold only scalars), and `digest` is the `hash` of the text they
+    come from, so the file can be read and parsed again for the others (`SourceMap`) and
+    its text need not be kept meanwhile."""
+
+    __slots__ = ("children", "digest", "flat", "root")
 
     def __init__(self) -> None:
         self.children: dict[Path, dict[Any, int]] = {}
+        self.flat: dict[Path, int] = {}
         self.root: int | None = None
+        self.digest: int | None = None
 
     def _packed(self, path: Path) -> int | None:
         if not path:
             return self.root
+        if self.flat:
+            return self.flat.get(path)
         children = self.children.get(path[:-1])
         return None if children is None else children.get(path[-1])
 
@@ -116,9 +128,11 @@ class Spans(Mapping[Path, Span]):
         for parent, children in self.children.items():
             for key in children:
                 yield parent + (key,)
+        yield from self.flat
 
     def __len__(self) -> int:
-        return (self.root is not None) + sum(map(len, self.children.values()))
+        return ((self.root is not None) + sum(map(len, self.children.values()))
+                + len(self.flat))
 
     def location(self, path: Path, key: bool) -> tuple[int, int] | None:
         """1-based (line, column) of the key (or value) at `path`; None if not written."""
@@ -165,9 +179,28 @@ def dotted(path: Path) -> str:
     return out
 
 
-def parse(text: str, file: str) -> Document:
-    """Parse one YAML document. Never raises for bad input: problems become issues."""
-    return _Parser(file).run(text)
+def parse(text: str, file: str, *, scalars: bool = True,
+          strings: dict[str, str] | None = None) -> Document:
+    """Parse one YAML document. Never raises for bad input: problems become issues.
+
+    With `scalars` False, `spans` keeps the positions of collections only (mappings and
+    lists: every object, journey, change) and the `hash` of `text`, so the positions of
+    scalars can be had later by parsing the file again, when an error needs one: a
+    valid config never needs them, and they were most of the memory of a load. A file
+    with any problem is parsed whole at once.
+
+    Equal texts, keys and values, are given as one str object through `strings` (one dict
+    for all the files of a config), so 100,000 people keep one "active", one "colleague",
+    one of each unit key and one of each person's key however many name them as manager,
+    not one of each per mention."""
+    if strings is None:
+        strings = {}
+    doc = _Parser(file, scalars, strings).run(text)
+    if not scalars:
+        if doc.issues:
+            return _Parser(file, True, strings).run(text)
+        doc.spans.digest = hash(text)
+    return doc
 
 
 def _tag_name(tag: str) -> str:
@@ -175,9 +208,11 @@ def _tag_name(tag: str) -> str:
 
 
 class _Parser:
-    def __init__(self, file: str):
+    def __init__(self, file: str, scalars: bool, strings: dict[str, str]):
         self.doc = Document(file)
         self.file = file
+        self.scalars = scalars
+        self.strings = strings
 
     def issue(self, mark: Any, path: Path, message: str, fatal: bool = True) -> None:
         """Record a problem at a parser mark (None: the start of the file)."""
@@ -210,23 +245,26 @@ class _Parser:
 
     def _walk(self, loader: Any) -> None:
         spans = self.doc.spans
-        children = spans.children
+        children, flat = spans.children, spans.flat
         # The innermost open collection lives in locals (the hot path); enclosing ones are
         # pushed on `stack`. `path` None marks the value of a duplicate key: read, dropped
         # (`at` is then None too). `at` holds the positions of the collection's values (see
-        # `Spans`); `key_at` the position of the key awaiting its value, shifted into place.
-        stack: list[tuple[Any, Path | None, bool, Any, int, dict[Any, int] | None]] = []
+        # `Spans`); `key_mark` the position of the key awaiting its value.
+        stack: list[tuple[Any, Path | None, bool, Any, Any, dict[Any, int] | None]] = []
         container: Any = None
         path: Path | None = ()
         at: dict[Any, int] | None = None
         is_map = False
         key: Any = None  # the key awaiting its value, in a mapping
-        key_at = 0
+        key_mark: Any = None  # where it is written
         root: Any = None
         documents = 0
         get_event = loader.get_event
         implicit_first = _IMPLICIT
         bits, key_shift = _BITS, 2 * _BITS
+        scalars = self.scalars
+        same = self.strings.setdefault  # one str object per distinct value (see `parse`)
+        resolved: dict[str, Any] = {}  # plain scalar's text -> its value, once resolved
         while True:
             event = get_event()
             cls = event.__class__
@@ -234,7 +272,8 @@ class _Parser:
                 mark = event.start_mark
                 if is_map and key is None:
                     key = event.value
-                    key_at = (mark.line << bits | mark.column) << key_shift
+                    key = same(key, key)
+                    key_mark = mark
                     if event.tag is not None and event.tag not in ("!", _STR):
                         # A key is text: `!!int 5:` or `!custom k:` would be read as the
                         # text and the tag silently dropped.
@@ -244,23 +283,36 @@ class _Parser:
                         key = self._duplicate(path, key, mark)
                     continue
                 value = event.value
-                if event.tag is not None or (event.implicit[0] and value[:1] in implicit_first):
-                    if container is None:
-                        child: Path | None = ()
-                    elif path is None or key is _DISCARDED:
-                        child = None
+                value = same(value, value)
+                tag = event.tag
+                if tag is not None or (event.implicit[0] and value[:1] in implicit_first):
+                    if tag is None and value in resolved:  # plain, and seen before
+                        value = resolved[value]
                     else:
-                        child = path + (key,) if is_map else path + (len(container),)
-                    value = self._scalar(event, child, mark)
+                        if container is None:
+                            child: Path | None = ()
+                        elif path is None or key is _DISCARDED:
+                            child = None
+                        else:
+                            child = path + (key,) if is_map else path + (len(container),)
+                        problems = len(self.doc.issues)
+                        text = value
+                        value = self._scalar(event, child, mark)
+                        if value.__class__ is str:  # text after all (`Officevibe`, `fr`)
+                            value = same(value, value)
+                        if tag is None and len(self.doc.issues) == problems:
+                            resolved[text] = value  # a plain scalar is what its text says
                 if container is None:
                     root = value
                 elif is_map:
                     if at is not None and key is not _DISCARDED:
                         container[key] = value
-                        at[key] = key_at | mark.line << bits | mark.column
+                        if scalars:
+                            at[key] = ((key_mark.line << bits | key_mark.column) << key_shift
+                                       | mark.line << bits | mark.column)
                     key = None
                 else:
-                    if at is not None:
+                    if at is not None and scalars:
                         here = mark.line << bits | mark.column
                         at[len(container)] = here << key_shift | here
                     container.append(value)
@@ -282,22 +334,30 @@ class _Parser:
                     else:
                         new_path = path + (key,)  # type: ignore[operator]
                         container[key] = new
-                        at[key] = key_at | here
+                        packed = (key_mark.line << bits | key_mark.column) << key_shift | here
+                        if scalars:
+                            at[key] = packed
+                        else:
+                            flat[new_path] = packed
                 else:
                     new_path = None if at is None else path + (len(container),)  # type: ignore[operator]
                     if at is not None:
-                        at[len(container)] = here << key_shift | here
+                        if scalars:
+                            at[len(container)] = here << key_shift | here
+                        else:
+                            flat[new_path] = here << key_shift | here  # type: ignore[index]
                     container.append(new)
                 if event.tag is not None:
                     self._collection_tag(event, new_path or (), mark)
                 if len(stack) >= MAX_DEPTH:
                     self.issue(mark, new_path or (), f"nested deeper than {MAX_DEPTH} levels")
                     raise _Stop
-                stack.append((container, path, is_map, key, key_at, at))
+                stack.append((container, path, is_map, key, key_mark, at))
                 container, path, is_map, key = new, new_path, cls is MappingStartEvent, None
-                at = None if new_path is None else children.setdefault(new_path, {})
+                at = (None if new_path is None else children.setdefault(new_path, {})
+                      if scalars else flat)  # coarse: any dict, to say "kept"
             elif cls is MappingEndEvent or cls is SequenceEndEvent:
-                container, path, is_map, key, key_at, at = stack.pop()
+                container, path, is_map, key, key_mark, at = stack.pop()
                 key = None  # the collection just closed was that key's value
             elif cls is AliasEvent:
                 # Refused outright, never expanded: the first alias stops the reading of
@@ -326,6 +386,9 @@ class _Parser:
 
     def _duplicate(self, path: Path | None, key: str, mark: Any) -> Any:
         if path is not None:
+            if not self.scalars:  # the first one's position may not be kept: parsed again
+                self.issue(mark, path + (key,), f"duplicate key '{key}'", fatal=False)
+                return _DISCARDED
             first = self.doc.spans[path + (key,)][0]
             self.issue(mark, path + (key,),
                        f"duplicate key '{key}' (first at line {first.line + 1})", fatal=False)
