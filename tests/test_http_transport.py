@@ -209,7 +209,7 @@ def test_nothing_listening_is_a_connect_error() -> None:
     async def test() -> None:
         client = httpx.AsyncClient(transport=Http1Transport())
         try:
-            with pytest.raises(httpx.ConnectError):
+            with pytest.raises(httpx.ConnectError, match="^connection refused$"):
                 await client.get("http://127.0.0.1:9/x")
         finally:
             await client.aclose()

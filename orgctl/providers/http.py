@@ -21,6 +21,7 @@ import math
 import random
 import re
 import select
+import socket
 import ssl
 import time
 from collections import deque
@@ -701,8 +702,7 @@ class Http1Transport(httpx.AsyncBaseTransport):
             raise httpx.ConnectTimeout(f"connecting to {host}:{port} timed out",
                                        request=request) from None
         except OSError as exc:  # refused, unreachable, unknown name, TLS (ssl.SSLError)
-            raise httpx.ConnectError(str(exc) or type(exc).__name__,
-                                     request=request) from exc
+            raise httpx.ConnectError(_not_connected(exc), request=request) from exc
         return _Stream(reader, writer)
 
     async def _answer(self, stream: _Stream, head_only: bool
@@ -806,6 +806,18 @@ def _request_head(request: httpx.Request) -> bytes:
         lines.append(b"%s: %s" % (name, value))
     lines.append(b"\r\n")
     return b"\r\n".join(lines)
+
+
+def _not_connected(exc: OSError) -> str:
+    """Why a connection could not be made, as a person reads it: "connection refused",
+    "unknown host", or the TLS error (a certificate that does not verify)."""
+    if isinstance(exc, ssl.SSLError):
+        return str(exc)
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, socket.gaierror):
+        return f"unknown host ({exc.strerror})" if exc.strerror else "unknown host"
+    return exc.strerror or str(exc) or type(exc).__name__
 
 
 def _readable(writer: asyncio.StreamWriter) -> bool:
