@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from orgctl import lifecycle
-from orgctl.config import gc_paused, point_at
+from orgctl.config import gc_paused, point_at, settle
 from orgctl.config import load as load_config
 from orgctl.engine import importer, safety, sources
 from orgctl.engine.apply import ApplyResult, Journal, ProgressLine, apply_changes
@@ -104,8 +104,10 @@ async def plan_org(org: Org, providers: list[Provider], config_path: Path,
     # attrs): the cyclic collector would rescan that growing heap for nothing, as when
     # loading the config. Paused, a 30,000-employee plan takes 28 % less CPU.
     with gc_paused():
-        return await _plan_org(org, providers, config_path, targets, progress,
+        made = await _plan_org(org, providers, config_path, targets, progress,
                                remove_duplicates, as_of or lifecycle.today(org), horizon)
+        settle()
+        return made
 
 
 async def _plan_org(org: Org, providers: list[Provider], config_path: Path,

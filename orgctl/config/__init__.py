@@ -75,25 +75,26 @@ def load(path: str | os.PathLike[str], *, resolve_env: bool = True,
     """
     with gc_paused():
         org = _load(Path(path), resolve_env, environ, source, providers)
-        settle(org)
+        settle()
         return org
 
 
 FREEZE_AFTER = 50_000
 """New objects the collector would have to scan (`gc.get_count()[0]`) before `settle`
-freezes them: a 10,000-person org leaves about 95,000. A small config is left to the
-collector as any other data."""
+freezes them: a 10,000-person org leaves about 95,000, a 30,000-person plan about 1.2
+million, a 1,000-person plan about 44,000. Less is left to the collector as any other
+data."""
 
 
-def settle(org: Org) -> None:
-    """Move what the load kept (the org, with the process's state before it) out of the
-    cyclic collector's reach (`gc.freeze`) when there is much of it: otherwise the first
-    collection once the collector is on again scans every object of the org, and every
-    full collection of the plan after it scans them again, though an org holds no
-    reference cycle to collect (the model is plain data; released, it is freed by its
-    reference counts as before). The price: cyclic garbage left from before the load is
-    never collected either, so it is paid only for large configs (see `FREEZE_AFTER`),
-    which a process loads once."""
+def settle() -> None:
+    """Move what a large load or plan kept while the collector was paused (`gc_paused`)
+    out of its reach (`gc.freeze`): otherwise the first collection once it is on again
+    scans every object kept (0.5 s of CPU after a 30,000-person plan, issue 18), and every
+    full collection after scans them again, though an org, its resources and changes hold
+    no reference cycle to collect (plain data: released, they are freed by their
+    reference counts as before). The price: cyclic garbage left from before is never
+    collected either, so it is paid only past `FREEZE_AFTER` new objects, by the load and
+    the plan a process makes once or twice."""
     if gc.get_count()[0] >= FREEZE_AFTER:
         gc.freeze()
 

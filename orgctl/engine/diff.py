@@ -40,43 +40,77 @@ def diff(provider: str, desired: Iterable[Resource], live: Iterable[Resource],
     result = DiffResult()
     desired = list(desired)
     live = list(live)
+    # The desired keys by kind, made when first needed: only an identity that finds
+    # another live object than the key did asks for them.
+    desired_keys: dict[str, set[str]] | None = None
     # Indexes by kind, then by key (or identity): a resource, or a list of them when several
     # share it. No tuple or list per resource: with 100,000s of them, those allocations
     # cost more than the matching (and set the garbage collector scanning the heap).
-    desired_keys: dict[str, set[str]] = {}
-    for d in desired:
-        desired_keys.setdefault(d.kind, set()).add(d.key)
     by_key: dict[str, dict[str, Any]] = {}
     by_identity: dict[str, dict[str, Any]] = {}
-    for r in live:
-        _put(by_key.setdefault(r.kind, {}), r.key, r)
+    index: dict[str, Any] = {}
+    kind = ""
+    for r in live:  # inlined: a call per resource and identity cost more than the work
+        if r.kind != kind:
+            kind = r.kind
+            index = by_key.get(kind)
+            if index is None:
+                index = by_key[kind] = {}
+        there = index.get(r.key)
+        if there is None:
+            index[r.key] = r
+        elif type(there) is list:
+            there.append(r)
+        else:
+            index[r.key] = [there, r]
         if r.identities:
-            idents = by_identity.setdefault(r.kind, {})
+            idents = by_identity.get(kind)
+            if idents is None:
+                idents = by_identity[kind] = {}
             for ident in r.identities:
-                _put(idents, ident, r)
+                there = idents.get(ident)
+                if there is None:
+                    idents[ident] = r
+                elif type(there) is list:
+                    there.append(r)
+                else:
+                    idents[ident] = [there, r]
     claimed: set[int] = set()
     changes, matched = result.changes, result.matched
     nothing: dict[str, Any] = {}
+    keyed: dict[str, Any] = nothing
+    idents = nothing
+    prefix = ""
+    kind = ""
 
     for d in desired:
-        kind = d.kind
-        there = by_key.get(kind, nothing).get(d.key)
+        if d.kind != kind:  # desired resources come grouped by kind: look the kind up once
+            kind = d.kind
+            keyed = by_key.get(kind, nothing)
+            idents = by_identity.get(kind, nothing)
+            prefix = f"{provider}.{kind}."
+        there = keyed.get(d.key)
         if there is None:
             found = []
         elif type(there) is list:
             found = [r for r in there if id(r) not in claimed]
         else:
             found = [] if id(there) in claimed else [there]
-        if d.identities:
-            idents = by_identity.get(kind, nothing)
+        if d.identities and idents:
+            one = found[0] if len(found) == 1 else None
             for ident in d.identities:
                 there = idents.get(ident)
-                if there is None:
-                    continue
+                if there is None or there is one:
+                    continue  # nearly always: the identity names the object the key found
                 # A live object that carries another desired key is that object's, not ours.
+                if desired_keys is None:
+                    desired_keys = {}
+                    for other in desired:
+                        desired_keys.setdefault(other.kind, set()).add(other.key)
+                theirs = desired_keys.get(kind, ())
                 for c in there if type(there) is list else (there,):
                     if (id(c) not in claimed and not _among(c, found)
-                            and c.key not in desired_keys.get(c.kind, nothing)):
+                            and c.key not in theirs):
                         found.append(c)
         if not found:
             if d.attrs.get("status") == "inactive":
@@ -86,15 +120,18 @@ def diff(provider: str, desired: Iterable[Resource], live: Iterable[Resource],
                 after=d.attrs, reason="absent from live state", refs=dict(d.refs),
                 source=d.source))
             continue
-        match = found[0]
         if len(found) > 1:
             match = _duplicates(provider, d, found, remove_duplicate, result)
-        how = "key" if match.key == d.key else next(
-            (i for i in d.identities if i in match.identities), "identity")
-        for r in found:
-            claimed.add(id(r))
-        matched[f"{provider}.{kind}.{d.key}"] = match
-        if how != "key":
+            for r in found:
+                claimed.add(id(r))
+        else:
+            match = found[0]
+            claimed.add(id(match))
+        matched[prefix + d.key] = match
+        if match.key == d.key:
+            how = "key"
+        else:
+            how = next((i for i in d.identities if i in match.identities), "identity")
             result.findings.append(Finding(
                 provider, d.kind, d.key,
                 f"matched live object {match.key!r} by {how} (it has no key of its own)",
@@ -104,6 +141,8 @@ def diff(provider: str, desired: Iterable[Resource], live: Iterable[Resource],
             continue  # the cheapest path: the same attributes, nothing unknown
         if match.unknown:  # what the read could not see is never drift, never rewritten
             wanted = {k: v for k, v in d.attrs.items() if k not in match.unknown}
+        if wanted.items() <= match.attrs.items():
+            continue  # every wanted attribute there, equal (live has more: server fields)
         before = {k: match.attrs.get(k) for k in wanted}
         if before == wanted:  # the cheap path: nearly every pair ends here
             continue
@@ -130,16 +169,6 @@ def diff(provider: str, desired: Iterable[Resource], live: Iterable[Resource],
             action=action, provider=provider, kind=r.kind, key=r.key, before=r.attrs,
             reason=reason, remote_id=r.remote_id, source=r.source))
     return result
-
-
-def _put(index: dict[str, Any], name: str, resource: Resource) -> None:
-    there = index.get(name)
-    if there is None:
-        index[name] = resource
-    elif type(there) is list:
-        there.append(resource)
-    else:
-        index[name] = [there, resource]
 
 
 def _among(resource: Resource, found: list[Resource]) -> bool:

@@ -428,9 +428,12 @@ def plan_provider(provider: Provider, org: Org, live: list[Resource],
     kinds = managed_kinds(provider)
     ignore = provider.option("ignore") or []
     desired = desired_of(provider, org, live)
-    live = [r for r in live if r.kind in kinds]
-    ignored = [r for r in live if _ignored(r, ignore)]
-    live = [r for r in live if not _ignored(r, ignore)]
+    if not kinds.issuperset({r.kind for r in live}):
+        live = [r for r in live if r.kind in kinds]
+    ignored: list[Resource] = []
+    if ignore:
+        ignored = [r for r in live if _ignored(r, ignore)]
+        live = [r for r in live if not _ignored(r, ignore)]
     existing = dict(Counter(r.kind for r in live))
     notes = list(provider.notes.values())  # what the read learnt about the server
     if provider.READ_ONLY:
@@ -478,7 +481,9 @@ def plan_provider(provider: Provider, org: Org, live: list[Resource],
             change.reason = f"{change.action} needed ({change.reason}) but {reason}"
             change.action = "manual"
         changes.append(change)
-    ids = {provider.address(r.kind, r.key): r.remote_id for r in live if r.remote_id}
+    # `provider.address`, written out: a call per live object cost more than the dict.
+    name = provider.name
+    ids = {f"{name}.{r.kind}.{r.key}": r.remote_id for r in live if r.remote_id}
     ids.update({address: r.remote_id for address, r in result.matched.items() if r.remote_id})
     return changes, findings, existing, ids
 
@@ -489,7 +494,10 @@ def desired_of(provider: Provider, org: Org, live: Iterable[Resource] = ()) -> l
     ignore = provider.option("ignore") or []
     provider.bind(org)
     everything = provider.desired(org)
-    provider.check_kinds({r.kind for r in everything} | {r.kind for r in live})
+    present = {r.kind for r in everything}
+    provider.check_kinds(present | {r.kind for r in live})
+    if not ignore and kinds.issuperset(present):
+        return everything  # nearly always: nothing to leave out
     return [r for r in everything if r.kind in kinds and not _ignored(r, ignore)]
 
 

@@ -64,8 +64,9 @@ def schedule(plan: Plan, org: Org, providers: list[Provider],
         if provider.READ_ONLY:
             continue
         plan.scheduled.extend(_provider_schedule(provider, parts, live[provider.name], events))
-    for provider in providers:  # bound again to the plan's own day, for apply's hooks
-        provider.bind(lifecycle.evaluate(org, day, provider.lead_days()))
+    if parts:  # the days' desired states were bound: again to the plan's own day
+        for provider in providers:  # for apply's hooks
+            provider.bind(lifecycle.evaluate(org, day, provider.lead_days()))
     plan.impacts = _impacts(org, day, parts)
     plan.orphans = lifecycle.orphans(org, day)
     plan.findings.extend(_coming_orphans(parts, {o.describe() for o in plan.orphans}))
@@ -76,6 +77,8 @@ def _provider_schedule(provider: Provider, parts: dict[date, Org], live: list[Re
                        events: dict[date, set[str]]) -> list[Scheduled]:
     """What each day changes in the provider's desired state: the day before against the
     day, on the part of the org the day's events touch."""
+    if not parts:
+        return []  # nothing due in the horizon (an org without dates: always)
     lead = provider.lead_days()
     live_by_key = {(r.kind, r.key): r for r in live}
     out: list[Scheduled] = []

@@ -433,6 +433,7 @@ class WorkeloProvider(Provider):
                 identities=tuple(f"name:{parent}/{n}" for n in (unit.name, *unit.previously)),
                 refs={"parent": self.address("unit", unit.parent)} if unit.parent else {},
                 protected=unit.protected))
+        employee_at, unit_at = f"{self.name}.employee.", f"{self.name}.unit."
         for emp in org.employees.values():
             journeys = [self._desired_journey(emp, journey) for journey in emp.journeys]
             if roles is not None:
@@ -442,13 +443,12 @@ class WorkeloProvider(Provider):
             # day they leave changes nothing here, in the plan or the scheduled section).
             offboarded = emp.leave_date is not None and any(
                 j.attrs["mobility"] == "offboarding" for j in journeys)
-            out.append(self._desired_employee(emp, offboarded))
+            out.append(self._desired_employee(emp, offboarded, unit_at))
             for unit_key in emp.unit_scopes:
                 out.append(Resource(
                     kind="scope", key=f"{emp.key}:{unit_key}",
                     attrs={"employee": emp.key, "unit": unit_key},
-                    refs={"employee": self.address("employee", emp.key),
-                          "unit": self.address("unit", unit_key)}))
+                    refs={"employee": employee_at + emp.key, "unit": unit_at + unit_key}))
             out += journeys
         return out
 
@@ -456,6 +456,8 @@ class WorkeloProvider(Provider):
         """Every journey `emp`'s dates imply here, under this block's lead times and
         crossboarding policy, whatever the window (`org` is evaluated on a date)."""
         assert org.as_of is not None
+        if emp.start_date is None and emp.leave_date is None and not emp.dated:
+            return []  # most people: no date, nothing implied (and no lead times to look up)
         leads = {event: self.lead_days(event) for event in ("joiners", "leavers", "movers")}
         return list(implied(emp, org.as_of, leads, self.settings.crossboarding))
 
@@ -467,9 +469,12 @@ class WorkeloProvider(Provider):
         templates those Workelo gives the mobility and unit (read by `read()`; unread for a
         unit Workelo does not have yet: chosen before the POST, `_templates_at_create`)."""
         assert org.as_of is not None
+        dues = self.implied(org, emp)
+        if not dues:
+            return []
         written = {(j.mobility, j.start_date) for j in emp.journeys}
         out = []
-        for due in self.implied(org, emp):
+        for due in dues:
             if not due.wanted(org.as_of) or (due.mobility, due.on) in written:
                 continue
             person = emp
@@ -491,7 +496,9 @@ class WorkeloProvider(Provider):
         return (emp.key in self._live_people
                 or f"email:{emp.email.lower()}" in self._live_people)
 
-    def _desired_employee(self, emp: Employee, offboarded: bool = False) -> Resource:
+    def _desired_employee(self, emp: Employee, offboarded: bool = False,
+                          unit_at: str = "") -> Resource:
+        """`unit_at`: the address of a unit less its key (`desired` makes it once)."""
         attrs: dict[str, Any] = {"external_id": emp.key, "first_name": emp.first_name,
                                  "last_name": emp.last_name, "email": emp.email,
                                  "role": emp.role.lower()}
@@ -510,8 +517,9 @@ class WorkeloProvider(Provider):
             attrs["status"] = emp.status
         return Resource(
             kind="employee", key=emp.key, attrs=attrs,
-            identities=tuple(f"email:{e.lower()}" for e in (emp.email, *emp.previously)),
-            refs={"unit": self.address("unit", emp.unit)} if emp.unit else {},
+            identities=tuple(f"email:{e.lower()}" for e in (emp.email, *emp.previously))
+            if emp.previously else (f"email:{emp.email.lower()}",),
+            refs={"unit": (unit_at or f"{self.name}.unit.") + emp.unit} if emp.unit else {},
             protected=emp.protected)
 
     def _desired_journey(self, emp: Employee, journey: Journey) -> Resource:

@@ -38,7 +38,7 @@ from orgctl.errors import (
     UnexpectedAnswer,
     UnknownOutcome,
 )
-from orgctl.model import Employee, Org, ProviderConfig
+from orgctl.model import Org, ProviderConfig
 from orgctl.providers.base import (
     NOT_SERVED,
     BatchResult,
@@ -89,6 +89,10 @@ TEAM_PRESENT = ("parentId", "managerIds", "memberIds")
 # Seed 003 "Effects of missing data" names active, invited and created members, and the
 # deactivated ones a sync leaves behind; another status would be listed blindly.
 MEMBER_STATUSES = ("active", "invited", "created", "deactivated")
+_MEMBER_STATUSES = frozenset(MEMBER_STATUSES)
+_MEMBER_PRESENT = frozenset(MEMBER_PRESENT)
+_TEAM_PRESENT = frozenset(TEAM_PRESENT)
+_CARRIED: frozenset[str] = frozenset()  # no member column unknown
 # members.csv columns seed 003 calls optional, and the attribute each holds.
 OPTIONAL_COLUMNS = {"languagePreferences": "language", "productAssignations": "products"}
 COLUMN_OF = {"external_id": "externalMemberId", "email": "email", "first_name": "firstName",
@@ -311,53 +315,62 @@ class WorkleapProvider(Provider):
         neutralised as the CSV will write it, so it reads back equal."""
         out: list[Resource] = []
         active = {key: e for key, e in org.employees.items() if e.active}
+        emails: dict[str, str] = {}  # key -> the email as the CSV writes it, for mappings
+        system, unread = self.type, self.unread
         for key, e in active.items():
-            email = neutralise(e.email.strip().lower())
+            email = emails[key] = neutralise(e.email.strip().lower())
             attrs: dict[str, Any] = {
                 "external_id": key, "email": email,
                 "first_name": neutralise(e.first_name), "last_name": neutralise(e.last_name),
                 "deactivated": False,
             }
-            own = e.settings_for(self.type)
-            if own.get("language") and "language" not in self.unread:
-                attrs["language"] = own["language"]
-            if own.get("products") and "products" not in self.unread:
-                attrs["products"] = sorted(own["products"])
-            identities = [f"email:{email}"] + [
-                f"email:{p.strip().lower()}" for p in e.previously if "@" in p]
-            out.append(Resource(kind="member", key=key, attrs=attrs,
-                                identities=tuple(dict.fromkeys(identities)),
+            own = e.settings_for(system)
+            if own:
+                if own.get("language") and "language" not in unread:
+                    attrs["language"] = own["language"]
+                if own.get("products") and "products" not in unread:
+                    attrs["products"] = sorted(own["products"])
+            identities: tuple[str, ...] = (f"email:{email}",)
+            if e.previously:
+                identities = tuple(dict.fromkeys([*identities, *(
+                    f"email:{p.strip().lower()}" for p in e.previously if "@" in p)]))
+            out.append(Resource(kind="member", key=key, attrs=attrs, identities=identities,
                                 protected=e.protected))
         for key, t in org.teams.items():
             out.append(self._team(key, t.name, t.parent, protected=t.protected))
         derived = self.derived_teams(org)
         for key, d in derived.items():
             out.append(self._team(key, d.name, d.parent, source=DERIVED))
+        mapping = self._mappings(emails)
         for key, t in org.teams.items():
             # ASSUMED: someone listed as both manager and member of one team is its manager;
             # Workleap holds one role per member and team.
             roles = {m: "member" for m in t.members if m in active}
             roles.update({m: "manager" for m in t.managers if m in active})
-            out += [self._mapping(key, active[m], role) for m, role in roles.items()]
+            out += [mapping(key, m, role, "yaml") for m, role in roles.items()]
         for key, d in derived.items():
-            out.append(self._mapping(key, active[d.manager], "manager", DERIVED))
-            out += [self._mapping(key, active[m], "member", DERIVED) for m in d.members]
+            out.append(mapping(key, d.manager, "manager", DERIVED))
+            out += [mapping(key, m, "member", DERIVED) for m in d.members]
         return out
+
+    def _mappings(self, emails: Mapping[str, str]) -> Callable[[str, str, str, str], Resource]:
+        """`_mapping` for the active employees of `desired`, their emails already
+        neutralised: (team, employee key, role, source) -> the mapping."""
+        team_at, member_at = f"{self.name}.team.", f"{self.name}.member."
+
+        def mapping(team: str, key: str, role: str, source: str) -> Resource:
+            return Resource(kind="mapping", key=f"{team}:{key}",
+                            attrs={"team": team, "member": key, "role": role},
+                            identities=(f"email:{team}:{emails[key]}",), source=source,
+                            refs={"team": team_at + team, "member": member_at + key})
+
+        return mapping
 
     def _team(self, key: str, name: str, parent: str | None, protected: bool = False,
               source: str = "yaml") -> Resource:
         refs = {"parent": self.address("team", parent)} if parent else {}
         return Resource(kind="team", key=key, protected=protected, refs=refs, source=source,
                         attrs={"name": neutralise(name), "parent": parent})
-
-    def _mapping(self, team: str, employee: Employee, role: str,
-                 source: str = "yaml") -> Resource:
-        email = neutralise(employee.email.strip().lower())
-        return Resource(kind="mapping", key=f"{team}:{employee.key}",
-                        attrs={"team": team, "member": employee.key, "role": role},
-                        identities=(f"email:{team}:{email}",), source=source,
-                        refs={"team": self.address("team", team),
-                              "member": self.address("member", employee.key)})
 
     # -- 3. live ------------------------------------------------------------------------
     async def read(self, progress: Progress | None = None) -> list[Resource]:
@@ -396,6 +409,8 @@ class WorkleapProvider(Provider):
         """The optional members.csv columns this member's answer does not carry (unknown,
         not empty), as attributes; noted once each, in Workleap's terms: the column is
         left out of members.csv, so Workleap keeps the values orgctl cannot see (assumed)."""
+        if OPTIONAL_COLUMNS.keys() <= row.keys():
+            return _CARRIED  # the usual member: every column there
         for name, attr in OPTIONAL_COLUMNS.items():
             if name not in row:
                 # Set before `unknown_fields`, whose note (written when created) a sync
@@ -411,10 +426,11 @@ class WorkleapProvider(Provider):
         maybe null), every column it must write present, a status it knows."""
         rows = self.expect_items(what, items, MEMBER_FIELDS)
         for row in rows:
-            self._present(what, row, MEMBER_PRESENT)
+            if not _MEMBER_PRESENT <= row.keys():
+                self._present(what, row, MEMBER_PRESENT)
             if not row["email"].strip():
                 raise UnexpectedAnswer(self.name, what, "email is empty", row)
-            if row["status"] not in MEMBER_STATUSES:
+            if row["status"] not in _MEMBER_STATUSES:
                 raise UnexpectedAnswer(self.name, what, (
                     f"status {row['status']!r} is not one of {', '.join(MEMBER_STATUSES)}: "
                     "orgctl cannot tell what a sync would do to that member"), row)
@@ -425,7 +441,8 @@ class WorkleapProvider(Provider):
         (parentId, managerIds, memberIds) present, null or not."""
         rows = self.expect_items(what, items, TEAM_FIELDS)
         for row in rows:
-            self._present(what, row, TEAM_PRESENT)
+            if not _TEAM_PRESENT <= row.keys():
+                self._present(what, row, TEAM_PRESENT)
             if not str(row["externalTeamId"]).strip():
                 raise UnexpectedAnswer(self.name, what, "externalTeamId is empty", row)
         return rows

@@ -576,8 +576,9 @@ class WorkleteProvider(Provider):
             ))
 
         active = {k: e for k, e in org.employees.items() if e.active}
+        admins = sorted(k for k, e in active.items() if self.wants_org_admin(e))
         member_of: dict[str, set[str]] = {}
-        wanted: set[str] = {k for k, e in active.items() if self.wants_org_admin(e)}
+        wanted: set[str] = set(admins)
         for team in every.values():
             for key in team.members:
                 member_of.setdefault(key, set()).add(team.key)
@@ -586,9 +587,11 @@ class WorkleteProvider(Provider):
         # removes none), so it stays desired, with no teams: the removal is an update. Where
         # the answers carry no employee id, that membership is known by its email.
         wanted.update(self._live_employee_ids)
-        wanted.update(k for k, e in active.items()
-                      if {m.lower() for m in (e.email, *e.previously)} & self._live_emails)
-        for key in sorted(wanted & set(active)):
+        if self._live_emails:
+            wanted.update(k for k, e in active.items()
+                          if {m.lower() for m in (e.email, *e.previously)} & self._live_emails)
+        team_at = f"{self.name}.team."  # `self.address("team", ...)`, without a call each
+        for key in sorted(wanted & active.keys()):
             e = active[key]
             teams = sorted(member_of.get(key, ()))
             out.append(Resource(
@@ -599,8 +602,9 @@ class WorkleteProvider(Provider):
                        "last_name": neutralise(e.last_name), "employee_id": key,
                        "teams": teams},
                 identities=tuple(f"{EMAIL}{m.lower()}"
-                                 for m in dict.fromkeys((e.email, *e.previously))),
-                refs={f"teams.{t}": self.address("team", t) for t in teams},
+                                 for m in dict.fromkeys((e.email, *e.previously)))
+                if e.previously else (f"{EMAIL}{e.email.lower()}",),
+                refs={f"teams.{t}": team_at + t for t in teams},
                 protected=e.protected,
             ))
         for team in sorted(every.values(), key=lambda t: t.key):
@@ -614,7 +618,7 @@ class WorkleteProvider(Provider):
                           "membership": self.address("membership", key)},
                     source=DERIVED if team.key in derived else "yaml",
                 ))
-        for key in sorted(k for k, e in active.items() if self.wants_org_admin(e)):
+        for key in admins:
             out.append(Resource(
                 kind="org_admin", key=key,
                 identities=(f"{EMAIL}{active[key].email.lower()}",),
@@ -702,37 +706,40 @@ class WorkleteProvider(Provider):
         resources."""
         teams = [r for r in live if r.kind == "team"]
         keys = _team_keys([d for d in desired if d.kind == "team"], teams)
-        by_email = self._employees_by_email()
         member_keys: dict[str, str] = {}
         taken = {r.key for r in live if r.kind == "membership"}
+        by_email: dict[str, str] | None = None  # made for the first membership without an id
         for r in live:
             if r.kind == "membership":
-                found = by_email.get(str(r.attrs.get("email") or ""))
-                if "employee_id" in r.unknown and found is not None and found not in taken:
-                    taken.add(found)
-                    member_keys[str(r.remote_id)] = found
-                else:
-                    member_keys[str(r.remote_id)] = r.key
+                if "employee_id" in r.unknown:
+                    if by_email is None:
+                        by_email = self._employees_by_email()
+                    found = by_email.get(str(r.attrs.get("email") or ""))
+                    if found is not None and found not in taken:
+                        taken.add(found)
+                        member_keys[str(r.remote_id)] = found
+                        continue
+                member_keys[str(r.remote_id)] = r.key
         out: list[Resource] = []
         for r in live:
             if r.kind == "team":
                 parent_id = r.server.get("parent_id")
                 parent = keys.get(parent_id) if parent_id else None
-                out.append(replace(r, key=keys[r.remote_id or ""],
-                                   attrs={"name": r.attrs["name"], "parent": parent},
-                                   identities=(f"{NAME}{parent or ''}/{r.attrs['name']}",)))
+                out.append(_moved(r, keys[r.remote_id or ""],
+                                  attrs={"name": r.attrs["name"], "parent": parent},
+                                  identities=(f"{NAME}{parent or ''}/{r.attrs['name']}",)))
             elif r.kind == "membership":
-                team_keys = sorted(keys.get(t, f"{REMOTE}{t}") for t in r.server["team_ids"])
-                out.append(replace(r, key=member_keys[str(r.remote_id)],
-                                   attrs={**r.attrs, "teams": team_keys}))
+                team_keys = sorted([keys.get(t, f"{REMOTE}{t}") for t in r.server["team_ids"]])
+                out.append(_moved(r, member_keys[str(r.remote_id)],
+                                  attrs={**r.attrs, "teams": team_keys}))
             elif r.kind == "team_admin":
                 team = keys.get(r.server["team_id"], f"{REMOTE}{r.server['team_id']}")
                 member = member_keys.get(r.server["membership_id"], r.server["membership_key"])
-                out.append(replace(r, key=f"{team}:{member}",
-                                   identities=(f"{team}:{EMAIL}{r.server['email']}",),
-                                   server={**r.server, "membership_key": member}))
+                out.append(_moved(r, f"{team}:{member}",
+                                  identities=(f"{team}:{EMAIL}{r.server['email']}",),
+                                  server={**r.server, "membership_key": member}))
             elif r.kind == "org_admin":
-                out.append(replace(r, key=member_keys.get(str(r.remote_id), r.key)))
+                out.append(_moved(r, member_keys.get(str(r.remote_id), r.key)))
             else:
                 out.append(r)
         return out
@@ -1201,6 +1208,23 @@ def _live_resources(provider: Provider, teams: list[dict[str, Any]], members: li
                                         "membership_key": key,
                                         "email": admin.email if admin else ""}))
     return out
+
+
+RESOURCE_FIELDS = ("kind", "key", "attrs", "identities", "refs", "remote_id", "protected",
+                   "source", "server", "unknown")
+"""The fields of `Resource` `_moved` copies (tests/providers check it has them all)."""
+
+
+def _moved(r: Resource, key: str, attrs: dict[str, Any] | None = None,
+           identities: tuple[str, ...] | None = None,
+           server: dict[str, Any] | None = None) -> Resource:
+    """`dataclasses.replace(r, key=key, ...)`, written out: `replace` looks the fields up
+    on every call, which cost more than the rest of `match_live` (one per live object)."""
+    return Resource(kind=r.kind, key=key, attrs=r.attrs if attrs is None else attrs,
+                    identities=r.identities if identities is None else identities,
+                    refs=r.refs, remote_id=r.remote_id, protected=r.protected,
+                    source=r.source, server=r.server if server is None else server,
+                    unknown=r.unknown)
 
 
 def _team_keys(desired: list[Resource], live: list[Resource]) -> dict[str, str]:
