@@ -256,3 +256,18 @@ def test_an_answer_over_the_size_limit_is_refused_not_buffered(
             await client.aclose()
 
     serve(handler, test)
+
+
+def test_a_proxy_in_the_environment_keeps_httpx_own_transport(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before: `Http` always handed httpx its own transport, and httpx then ignores
+    HTTPS_PROXY: behind a proxy every request went straight out (and failed)."""
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY",
+                 "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    direct = Http("toy", "https://api.example")
+    assert isinstance(direct._client._transport, Http1Transport)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    proxied = Http("toy", "https://api.example")
+    assert not isinstance(proxied._client._transport, Http1Transport)
+    assert any(mount is not None for mount in proxied._client._mounts.values())

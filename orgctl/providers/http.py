@@ -24,6 +24,7 @@ import select
 import socket
 import ssl
 import time
+import urllib.request
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -272,7 +273,7 @@ class Http:
             timeout=httpx.Timeout(timeout),
             limits=httpx.Limits(max_connections=max(1, max_concurrency),
                                 max_keepalive_connections=max(1, max_concurrency)),
-            transport=transport if transport is not None else Http1Transport(max_concurrency),
+            transport=transport if transport is not None else _default_transport(max_concurrency),
             follow_redirects=False,
         )
 
@@ -602,7 +603,7 @@ class Http1Transport(httpx.AsyncBaseTransport):
     `ClientConnectionError`, which includes a connection dropped after the request was
     sent, to `ConnectTimeout`: `Http` would take that as "nothing sent" and send a POST
     again (the duplicate of issue 14). It would also bring eight packages into the CLI.
-    Proxies set in the environment still go through httpx's own transport.
+    A proxy set in the environment keeps httpx's own transport (`_default_transport`).
     """
 
     KEEPALIVE = 4.0  # seconds an idle connection is reused for: under the 5 s after which
@@ -806,6 +807,15 @@ def _request_head(request: httpx.Request) -> bytes:
         lines.append(b"%s: %s" % (name, value))
     lines.append(b"\r\n")
     return b"\r\n".join(lines)
+
+
+def _default_transport(max_concurrency: int) -> httpx.AsyncBaseTransport | None:
+    """`Http1Transport`, unless the environment names a proxy (HTTPS_PROXY, HTTP_PROXY,
+    ALL_PROXY): then None, so that httpx's own transport goes through it as it always did
+    (httpx ignores the environment's proxies for a transport it is handed)."""
+    if any(scheme != "no" for scheme in urllib.request.getproxies()):
+        return None
+    return Http1Transport(max_concurrency)
 
 
 def _not_connected(exc: OSError) -> str:
