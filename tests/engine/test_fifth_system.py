@@ -6,13 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from orgctl import commands
-from orgctl.providers import TYPES
 from tests.e2e.conftest import run_orgctl
 from tests.engine import memory_provider
-from tests.engine.memory_provider import DIRECTORIES, TARGET, TYPE
+from tests.engine.memory_provider import DIRECTORIES, TYPE
 
 CONFIG = """\
 version: 1
@@ -29,12 +26,6 @@ employees:
           manager: EMP-1}}
 """
 
-
-@pytest.fixture
-def registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(TYPES, TYPE, TARGET)
-    yield
-    DIRECTORIES.clear()
 
 
 def config(tmp_path: Path, tenant: str) -> Path:

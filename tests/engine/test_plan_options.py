@@ -10,18 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from orgctl.providers import TYPES
 from orgctl.resources import Resource
 from tests.e2e.conftest import run_orgctl
-from tests.engine.memory_provider import DIRECTORIES, TARGET, TYPE, MemoryProvider
+from tests.engine.memory_provider import DIRECTORIES, MemoryProvider
 from tests.engine.test_fifth_system import config
-
-
-@pytest.fixture
-def registered(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setitem(TYPES, TYPE, TARGET)
-    yield
-    DIRECTORIES.clear()
 
 
 def test_a_plan_saved_with_target_is_applied_not_refused_as_stale(

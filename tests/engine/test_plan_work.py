@@ -11,16 +11,8 @@ import pytest
 
 from orgctl import commands
 from orgctl import config as org_config
-from orgctl.providers import TYPES
-from tests.engine.memory_provider import DIRECTORIES, TARGET, TYPE, MemoryProvider
+from tests.engine.memory_provider import MemoryProvider
 from tests.engine.test_fifth_system import config
-
-
-@pytest.fixture
-def registered(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setitem(TYPES, TYPE, TARGET)
-    yield
-    DIRECTORIES.clear()
 
 
 def test_an_org_without_dates_computes_its_desired_state_once(

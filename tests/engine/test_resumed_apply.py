@@ -11,17 +11,9 @@ import pytest
 
 from orgctl import commands
 from orgctl.errors import SafetyError
-from orgctl.providers import TYPES
-from tests.engine.memory_provider import DIRECTORIES, TARGET, TYPE
 
 PEOPLE = 20
 
-
-@pytest.fixture
-def registered(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setitem(TYPES, TYPE, TARGET)
-    yield
-    DIRECTORIES.clear()
 
 
 def write_config(root: Path, renamed: int) -> None:
