@@ -216,3 +216,30 @@ def test_a_sandbox_walked_through_a_calendar(start_sandbox: StartSandbox,
     later = cal.plan(MOVE + 120 * DAY)
     assert later["changes"] == [] and later["scheduled"] == []
     assert cal.journeys("EMP-3") == {"onboarding": "closed"}
+
+
+def test_a_saved_plan_is_applied_on_its_own_day_never_before(start_sandbox: StartSandbox,
+                                                             tmp_path: Path) -> None:
+    """A plan reviewed today for a day to come would make its changes early: refused. A
+    saved plan is re-planned on its own day (so a plan of yesterday stays what was
+    reviewed), and --as-of cannot move it to another."""
+    cal = Calendar(start_sandbox(SEED), tmp_path)
+    cal.on(START)
+    future = tmp_path / "future.json"
+    made = run_orgctl("plan", cal.org, "--sandbox", cal.endpoints, "--as-of",
+                      START.isoformat(), "-o", future)
+    assert made.exit_code == 0, made.output
+    cal.on(START - DAY)  # the suite's today is 2026-11-30: long before START
+    early = run_orgctl("apply", future, "--sandbox", cal.endpoints)
+    assert early.exit_code == 1
+    assert f"the saved plan is of {START}, a day still to come" in early.stderr
+    moved = run_orgctl("apply", future, "--sandbox", cal.endpoints, "--as-of",
+                       (START + DAY).isoformat())
+    assert moved.exit_code == 1
+    assert f"the saved plan is of {START}, and is applied on its own day" in moved.stderr
+    assert cal.box.emulators["workleap"].snapshot()["members"] == {}  # nothing was made
+
+    today = tmp_path / "today.json"
+    assert run_orgctl("plan", cal.org, "--sandbox", cal.endpoints, "-o", today).exit_code == 0
+    applied = run_orgctl("apply", today, "--sandbox", cal.endpoints)
+    assert applied.exit_code == 0, applied.output
