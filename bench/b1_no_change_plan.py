@@ -14,6 +14,7 @@ from bench.common import (
     Figure,
     Result,
     ServerProcess,
+    bench_serve,
     main,
     make_org,
     median,
@@ -29,6 +30,8 @@ LATENCY_MS = 20.0
 RUNS = 3
 TARGET_RATIO = 1.3  # issue #18
 CONCURRENCY = 8  # every provider's default max_concurrency (docs/providers/*.md)
+STRICT_CAP = 25  # the strict profile's page cap (orgctl.sandbox.core.Profile.named)
+UNLIMITED = 1_000_000_000
 
 METHOD = f"""\
 `orgctl sandbox serve --seed live.json --latency {LATENCY_MS:g}` runs in a process of its own,
@@ -56,6 +59,19 @@ Worklete adds the organisation round before its lists. The bound is the slowest
 provider's rounds × {LATENCY_MS:g} ms; everything above it is CPU (both processes) and
 scheduling. The CPU time of the plan process and of the emulator process during the plan
 are reported beside it.
+
+**Workelo's documented fallback.** The org-wide `GET /unit_organization_managements` is
+an assumption (no seed shows it); a server without it (the strict profile) is read through
+the documented `GET /employees/{{id}}/unit_organization_managements`, one request per
+employee. That configuration is measured apart: the Workelo emulator alone, strict
+profile (pages of {STRICT_CAP}, no paging keys, so list pages are read in turn until a
+short one), {LATENCY_MS:g} ms latency, its rate limit lifted on both sides (at the
+documented 1,000 requests per hour the read would take {EMPLOYEES / 1000:.0f} hours: see
+"Scale" below), one run. Its minimum is a token, every list at the strict cap, one probe
+of the assumed route (its 404 is how the fallback is chosen) and each employee's scopes;
+its bound, a token round, then the longer of the employees' list pages read in turn and
+the per-employee reads {CONCURRENCY} at a time (which can start once the first page has
+named employees).
 """
 
 
@@ -122,6 +138,7 @@ def run(workdir: Path) -> Result:
             for s in SYSTEMS:
                 counts[s].append(server.requests(s) - before[s])
 
+    fallback = _workelo_fallback(workdir, seed_from_org(org)["workelo"], org)
     made = {s: int(median([float(n) for n in counts[s]])) for s in SYSTEMS}
     least = sum(m[0] for m in mins.values())
     total = sum(made.values())
@@ -158,7 +175,64 @@ def run(workdir: Path) -> Result:
         f"of the emulator process {spread(server_cpus)} s. " + _what_limits(
             median(cpus) / bound, total),
     ]
+    result.figures += fallback
     return result
+
+
+def _workelo_fallback(workdir: Path, seed: dict[str, Any], org: Org) -> list[Figure]:
+    """The no-change plan of Workelo alone on a strict server: scopes read per employee."""
+    server = bench_serve(workdir, {"workelo": seed}, faults=f"latency={LATENCY_MS:g}",
+                         options={"workelo": {"profile": "strict",
+                                              "rate_limit": UNLIMITED}})
+    try:
+        endpoints = {name: dict(e) for name, e in server.endpoints.items()}
+        endpoints["workelo"]["rate_limit"] = f"{UNLIMITED}/h"
+        target = commands.point_at(org, endpoints)
+        state = server.state("workelo")
+        least, rounds = _strict_workelo_minimum(state)
+        before = server.requests("workelo")
+        cpu, start = time.process_time(), time.perf_counter()
+        plan = commands.plan(Path(workdir / "org"), org=target, providers=["workelo"]).plan
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+        made = server.requests("workelo") - before
+    finally:
+        server.stop()
+    bound = rounds * LATENCY_MS / 1000
+    read = next((f.message for f in plan.findings if f.code == "read"), "")
+    return [
+        Figure("B1", f"no-change plan, Workelo's per-employee scope fallback (strict "
+                     f"server), {EMPLOYEES:,} employees: requests / minimum", "1.00",
+               f"{made / least:.2f} ({made:,} / {least:,})", made == least,
+               f"the plan says: {read}" if read else ""),
+        Figure("B1", f"same, {LATENCY_MS:g} ms latency: wall time / latency lower bound",
+               f"≤ {TARGET_RATIO:g}", f"{wall / bound:.2f} ({wall:.1f} s / {bound:.1f} s)",
+               wall / bound <= TARGET_RATIO, f"plan process CPU {cpu:.1f} s, "
+               f"{cpu / max(made, 1) * 1000:.2f} ms per answer; {rounds:,} rounds"),
+    ]
+
+
+def _strict_workelo_minimum(state: dict[str, Any]) -> tuple[int, int]:
+    """(fewest requests, latency rounds) to read a strict Workelo: a token, each list at
+    the strict cap, one probe of the assumed org-wide scope route, each employee's scopes
+    (their pages at the cap); the bound's rounds: the token, then the employees' pages in
+    turn, beside them each employee's scopes 8 at a time from the first page on."""
+    def pages(n: int) -> int:
+        return max(1, math.ceil(n / STRICT_CAP))
+
+    lists = ("user_roles", "identification_resources", "level_organizations", "templates",
+             "unit_organizations", "employees", "tracks")
+    held: dict[Any, int] = {}
+    for scope in state["unit_organization_managements"].values():
+        held[scope["employee_id"]] = held.get(scope["employee_id"], 0) + 1
+    per_employee = sum(pages(held.get(e, 0)) for e in state["employees"])
+    least = 1 + sum(pages(len(state[name])) for name in lists) + 1 + per_employee
+    # The employees' list has no paging keys here: its pages come one after the other
+    # (a short page ends it; a full last one needs one more, empty, page to be sure).
+    employee_pages = len(state["employees"]) // STRICT_CAP + 1
+    # Each employee's scopes can be read once a page has named them: after the token and
+    # the first page, 8 at a time, beside the pages still coming.
+    rounds = 1 + max(employee_pages, 1 + math.ceil(per_employee / CONCURRENCY))
+    return least, rounds
 
 
 def _what_limits(cpu_share: float, answers: int) -> str:
