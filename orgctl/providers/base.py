@@ -490,7 +490,9 @@ class Provider:
         if pacer is not None:
             # What these requests cost of the rate limit alone, whatever else the run did.
             seconds = requests / pacer.limit * pacer.window
-            cost += (f", about {_duration(seconds)} at the rate limit of {pacer.limit} per "
+            took = _duration(seconds)
+            cost += (f", {took if took.startswith('under') else 'about ' + took} at the rate "
+                     f"limit of {pacer.limit} per "
                      f"{_WINDOWS.get(pacer.window, _duration(pacer.window))}")
         self.note(f"fallback:{topic}", f"{why}: read {instead} instead ({cost} this run)")
 

@@ -137,6 +137,13 @@ def test_a_fallback_under_a_rate_limit_says_how_long_it_takes_at_that_rate() -> 
     provider.note_fallback("scopes", "GET /things/{id}/scopes", 612)
     assert provider.notes["fallback:scopes"].message.endswith(
         "(612 requests, about 37 min at the rate limit of 1000 per hour this run)")
+    # Before: "about under a second" when the limit is far above the requests.
+    quick = probe()
+    quick._http_client = Http("probe", "http://x.invalid", pacer=Pacer(10**9, 3600.0))
+    quick.fallbacks["scopes"] = "GET /all answered 404"
+    quick.note_fallback("scopes", "GET /things/{id}/scopes", 612)
+    assert quick.notes["fallback:scopes"].message.endswith(
+        "(612 requests, under a second at the rate limit of 1000000000 per hour this run)")
 
 
 def test_a_nested_value_set_or_cleared_shows_as_its_own_dotted_field() -> None:
