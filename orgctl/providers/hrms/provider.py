@@ -605,6 +605,12 @@ def _fold(value: str | None) -> str:
     return (value or "").strip().casefold()
 
 
+def _differ(ours: str, theirs: str | None) -> bool:
+    """Whether two values differ once folded (`_fold`); equal text, nearly every pair of
+    an audit, is answered without folding either."""
+    return ours != theirs and _fold(ours) != _fold(theirs)
+
+
 def _disagreements(org: Org, employee: Employee, user: Resource) -> list[str]:
     key = employee.key
     hrms = user.attrs
@@ -616,20 +622,20 @@ def _disagreements(org: Org, employee: Employee, user: Resource) -> list[str]:
     if not hrms_active and not employee.active:
         # ASSUMED policy: a leaver's department or title at leaving is noise in a review.
         return messages
-    if employee.email and _fold(employee.email) != _fold(hrms.get("email")):
+    if employee.email and _differ(employee.email, hrms.get("email")):
         messages.append(f"{key} email is {hrms.get('email') or 'empty'} in HRMS but "
                         f"{employee.email} in the config")
     # A department or position no answer carried is unknown: never "no department".
     if employee.unit and "department" not in user.unknown:
         unit = org.units.get(employee.unit)
         unit_name = unit.name if unit else employee.unit
-        if _fold(unit_name) != _fold(hrms.get("department")):
+        if _differ(unit_name, hrms.get("department")):
             there = (f"department {hrms['department']!r}" if hrms.get("department")
                      else "no department")
             messages.append(f"{key} has {there} in HRMS but unit {unit_name!r} "
                             f"({employee.unit}) in the config")
     if (employee.job_position and "position" not in user.unknown
-            and _fold(employee.job_position) != _fold(hrms.get("position"))):
+            and _differ(employee.job_position, hrms.get("position"))):
         there = f"position {hrms['position']!r}" if hrms.get("position") else "no position"
         messages.append(f"{key} has {there} in HRMS but job_position "
                         f"{employee.job_position!r} in the config")
