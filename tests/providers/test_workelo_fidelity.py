@@ -39,6 +39,7 @@ from tests.providers.test_workelo_provider import (
     people,
     plan,
     run,
+    served,
     summary,
 )
 
@@ -59,11 +60,7 @@ def serve() -> Iterator[Serve]:
               wrap: Callable[[ASGIApp], ASGIApp] | None = None,
               **settings: Any) -> tuple[WorkeloEmulator, WorkeloProvider]:
         emu = WorkeloEmulator(copy.deepcopy(seed or {}), profile=profile, **(options or {}))
-        st = ServerThread({"workelo": wrap(emu.app) if wrap else emu.app}).start()
-        servers.append(st)
-        config = ProviderConfig("workelo", "workelo", st.url("workelo") + "/v1",
-                                {**emu.credentials(), **settings})
-        return emu, WorkeloProvider(config)
+        return served(emu, servers, wrap, **settings)
 
     yield start
     for st in servers:

@@ -125,15 +125,23 @@ def serve() -> Iterator[Serve]:
               wrap: Callable[[ASGIApp], ASGIApp] | None = None, today: date | None = None,
               **settings: Any) -> tuple[WorkeloEmulator, WorkeloProvider]:
         emu = WorkeloEmulator(seed or {}, faults=faults, today=today)
-        st = ServerThread({"workelo": wrap(emu.app) if wrap else emu.app}).start()
-        servers.append(st)
-        config = ProviderConfig("workelo", "workelo", st.url("workelo") + "/v1",
-                                {**emu.credentials(), **settings})
-        return emu, WorkeloProvider(config)
+        return served(emu, servers, wrap, **settings)
 
     yield start
     for st in servers:
         st.stop()
+
+
+def served(emu: WorkeloEmulator, servers: list[ServerThread],
+           wrap: Callable[[ASGIApp], ASGIApp] | None = None,
+           **settings: Any) -> tuple[WorkeloEmulator, WorkeloProvider]:
+    """`emu` on a loopback port (its server thread added to `servers`, which the caller
+    stops), `wrap`ped when asked, and a provider with its credentials and `settings`."""
+    st = ServerThread({"workelo": wrap(emu.app) if wrap else emu.app}).start()
+    servers.append(st)
+    config = ProviderConfig("workelo", "workelo", st.url("workelo") + "/v1",
+                            {**emu.credentials(), **settings})
+    return emu, WorkeloProvider(config)
 
 
 def run(coro: Any) -> Any:
