@@ -14,12 +14,13 @@ from bench.common import (
     Figure,
     Result,
     ServerProcess,
-    bench_serve,
     main,
     make_org,
     median,
     orgctl_serve,
+    pointed_unthrottled,
     spread,
+    unthrottled_serve,
 )
 from orgctl import commands
 from orgctl.model import Org
@@ -31,7 +32,6 @@ RUNS = 3
 TARGET_RATIO = 1.3  # issue #18
 CONCURRENCY = 8  # every provider's default max_concurrency (docs/providers/*.md)
 STRICT_CAP = 25  # the strict profile's page cap (orgctl.sandbox.core.Profile.named)
-UNLIMITED = 1_000_000_000
 
 METHOD = f"""\
 `orgctl sandbox serve --seed live.json --latency {LATENCY_MS:g}` runs in a process of its own,
@@ -181,13 +181,10 @@ def run(workdir: Path) -> Result:
 
 def _workelo_fallback(workdir: Path, seed: dict[str, Any], org: Org) -> list[Figure]:
     """The no-change plan of Workelo alone on a strict server: scopes read per employee."""
-    server = bench_serve(workdir, {"workelo": seed}, faults=f"latency={LATENCY_MS:g}",
-                         options={"workelo": {"profile": "strict",
-                                              "rate_limit": UNLIMITED}})
+    server = unthrottled_serve(workdir, {"workelo": seed}, faults=f"latency={LATENCY_MS:g}",
+                               options={"workelo": {"profile": "strict"}})
     try:
-        endpoints = {name: dict(e) for name, e in server.endpoints.items()}
-        endpoints["workelo"]["rate_limit"] = f"{UNLIMITED}/h"
-        target = commands.point_at(org, endpoints)
+        target = pointed_unthrottled(org, server)
         state = server.state("workelo")
         least, rounds = _strict_workelo_minimum(state)
         before = server.requests("workelo")

@@ -16,7 +16,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, SYSTEMS, Figure, Result, bench_serve, main
+from bench.common import (
+    ROOT,
+    SYSTEMS,
+    Figure,
+    Result,
+    main,
+    pointed_unthrottled,
+    unthrottled_serve,
+)
 from bench.generate import generate, write
 from orgctl import commands
 from orgctl.config import load
@@ -24,7 +32,6 @@ from orgctl.render import render_json, render_text
 
 EMPLOYEES = int(os.environ.get("BENCH_B2_EMPLOYEES", 100_000))
 DRIFT = 0.01
-UNLIMITED = 1_000_000_000  # Workelo's 1000 requests/hour would make this an hour-long read
 TOP = 12
 # issue 18: what a 100,000-employee plan may cost the process that plans it
 TARGET_CPU, TARGET_LOAD, TARGET_DIFF, TARGET_RENDER = 10.0, 3.0, 1.0, 0.5
@@ -97,12 +104,9 @@ def run(workdir: Path) -> Result:
             setattr(module, name, original)
 
     org = phase("load", lambda: load(config, resolve_env=False))
-    server = bench_serve(workdir, None, config=config, drift=DRIFT,
-                         options={"workelo": {"rate_limit": UNLIMITED}})
+    server = unthrottled_serve(workdir, None, config=config, drift=DRIFT)
     try:
-        endpoints = {name: dict(e) for name, e in server.endpoints.items()}
-        endpoints["workelo"]["rate_limit"] = f"{UNLIMITED}/h"
-        target = commands.point_at(org, endpoints)
+        target = pointed_unthrottled(org, server)
         before_read = rss_mb()
         server_cpu = server.cpu_seconds()
 

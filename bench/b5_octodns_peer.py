@@ -19,13 +19,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, Figure, Result, bench_serve, main
+from bench.common import ROOT, Figure, Result, main, pointed_unthrottled, unthrottled_serve
 from bench.generate import generate, write
 
 SIZES = (1_000, 10_000, 100_000)
 DRIFT = 0.01
 GOAL = 5.0  # at 100,000: octoDNS's CPU / orgctl's
-UNLIMITED = 1_000_000_000
 
 METHOD = f"""\
 **octoDNS** (the `bench` extra, `octodns>=1.22`) plans N A records of one zone from a
@@ -109,12 +108,9 @@ def orgctl_cpu(workdir: Path, employees: int) -> dict[str, Any]:
     cpu, wall = time.thread_time(), time.perf_counter()
     org = load(config, resolve_env=False)
     cpu, wall = time.thread_time() - cpu, time.perf_counter() - wall
-    server = bench_serve(workdir, None, config=config, drift=DRIFT,
-                         options={"workelo": {"rate_limit": UNLIMITED}})
+    server = unthrottled_serve(workdir, None, config=config, drift=DRIFT)
     try:
-        endpoints = {name: dict(e) for name, e in server.endpoints.items()}
-        endpoints["workelo"]["rate_limit"] = f"{UNLIMITED}/h"
-        target = commands.point_at(org, endpoints)
+        target = pointed_unthrottled(org, server)
         start, started = time.thread_time(), time.perf_counter()
         made = commands.plan(config, org=target)
         render_text(made.plan)

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.common import Figure, Result, bench_serve, main
+from bench.common import Figure, Result, main, pointed_unthrottled, unthrottled_serve
 from bench.generate import generate, write
 from orgctl import commands
 from orgctl.config import load
@@ -21,7 +21,6 @@ DATED = 0.03
 DAY = date(2026, 11, 30)
 HORIZON = 30
 TARGET_RATIO = 2.0  # a horizon should cost about one more plan's diff, not one per day
-UNLIMITED = 1_000_000_000
 
 METHOD = f"""\
 A generated {EMPLOYEES:,}-employee org where {DATED:.0%} of the employees have a date in the
@@ -57,13 +56,10 @@ def run(workdir: Path) -> Result:
     os.environ["ORGCTL_TODAY"] = DAY.isoformat()
     config = workdir / "org"
     write(dated_org(EMPLOYEES), config)
-    server = bench_serve(workdir, None, config=config,
-                         options={"workelo": {"rate_limit": UNLIMITED}},
-                         env={"ORGCTL_TODAY": DAY.isoformat()})
+    server = unthrottled_serve(workdir, None, config=config,
+                               env={"ORGCTL_TODAY": DAY.isoformat()})
     try:
-        endpoints = {name: dict(e) for name, e in server.endpoints.items()}
-        endpoints["workelo"]["rate_limit"] = f"{UNLIMITED}/h"
-        org = commands.point_at(load(config, resolve_env=False), endpoints)
+        org = pointed_unthrottled(load(config, resolve_env=False), server)
         spent: dict[int, float] = {}
         sizes: dict[int, tuple[int, int]] = {}
         original = commands.make_plan

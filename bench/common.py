@@ -197,6 +197,29 @@ def bench_serve(workdir: Path, seed: dict[str, Any] | None, faults: str = "",
     return ServerProcess([sys.executable, "-m", "bench.server", str(spec)], endpoints, env=env)
 
 
+UNLIMITED = 1_000_000_000
+"""Requests per hour. At Workelo's documented 1,000 a large read would last hours: the plan
+scenarios lift it on both sides (`unthrottled_serve`, `pointed_unthrottled`)."""
+
+
+def unthrottled_serve(workdir: Path, seed: dict[str, Any] | None,
+                      options: dict[str, dict[str, Any]] | None = None,
+                      **kwargs: Any) -> ServerProcess:
+    """`bench_serve`, the Workelo emulator's rate limit lifted."""
+    options = dict(options or {})
+    options["workelo"] = {**options.get("workelo", {}), "rate_limit": UNLIMITED}
+    return bench_serve(workdir, seed, options=options, **kwargs)
+
+
+def pointed_unthrottled(org: Org, server: ServerProcess) -> Org:
+    """`org` pointed at `server`'s endpoints, its Workelo client not paced either."""
+    from orgctl.config import point_at
+
+    endpoints = {name: dict(e) for name, e in server.endpoints.items()}
+    endpoints["workelo"]["rate_limit"] = f"{UNLIMITED}/h"
+    return point_at(org, endpoints)
+
+
 def workdir() -> tempfile.TemporaryDirectory[str]:
     return tempfile.TemporaryDirectory(prefix="orgctl-bench-")
 
