@@ -38,6 +38,7 @@ from orgctl.engine import importer, safety, sources
 from orgctl.engine.apply import ApplyResult, Journal, ProgressLine, apply_changes
 from orgctl.engine.lock import apply_lock
 from orgctl.engine.plan import Plan, ReadProgress, make_plan, read_live
+from orgctl.engine.schedule import Views
 from orgctl.errors import ConfigError, OrgctlError, StalePlanError
 from orgctl.files import write_private
 from orgctl.model import Org
@@ -115,15 +116,16 @@ async def _plan_org(org: Org, providers: list[Provider], config_path: Path,
                     remove_duplicates: bool, as_of: date, horizon: int | None,
                     ) -> tuple[Plan, dict[str, list[Resource]]]:
     source = sources.source_provider(org)
+    views = Views(org, as_of)
     for provider in providers:
         # Before the read, so a provider that must read per object (a documented route
         # costing one request each) reads only the objects the config compares. The
         # engine binds again with the org it plans (in source mode, the sourced one).
-        provider.bind(lifecycle.evaluate(org, as_of, provider.lead_days()))
+        provider.bind(views.of(provider.lead_days()))
     if source is None:
         live = await read_live(providers, progress)
         return make_plan(org, providers, live, config_path, targets,
-                         remove_duplicates, as_of, horizon), live
+                         remove_duplicates, as_of, horizon, views), live
     # The source is read even when --provider leaves it out of the plan: the org comes
     # from it.
     extra = [] if any(p.name == source for p in providers) else [

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from orgctl import __version__
 from orgctl.engine.diff import diff
@@ -30,6 +30,9 @@ from orgctl.lifecycle import Impact, Orphan
 from orgctl.model import Org
 from orgctl.providers.base import Provider
 from orgctl.resources import ACTIONS, Action, Change, Finding, Resource
+
+if TYPE_CHECKING:
+    from orgctl.engine.schedule import Views
 
 FORMAT_VERSION = "1"
 
@@ -557,14 +560,16 @@ def sort_changes(changes: list[Change], kind_order: dict[str, dict[str, int]]) -
 def make_plan(org: Org, providers: list[Provider], live: dict[str, list[Resource]],
               config_path: Path, targets: list[str] | None = None,
               remove_duplicates: bool = False, as_of: date | None = None,
-              horizon: int | None = None) -> Plan:
+              horizon: int | None = None, views: Views | None = None) -> Plan:
     """The plan of `org` against `live`. With `as_of`, the org is evaluated on that day
     for each provider (its joiner lead time included), and the plan lists what comes due
     in the `horizon` days after it (default: the config's `lifecycle.horizon_days`); see
-    `orgctl.engine.schedule`."""
+    `orgctl.engine.schedule`. `views`: those evaluations of `org` on `as_of` made already
+    (for binding the providers before the read), not made again."""
     from orgctl.engine.schedule import Views, schedule
 
-    views = Views(org, as_of)
+    if views is None or views.org is not org or views.day != as_of:
+        views = Views(org, as_of)
     plan = Plan(config_path=str(config_path), config_digest=config_digest(config_path),
                 created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     if targets:
@@ -586,7 +591,7 @@ def make_plan(org: Org, providers: list[Provider], live: dict[str, list[Resource
     wait_for_manual(plan.changes)
     coming: list[Change] = []
     if as_of is not None:
-        coming = schedule(plan, org, providers, live, as_of,
+        coming = schedule(plan, views, providers, live,
                           org.lifecycle.horizon_days if horizon is None else horizon)
     if targets:
         _check_targets(targets, plan.changes + coming, org, providers, live)

@@ -43,8 +43,8 @@ class Views:
         return self._views[lead]
 
 
-def schedule(plan: Plan, org: Org, providers: list[Provider],
-             live: dict[str, list[Resource]], day: date, horizon: int) -> list[Change]:
+def schedule(plan: Plan, views: Views, providers: list[Provider],
+             live: dict[str, list[Resource]], horizon: int) -> list[Change]:
     """Fill the plan's date, scheduled section, impacts and orphans; return the scheduled
     changes (for naming their subjects).
 
@@ -52,6 +52,8 @@ def schedule(plan: Plan, org: Org, providers: list[Provider],
     (`lifecycle.Neighbourhood`: the people whose dates fall on it and those around them),
     the day before against the day itself: what does not change is left out on both sides,
     so a horizon costs in proportion to the people with dates in it, not to the org."""
+    org, day = views.org, views.day
+    assert day is not None
     plan.as_of, plan.horizon = day.isoformat(), horizon
     until = day + timedelta(days=horizon)
     leads = set().union(*(p.leads() for p in providers)) if providers else {0}
@@ -66,8 +68,8 @@ def schedule(plan: Plan, org: Org, providers: list[Provider],
         plan.scheduled.extend(_provider_schedule(provider, parts, live[provider.name], events))
     if parts:  # the days' desired states were bound: again to the plan's own day
         for provider in providers:  # for apply's hooks
-            provider.bind(lifecycle.evaluate(org, day, provider.lead_days()))
-    plan.impacts = _impacts(org, day, parts)
+            provider.bind(views.of(provider.lead_days()))
+    plan.impacts = _impacts(views, parts)
     plan.orphans = lifecycle.orphans(org, day)
     plan.findings.extend(_coming_orphans(parts, {o.describe() for o in plan.orphans}))
     return [s.change for s in plan.scheduled]
@@ -133,18 +135,16 @@ def _why(org: Org, on: date, leads: set[int], keys: Iterable[str]) -> str:
     return "; ".join(events)
 
 
-def _impacts(org: Org, day: date, parts: dict[date, Org]) -> list[lifecycle.Impact]:
+def _impacts(views: Views, parts: dict[date, Org]) -> list[lifecycle.Impact]:
     """What the plan's day and each scheduled day change in relations (days that change
     nothing in them are left out); a scheduled day on the part of the org it touches."""
-    if not lifecycle.has_dates(org):
+    org, day = views.org, views.day
+    if day is None or not lifecycle.has_dates(org):
         return []  # every day is the same org: nothing changes in relations
-    out = []
-    for on, part in [(day, org), *parts.items()]:
-        found = lifecycle.impact(lifecycle.evaluate(part, on - timedelta(days=1), None),
-                                 lifecycle.evaluate(part, on, None))
-        if found:
-            out.append(found)
-    return out
+    days = [(lifecycle.evaluate(org, day - timedelta(days=1), None), views.of(None))]
+    days += [(lifecycle.evaluate(part, on - timedelta(days=1), None),
+              lifecycle.evaluate(part, on, None)) for on, part in parts.items()]
+    return [found for before, after in days if (found := lifecycle.impact(before, after))]
 
 
 def _coming_orphans(parts: dict[date, Org], now: set[str]) -> list[Finding]:
