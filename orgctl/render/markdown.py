@@ -156,16 +156,9 @@ def _dated(plan: Plan, names: Names) -> str:
         return ""
     out = [inert.prose(dated_line(plan))]
     today = [i for i in plan.impacts if i.day.isoformat() == plan.as_of]
-    if today and (text := impact_text(today[0], lambda k: _named(names, k))):
+    if today and (text := impact_text(today[0], lambda k: _person(names, k, ""))):
         out.append(f"Relations on {plan.as_of}: {text}")
     return "\n\n".join(out) + "\n\n"
-
-
-def _named(names: Names, key: str) -> str:
-    subject = names.named(key)
-    if subject is None:
-        return inert.code(key)
-    return f"{inert.prose(subject.name)} ({inert.code(subject.key)})"
 
 
 def _scheduled(plan: Plan, names: Names) -> Block:
@@ -178,7 +171,7 @@ def _scheduled(plan: Plan, names: Names) -> Block:
     children: list[Leaf | Block] = []
     for on, why, changes in days:
         header = f"**{on}**" + (f" — {inert.prose(why)}" if why else "") + "\n\n"
-        if on in impacts and (text := impact_text(impacts[on], lambda k: _named(names, k))):
+        if on in impacts and (text := impact_text(impacts[on], lambda k: _person(names, k, ""))):
             header += f"Relations: {text}\n\n"
         children.append(_diff(header, changes, names, tag, provider=True))
     n = len(plan.scheduled)
@@ -272,8 +265,9 @@ def _listing(title: str, items: list[str]) -> Block:
     return Block(f"**{title}**\n\n", children, "\n")
 
 
-def _person(names: Names, key: str) -> str:
-    subject = names.named(key, "employee")
+def _person(names: Names, key: str, kind: str = "employee") -> str:
+    """The name and key of the `kind` (first; "": any) `key` is, or the key alone."""
+    subject = names.named(key, kind)
     if subject is None:
         return inert.code(key)
     return f"{inert.prose(subject.name)} ({inert.code(subject.key)})"

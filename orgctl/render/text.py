@@ -110,9 +110,15 @@ def _impacts(plan: Plan, names: Names) -> list[str]:
     return out
 
 
-def _person(names: Names, key: str) -> str:
-    subject = names.named(key, "employee")
+def _person(names: Names, key: str, kind: str = "employee") -> str:
+    """The name and key of the `kind` (first; "": any) `key` is, or the key alone."""
+    subject = names.named(key, kind)
     return names.label(subject) if subject else key
+
+
+def _anyone(names: Names) -> Callable[[str], str]:
+    """How a day's relations name a person or a unit: by name and key, for a terminal."""
+    return lambda key: inert.terminal(_person(names, key, ""))
 
 
 def _who(names: Names, key: Any) -> str:
@@ -154,14 +160,9 @@ def _relations(plan: Plan) -> list[str]:
     """What the plan's own day changes in relations (who changes manager, ...)."""
     names = Names(plan)
     today = [i for i in plan.impacts if i.day.isoformat() == plan.as_of]
-    if not today or not (text := impact_text(today[0], lambda k: _label(names, k))):
+    if not today or not (text := impact_text(today[0], _anyone(names))):
         return []
     return [f"Relations on {plan.as_of}: {text}", ""]
-
-
-def _label(names: Names, key: str) -> str:
-    subject = names.named(key)
-    return inert.terminal(names.label(subject) if subject else key)
 
 
 def _scheduled(plan: Plan, style: Style, tag: bool) -> list[str]:
@@ -175,7 +176,7 @@ def _scheduled(plan: Plan, style: Style, tag: bool) -> list[str]:
                  f"the plan of each day applies it):", bold=True)]
     for on, why, changes in days:
         out.append(style(f"  {on}" + (f" — {inert.terminal(why)}" if why else ""), bold=True))
-        if on in impacts and (text := impact_text(impacts[on], lambda k: _label(names, k))):
+        if on in impacts and (text := impact_text(impacts[on], _anyone(names))):
             out.append(f"    Relations: {text}")
         for c in changes:
             lines = change_lines(c, tag=tag, names=names, provider=True)
