@@ -14,7 +14,7 @@ day:
   `Org.pending` with the day they are due, and every reference to them (a team's members,
   someone's buddy) waits for them too.
 
-`event_days` lists the days within a horizon on which the org changes, so the plan can
+`events_by_day` lists the days within a horizon on which the org changes, so the plan can
 show what is scheduled (`engine.plan`), and `orphans` finds the active people a plan would
 leave with a departed or not-yet-started manager, HR, administrative owner or buddy
 (`engine.safety` refuses such a plan). The module knows no system: a provider gets an
@@ -152,15 +152,11 @@ def _journey_without(journey: Journey, gone: dict[str, date]) -> Journey:
     return dataclasses.replace(journey, implications=kept)
 
 
-def event_days(org: Org, after: date, until: date, leads: Iterable[int] = (0,)) -> list[date]:
-    """The days in (after, until] on which the org, seen by a system with any of the
-    `leads`, can change: starts, leaves and dated changes, each less every lead."""
-    return sorted(events_by_day(org, after, until, leads))
-
-
 def events_by_day(org: Org, after: date, until: date,
                   leads: Iterable[int] = (0,)) -> dict[date, set[str]]:
-    """`event_days`, each with the employees whose dates fall on it (less a lead)."""
+    """The days in (after, until] on which the org, seen by a system with any of the
+    `leads`, can change (starts, leaves and dated changes, each less every lead), each
+    with the employees whose dates fall on it."""
     shifts = [timedelta(days=n) for n in sorted({0, *leads})]
     days: dict[date, set[str]] = {}
     for key, employee in org.employees.items():

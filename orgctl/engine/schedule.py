@@ -4,7 +4,7 @@ the days after it, and what each day does to the org's relations.
 The plan's own changes are live state against the org on the plan's day (`views`). The
 scheduled section is what the plans of the coming days will add: for each day in the
 horizon on which something is due (a start, a leave, a dated change, each less every
-system's lead time: `lifecycle.event_days`), each system's desired state on that day is
+system's lead time: `lifecycle.events_by_day`), each system's desired state on that day is
 diffed against its desired state the day before. Live state is used only to say how the
 system removes what goes (a member is deactivated or deleted by its status), so the
 section shows what a day changes, and the plan of that day shows it again against live

@@ -112,8 +112,8 @@ def test_an_email_changed_on_a_date_keeps_the_old_one_as_an_identity() -> None:
 
 def test_event_days_are_each_event_less_each_lead_time_within_the_horizon() -> None:
     org = org_of(person("A", start_date=D("2026-12-21")), person("B", leave_date=D("2027-03-01")))
-    assert lifecycle.event_days(org, D("2026-11-30"), D("2026-12-30"), {0, 14}) == [
-        D("2026-12-07"), D("2026-12-21")]
+    assert lifecycle.events_by_day(org, D("2026-11-30"), D("2026-12-30"), {0, 14}) == {
+        D("2026-12-07"): {"A"}, D("2026-12-21"): {"A"}}
 
 
 # -- the plan of a day -------------------------------------------------------------------------
