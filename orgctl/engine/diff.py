@@ -24,7 +24,8 @@ RemovalRule = Callable[[Resource], "tuple[Action | None, str]"]
 class DiffResult:
     changes: list[Change] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-    # live resources paired with the desired resource they matched, by desired address
+    # live resources matched by identity (their key is not the desired one) or kept among
+    # duplicates, by the desired address: a lone match by key has that address already.
     matched: dict[str, Resource] = field(default_factory=dict)
 
 
@@ -77,6 +78,35 @@ def diff(provider: str, desired: Iterable[Resource], live: Iterable[Resource],
                     idents[ident] = [there, r]
     claimed: set[int] = set()
     changes, matched = result.changes, result.matched
+
+    def candidates(d: Resource, there: Any, idents: dict[str, Any]) -> list[Resource]:
+        """Every unclaimed live object `d` matches: by its key (`there`, what the key
+        index holds), then by each identity, leaving out a live object that carries
+        another desired key (that object is the other desired one's, not a duplicate)."""
+        nonlocal desired_keys
+        if there is None:
+            found = []
+        elif type(there) is list:
+            found = [r for r in there if id(r) not in claimed]
+        else:
+            found = [] if id(there) in claimed else [there]
+        if not d.identities or not idents:
+            return found
+        one = found[0] if len(found) == 1 else None
+        for ident in d.identities:
+            there = idents.get(ident)
+            if there is None or there is one:
+                continue
+            if desired_keys is None:
+                desired_keys = {}
+                for other in desired:
+                    desired_keys.setdefault(other.kind, set()).add(other.key)
+            theirs = desired_keys.get(d.kind, ())
+            for c in there if type(there) is list else (there,):
+                if id(c) not in claimed and not _among(c, found) and c.key not in theirs:
+                    found.append(c)
+        return found
+
     nothing: dict[str, Any] = {}
     keyed: dict[str, Any] = nothing
     idents = nothing
@@ -90,47 +120,38 @@ def diff(provider: str, desired: Iterable[Resource], live: Iterable[Resource],
             idents = by_identity.get(kind, nothing)
             prefix = f"{provider}.{kind}."
         there = keyed.get(d.key)
-        if there is None:
-            found = []
-        elif type(there) is list:
-            found = [r for r in there if id(r) not in claimed]
-        else:
-            found = [] if id(there) in claimed else [there]
-        if d.identities and idents:
-            one = found[0] if len(found) == 1 else None
+        match = None
+        if there is not None and type(there) is not list and id(there) not in claimed:
+            match = there  # nearly always: one live object has the key...
             for ident in d.identities:
-                there = idents.get(ident)
-                if there is None or there is one:
-                    continue  # nearly always: the identity names the object the key found
-                # A live object that carries another desired key is that object's, not ours.
-                if desired_keys is None:
-                    desired_keys = {}
-                    for other in desired:
-                        desired_keys.setdefault(other.kind, set()).add(other.key)
-                theirs = desired_keys.get(kind, ())
-                for c in there if type(there) is list else (there,):
-                    if (id(c) not in claimed and not _among(c, found)
-                            and c.key not in theirs):
-                        found.append(c)
-        if not found:
-            if d.attrs.get("status") == "inactive":
-                continue  # nothing to create for someone who has left
-            changes.append(Change(
-                action="create", provider=provider, kind=kind, key=d.key,
-                after=d.attrs, reason="absent from live state", refs=dict(d.refs),
-                source=d.source))
-            continue
-        if len(found) > 1:
-            match = _duplicates(provider, d, found, remove_duplicate, result)
-            for r in found:
-                claimed.add(id(r))
-        else:
-            match = found[0]
+                other = idents.get(ident)
+                if other is not None and other is not match:
+                    match = None  # ...unless an identity names another: see `candidates`
+                    break
+        if match is not None:
             claimed.add(id(match))
-        matched[prefix + d.key] = match
+        else:
+            found = candidates(d, there, idents)
+            if not found:
+                if d.attrs.get("status") == "inactive":
+                    continue  # nothing to create for someone who has left
+                changes.append(Change(
+                    action="create", provider=provider, kind=kind, key=d.key,
+                    after=d.attrs, reason="absent from live state", refs=dict(d.refs),
+                    source=d.source))
+                continue
+            if len(found) > 1:
+                match = _duplicates(provider, d, found, remove_duplicate, result)
+                for r in found:
+                    claimed.add(id(r))
+                matched[prefix + d.key] = match  # the oldest, whichever shares its key
+            else:
+                match = found[0]
+                claimed.add(id(match))
         if match.key == d.key:
             how = "key"
         else:
+            matched[prefix + d.key] = match
             how = next((i for i in d.identities if i in match.identities), "identity")
             result.findings.append(Finding(
                 provider, d.kind, d.key,

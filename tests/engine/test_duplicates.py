@@ -5,6 +5,7 @@ remote ids; `--remove-duplicates` plans the removal of all but the oldest."""
 from __future__ import annotations
 
 from orgctl.engine.diff import diff
+from orgctl.engine.plan import RemoteIds
 from orgctl.resources import Resource
 
 
@@ -40,6 +41,30 @@ def test_the_same_key_twice_is_a_duplicate_too() -> None:
     result = diff("workelo", desired, live, left_alone)
     assert [f.message.split(":")[0] for f in result.findings if f.level == "error"] == [
         "2 live objects match this one (3, 9)"]
+
+
+def test_the_remote_id_of_a_key_shared_by_duplicates_is_the_oldest() -> None:
+    """Apply resolves an address through `Plan.ids`: with two live objects under the desired
+    key, it must name the one the plan changes (the oldest), whatever order they came in."""
+    desired = [Resource("employee", "EMP-1", {"email": "a@x.io"})]
+    live = [Resource("employee", "EMP-1", {"email": "a@x.io"}, remote_id="3"),
+            Resource("employee", "EMP-1", {"email": "a@x.io"}, remote_id="9")]
+    result = diff("workelo", desired, live, left_alone)
+    ids = RemoteIds("workelo", live, result.matched).ids()
+    assert ids == {"workelo.employee.EMP-1": "3"}
+
+
+def test_a_lone_match_by_key_is_not_recorded_again_but_one_by_identity_is() -> None:
+    desired = [Resource("employee", "EMP-1", {"email": "a@x.io"}),
+               Resource("employee", "EMP-2", {"email": "b@x.io"}, identities=("email:b@x.io",))]
+    live = [Resource("employee", "EMP-1", {"email": "a@x.io"}, remote_id="3"),
+            Resource("employee", "id:8", {"email": "b@x.io"}, identities=("email:b@x.io",),
+                     remote_id="8")]
+    result = diff("workelo", desired, live, left_alone)
+    assert list(result.matched) == ["workelo.employee.EMP-2"]
+    assert RemoteIds("workelo", live, result.matched).ids() == {
+        "workelo.employee.EMP-1": "3", "workelo.employee.id:8": "8",
+        "workelo.employee.EMP-2": "8"}
 
 
 def test_a_key_match_and_an_email_match_are_duplicates_and_the_oldest_is_kept() -> None:
