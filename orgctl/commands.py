@@ -37,7 +37,7 @@ from orgctl.config import load as load_config
 from orgctl.engine import importer, safety, sources
 from orgctl.engine.apply import ApplyResult, Journal, ProgressLine, apply_changes
 from orgctl.engine.lock import apply_lock
-from orgctl.engine.plan import Plan, ReadProgress, make_plan, read_live
+from orgctl.engine.plan import Plan, ReadProgress, make_plan, read_and_plan, read_live
 from orgctl.engine.schedule import Views
 from orgctl.errors import ConfigError, OrgctlError, StalePlanError
 from orgctl.files import write_private
@@ -123,9 +123,9 @@ async def _plan_org(org: Org, providers: list[Provider], config_path: Path,
         # engine binds again with the org it plans (in source mode, the sourced one).
         provider.bind(views.of(provider.lead_days()))
     if source is None:
-        live = await read_live(providers, progress)
+        live, parts = await read_and_plan(providers, views, remove_duplicates, progress)
         return make_plan(org, providers, live, config_path, targets,
-                         remove_duplicates, as_of, horizon, views), live
+                         remove_duplicates, as_of, horizon, views, parts), live
     # The source is read even when --provider leaves it out of the plan: the org comes
     # from it.
     extra = [] if any(p.name == source for p in providers) else [
