@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from orgctl.config.yamlload import Document, Spans, dotted, parse
+from orgctl.config.yamlload import Document, Spans, Texts, dotted, parse
 from orgctl.config.yamlload import Path as ValuePath
 from orgctl.errors import ConfigIssue, Location, OrgctlError
 from orgctl.files import read_regular
@@ -138,10 +138,9 @@ def discover(path: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(path).parts)
 
 
-def read(file: Path, *, scalars: bool = True, strings: dict[str, str] | None = None
-         ) -> Document:
+def read(file: Path, *, scalars: bool = True, texts: Texts | None = None) -> Document:
     """Read and parse one file, refusing oversize and non-UTF-8 files (`parse` says what
-    `scalars` and `strings` are for)."""
+    `scalars` and `texts` are for)."""
     name = str(file)
     doc = Document(name)
     try:
@@ -160,7 +159,7 @@ def read(file: Path, *, scalars: bool = True, strings: dict[str, str] | None = N
         column = len(raw[raw.rfind(b"\n", 0, e.start) + 1:e.start].decode("utf-8")) + 1
         return _refused(doc, Location(name, line, column),
                         f"not valid UTF-8 (byte 0x{raw[e.start]:02x}): save the file as UTF-8")
-    return parse(text.removeprefix("\ufeff"), name, scalars=scalars, strings=strings)
+    return parse(text.removeprefix("\ufeff"), name, scalars=scalars, texts=texts)
 
 
 def _text(file: Path) -> str | None:
@@ -186,7 +185,7 @@ def load_tree(path: Path) -> Tree:
     inside = path.resolve() if path.is_dir() else None
     docs: list[Document] = []
     foreign: list[str] = []
-    strings: dict[str, str] = {}  # one str object per distinct value, across the files
+    texts = Texts()  # one str object per distinct value, across the files
     for file in discover(path):
         if inside is not None and file.is_symlink() and not _within(file.resolve(), inside):
             tree.issues.append(ConfigIssue(Location(str(file), 1, 1), "", (
@@ -194,7 +193,7 @@ def load_tree(path: Path) -> Tree:
                 "read (copy the file in, or link to one inside)")))
             tree.fatal = True
             continue
-        doc = read(file, scalars=False, strings=strings)
+        doc = read(file, scalars=False, texts=texts)
         if (inside is not None and not doc.fatal and isinstance(doc.data, dict)
                 and doc.data and not TOP_KEYS.intersection(doc.data)):
             foreign.append(doc.file)  # another tool's YAML (CI, compose, docs) beside it

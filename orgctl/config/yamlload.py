@@ -3,10 +3,14 @@
 Built on the parser's event stream (libyaml's when available) rather than on PyYAML's
 constructors: only safe scalars, no aliases, no custom tags, duplicate keys reported, and
 a span (key and value position) kept for every value so later errors can point at it.
-Walking events keeps this linear and non-recursive; 10,000 employees parse in about a
-second, against four with `yaml.load` (its Python resolver is the slow part). libyaml's C
-parser (`yaml.CSafeLoader`) gives the events when PyYAML was built with it; otherwise its
-pure-Python parser does, with the same events and marks, only slower.
+One method per collection reads its events (`_Parser`), recursing no deeper than
+`MAX_DEPTH`; 10,000 employees parse in a quarter of a second, against four with
+`yaml.load` (its Python resolver is the slow part). libyaml's C parser
+(`yaml.CSafeLoader`) gives the events when PyYAML was built with it; otherwise its
+pure-Python parser does, with the same events and marks, only slower. A file written in
+the common shape (block mappings and lists, one scalar per line: what people and
+`orgctl import` write) is read without the events, in 70% of the time, when only its
+collections' positions are wanted (`_read_block`); any other goes through libyaml.
 
 Positions are kept packed in one integer per value (`Spans`), not as the parser's mark
 objects: 200,000 values would otherwise keep 200,000 marks and tuples alive, which the
@@ -21,9 +25,10 @@ behave the same.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, NoReturn, Protocol
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
@@ -48,7 +53,7 @@ else:  # pragma: no cover - PyYAML built without libyaml: the same events, slowe
 
 MAX_DEPTH = 32
 """Deeper nesting than any real config needs; refused so a hostile file cannot exhaust
-the stack of a later recursive consumer."""
+the stack of the reader or of a later recursive consumer."""
 
 Path = tuple[Any, ...]
 
@@ -73,6 +78,7 @@ position."""
 
 _BITS = 26  # a file is at most 20 MiB: fewer than 2**26 lines, columns
 _MASK = (1 << _BITS) - 1
+_KEY = 2 * _BITS  # the key's position is shifted past the value's
 _VALUE = (1 << 2 * _BITS) - 1
 
 
@@ -179,8 +185,40 @@ def dotted(path: Path) -> str:
     return out
 
 
-def parse(text: str, file: str, *, scalars: bool = True,
-          strings: dict[str, str] | None = None) -> Document:
+class Texts:
+    """What the files of one config share while they are parsed: one str object per
+    distinct text (`strings`), and each plain scalar's value by its text (`plain`), so
+    `yes`, `0x1F` or a manager's key is resolved once however often it is written."""
+
+    __slots__ = ("plain", "strings")
+
+    def __init__(self) -> None:
+        self.strings: dict[str, str] = {}
+        self.plain = _PlainValues(self.strings)
+
+
+class _PlainValues(dict[str, Any]):
+    """Plain scalars' values by their text. `plain[text]` resolves a text not seen yet,
+    and raises `_NotBlock` if it is not a valid scalar (`0b_`): only the block reading
+    asks that way; the event reading resolves with `_scalar`, which reports the problem."""
+
+    def __init__(self, strings: dict[str, str]):
+        super().__init__()
+        self.strings = strings
+
+    def __missing__(self, text: str) -> Any:
+        try:
+            value = _construct(_implicit_tag(text), text)
+        except (ValueError, ConstructorError) as e:
+            raise _NotBlock from e
+        if value.__class__ is str:
+            value = self.strings.setdefault(value, value)
+        self[value if value.__class__ is str else text] = value
+        return value
+
+
+def parse(text: str, file: str, *, scalars: bool = True, texts: Texts | None = None
+          ) -> Document:
     """Parse one YAML document. Never raises for bad input: problems become issues.
 
     With `scalars` False, `spans` keeps the positions of collections only (mappings and
@@ -189,17 +227,22 @@ def parse(text: str, file: str, *, scalars: bool = True,
     valid config never needs them, and they were most of the memory of a load. A file
     with any problem is parsed whole at once.
 
-    Equal texts, keys and values, are given as one str object through `strings` (one dict
-    for all the files of a config), so 100,000 people keep one "active", one "colleague",
+    Equal texts, keys and values, are given as one str object through `texts` (one for
+    all the files of a config), so 100,000 people keep one "active", one "colleague",
     one of each unit key and one of each person's key however many name them as manager,
     not one of each per mention."""
-    if strings is None:
-        strings = {}
-    doc = _Parser(file, scalars, strings).run(text)
-    if not scalars:
+    if texts is None:
+        texts = Texts()
+    if scalars:
+        return _Parser(file, True, texts).run(text)
+    block = _read_block(text, texts)
+    if block is not None:
+        doc = Document(file, *block)
+    else:
+        doc = _Parser(file, False, texts).run(text)
         if doc.issues:
-            return _Parser(file, True, strings).run(text)
-        doc.spans.digest = hash(text)
+            return _Parser(file, True, texts).run(text)
+    doc.spans.digest = hash(text)
     return doc
 
 
@@ -207,12 +250,51 @@ def _tag_name(tag: str) -> str:
     return "!!" + tag[len(_YAML):] if tag.startswith(_YAML) else tag
 
 
+_UNSEEN = object()
+"""Stands for a plain scalar's text not resolved yet (its value may be None)."""
+
+
+def _implicit_tag(text: str) -> str:
+    """The tag YAML 1.1 gives a plain scalar written `text`."""
+    for tag, regexp in _IMPLICIT.get(text[:1], ()):
+        if regexp.match(text):
+            return tag
+    return _STR
+
+
+def _construct(tag: str, text: str) -> Any:
+    """The value of a scalar of a known tag: only str, int, float, bool and null;
+    timestamps stay text (see module doc), and so do other implicit tags (`=`). Raises
+    ValueError or ConstructorError when `text` is not one (`!!int x`, `0b_`)."""
+    if tag == _STR or tag == _TIMESTAMP:
+        return text
+    if tag == _NULL:
+        return None
+    if tag == _BOOL:
+        return text.lower() in _TRUE
+    if tag == _INT:
+        return _CONSTRUCT.construct_yaml_int(ScalarNode(tag, text))
+    if tag == _FLOAT:
+        return _CONSTRUCT.construct_yaml_float(ScalarNode(tag, text))
+    return text
+
+
 class _Parser:
-    def __init__(self, file: str, scalars: bool, strings: dict[str, str]):
+    """Reads one file's events into data, one method per collection: recursion no deeper
+    than `MAX_DEPTH`. A `path` of None marks a value that is read only to be dropped (a
+    duplicate key's): no position of it is kept, and its problems name no path.
+
+    The positions of a collection's values go to `at` (`children[path]`, see `Spans`) when
+    every scalar's is kept, else those of its collections only to `flat`; `at` is None
+    otherwise. The work per value is inlined in `_mapping` and `_sequence`: a file of 5,000
+    people is half a million events."""
+
+    def __init__(self, file: str, scalars: bool, texts: Texts):
         self.doc = Document(file)
         self.file = file
         self.scalars = scalars
-        self.strings = strings
+        self.texts = texts
+        self.get_event: Any = None
 
     def issue(self, mark: Any, path: Path, message: str, fatal: bool = True) -> None:
         """Record a problem at a parser mark (None: the start of the file)."""
@@ -224,8 +306,9 @@ class _Parser:
 
     def run(self, text: str) -> Document:
         loader = _Loader(text)
+        self.get_event = loader.get_event
         try:
-            self._walk(loader)
+            self._stream()
         except _Stop:
             pass
         except yaml.MarkedYAMLError as e:
@@ -243,136 +326,25 @@ class _Parser:
             message += f" ({e.context} at line {e.context_mark.line + 1})"
         self.issue(e.problem_mark or e.context_mark, (), message)
 
-    def _walk(self, loader: Any) -> None:
+    def _stream(self) -> None:
+        get_event = self.get_event
         spans = self.doc.spans
-        children, flat = spans.children, spans.flat
-        # The innermost open collection lives in locals (the hot path); enclosing ones are
-        # pushed on `stack`. `path` None marks the value of a duplicate key: read, dropped
-        # (`at` is then None too). `at` holds the positions of the collection's values (see
-        # `Spans`); `key_mark` the position of the key awaiting its value.
-        stack: list[tuple[Any, Path | None, bool, Any, Any, dict[Any, int] | None]] = []
-        container: Any = None
-        path: Path | None = ()
-        at: dict[Any, int] | None = None
-        is_map = False
-        key: Any = None  # the key awaiting its value, in a mapping
-        key_mark: Any = None  # where it is written
         root: Any = None
         documents = 0
-        get_event = loader.get_event
-        implicit_first = _IMPLICIT
-        bits, key_shift = _BITS, 2 * _BITS
-        scalars = self.scalars
-        same = self.strings.setdefault  # one str object per distinct value (see `parse`)
-        resolved: dict[str, Any] = {}  # plain scalar's text -> its value, once resolved
         while True:
             event = get_event()
             cls = event.__class__
-            if cls is ScalarEvent:
-                mark = event.start_mark
-                if is_map and key is None:
-                    key = event.value
-                    key = same(key, key)
-                    key_mark = mark
-                    if event.tag is not None and event.tag not in ("!", _STR):
-                        # A key is text: `!!int 5:` or `!custom k:` would be read as the
-                        # text and the tag silently dropped.
-                        self.issue(mark, path or (), f"unsupported tag {_tag_name(event.tag)} "
-                                                     f"on the key '{key}': keys are text")
-                    if key in container:
-                        key = self._duplicate(path, key, mark)
-                    continue
-                value = event.value
-                value = same(value, value)
-                tag = event.tag
-                if tag is not None or (event.implicit[0] and value[:1] in implicit_first):
-                    if tag is None and value in resolved:  # plain, and seen before
-                        value = resolved[value]
-                    else:
-                        if container is None:
-                            child: Path | None = ()
-                        elif path is None or key is _DISCARDED:
-                            child = None
-                        else:
-                            child = path + (key,) if is_map else path + (len(container),)
-                        problems = len(self.doc.issues)
-                        text = value
-                        value = self._scalar(event, child, mark)
-                        if value.__class__ is str:  # text after all (`Officevibe`, `fr`)
-                            value = same(value, value)
-                        if tag is None and len(self.doc.issues) == problems:
-                            resolved[text] = value  # a plain scalar is what its text says
-                if container is None:
-                    root = value
-                elif is_map:
-                    if at is not None and key is not _DISCARDED:
-                        container[key] = value
-                        if scalars:
-                            at[key] = ((key_mark.line << bits | key_mark.column) << key_shift
-                                       | mark.line << bits | mark.column)
-                    key = None
-                else:
-                    if at is not None and scalars:
-                        here = mark.line << bits | mark.column
-                        at[len(container)] = here << key_shift | here
-                    container.append(value)
-            elif cls is MappingStartEvent or cls is SequenceStartEvent:
-                mark = event.start_mark
-                here = mark.line << bits | mark.column
-                new: Any = {} if cls is MappingStartEvent else []
-                if container is None:
-                    new_path: Path | None = ()
-                    root = new
-                    spans.root = here << key_shift | here
-                elif is_map:
-                    if key is None:
-                        self.issue(mark, path or (),
-                                   "keys must be plain text, not a mapping or a list")
-                        raise _Stop
-                    if at is None or key is _DISCARDED:
-                        new_path = None
-                    else:
-                        new_path = path + (key,)  # type: ignore[operator]
-                        container[key] = new
-                        packed = (key_mark.line << bits | key_mark.column) << key_shift | here
-                        if scalars:
-                            at[key] = packed
-                        else:
-                            flat[new_path] = packed
-                else:
-                    new_path = None if at is None else path + (len(container),)  # type: ignore[operator]
-                    if at is not None:
-                        if scalars:
-                            at[len(container)] = here << key_shift | here
-                        else:
-                            flat[new_path] = here << key_shift | here  # type: ignore[index]
-                    container.append(new)
-                if event.tag is not None:
-                    self._collection_tag(event, new_path or (), mark)
-                if len(stack) >= MAX_DEPTH:
-                    self.issue(mark, new_path or (), f"nested deeper than {MAX_DEPTH} levels")
-                    raise _Stop
-                stack.append((container, path, is_map, key, key_mark, at))
-                container, path, is_map, key = new, new_path, cls is MappingStartEvent, None
-                at = (None if new_path is None else children.setdefault(new_path, {})
-                      if scalars else flat)  # coarse: any dict, to say "kept"
-            elif cls is MappingEndEvent or cls is SequenceEndEvent:
-                container, path, is_map, key, key_mark, at = stack.pop()
-                key = None  # the collection just closed was that key's value
-            elif cls is AliasEvent:
-                # Refused outright, never expanded: the first alias stops the reading of
-                # the file, so an alias bomb costs nothing.
-                child = () if path is None else (path + (key,) if is_map and key is not None
-                                                 else path)
-                self.issue(event.start_mark, child,
-                           f"aliases (*{event.anchor}) are not allowed: write the value out")
-                raise _Stop
-            elif cls is DocumentStartEvent:
+            if cls is DocumentStartEvent:
                 documents += 1
                 if documents > 1:
                     self.issue(event.start_mark, (),
                                "only one YAML document per file (remove the second '---')")
                     raise _Stop
+                event = get_event()
+                if event.__class__ is MappingStartEvent or event.__class__ is SequenceStartEvent:
+                    here = event.start_mark.line << _BITS | event.start_mark.column
+                    spans.root = here << _KEY | here
+                root = self._value(event, (), 0)
             elif cls is StreamEndEvent:
                 break
         if root is None:
@@ -384,50 +356,160 @@ class _Parser:
             return
         self.doc.data = root
 
-    def _duplicate(self, path: Path | None, key: str, mark: Any) -> Any:
-        if path is not None:
-            if not self.scalars:  # the first one's position may not be kept: parsed again
-                self.issue(mark, path + (key,), f"duplicate key '{key}'", fatal=False)
-                return _DISCARDED
-            first = self.doc.spans[path + (key,)][0]
-            self.issue(mark, path + (key,),
-                       f"duplicate key '{key}' (first at line {first.line + 1})", fatal=False)
-        return _DISCARDED
+    def _value(self, event: Any, path: Path | None, depth: int) -> Any:
+        """The value `event` starts, at `path`, inside `depth` collections."""
+        cls = event.__class__
+        if cls is ScalarEvent:
+            return self._scalar(event, path)
+        if cls is AliasEvent:
+            self._alias(event, path or ())
+        return self._collection(event, path, depth)
 
-    def _scalar(self, event: ScalarEvent, path: Path | None, mark: Any) -> Any:
-        """The value of a scalar that is not plain text: resolved like YAML 1.1 does, but
-        only to str, int, float, bool and null. Timestamps stay text (see module doc)."""
+    def _collection(self, event: Any, path: Path | None, depth: int) -> Any:
+        """The mapping or list `event` starts, read to its end (its own position is kept
+        by the caller, who knows its key's)."""
+        mark = event.start_mark
+        if event.tag is not None:
+            self._collection_tag(event, path or (), mark)
+        if depth >= MAX_DEPTH:
+            self.issue(mark, path or (), f"nested deeper than {MAX_DEPTH} levels")
+            raise _Stop
+        at = None
+        if self.scalars and path is not None:
+            at = self.doc.spans.children[path] = {}
+        if event.__class__ is MappingStartEvent:
+            return self._mapping(path, at, depth + 1)
+        return self._sequence(path, at, depth + 1)
+
+    def _mapping(self, path: Path | None, at: dict[Any, int] | None, depth: int
+                 ) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        get_event = self.get_event
+        same = self.texts.strings.setdefault  # one str object per distinct text
+        plain = self.texts.plain.get
+        flat = None if path is None or self.scalars else self.doc.spans.flat
+        while True:
+            event = get_event()
+            if event.__class__ is not ScalarEvent:
+                if event.__class__ is MappingEndEvent:
+                    return data
+                self._not_a_key(event, path or ())
+            key = event.value
+            key = same(key, key)
+            key_mark = event.start_mark
+            if event.tag is not None and event.tag not in ("!", _STR):
+                # A key is text: `!!int 5:` or `!custom k:` would be read as the text
+                # and the tag silently dropped.
+                self.issue(key_mark, path or (), f"unsupported tag {_tag_name(event.tag)} "
+                                                 f"on the key '{key}': keys are text")
+            if key in data:
+                self._duplicate(path, key, key_mark)
+                self._value(get_event(), None, depth)  # read, dropped
+                continue
+            event = get_event()
+            cls = event.__class__
+            if cls is ScalarEvent:
+                value = plain(event.value, _UNSEEN) if event.implicit[0] else _UNSEEN
+                if value is _UNSEEN:
+                    value = self._scalar(event, None if path is None else path + (key,))
+                data[key] = value
+                if at is not None:
+                    mark = event.start_mark
+                    at[key] = ((key_mark.line << _BITS | key_mark.column) << _KEY
+                               | mark.line << _BITS | mark.column)
+            elif cls is MappingStartEvent or cls is SequenceStartEvent:
+                child = None if path is None else path + (key,)
+                mark = event.start_mark
+                packed = ((key_mark.line << _BITS | key_mark.column) << _KEY
+                          | mark.line << _BITS | mark.column)
+                if at is not None:
+                    at[key] = packed
+                elif flat is not None:
+                    flat[child] = packed  # type: ignore[index]
+                data[key] = self._collection(event, child, depth)
+            else:
+                self._alias(event, () if path is None else path + (key,))
+
+    def _sequence(self, path: Path | None, at: dict[Any, int] | None, depth: int
+                  ) -> list[Any]:
+        items: list[Any] = []
+        get_event = self.get_event
+        plain = self.texts.plain.get
+        flat = None if path is None or self.scalars else self.doc.spans.flat
+        while True:
+            event = get_event()
+            cls = event.__class__
+            if cls is ScalarEvent:
+                value = plain(event.value, _UNSEEN) if event.implicit[0] else _UNSEEN
+                if value is _UNSEEN:
+                    value = self._scalar(event, None if path is None else path + (len(items),))
+                if at is not None:
+                    here = event.start_mark.line << _BITS | event.start_mark.column
+                    at[len(items)] = here << _KEY | here
+                items.append(value)
+            elif cls is SequenceEndEvent:
+                return items
+            elif cls is MappingStartEvent or cls is SequenceStartEvent:
+                child = None if path is None else path + (len(items),)
+                here = event.start_mark.line << _BITS | event.start_mark.column
+                if at is not None:
+                    at[len(items)] = here << _KEY | here
+                elif flat is not None:
+                    flat[child] = here << _KEY | here  # type: ignore[index]
+                items.append(self._collection(event, child, depth))
+            else:
+                self._alias(event, path or ())
+
+    def _not_a_key(self, event: Any, path: Path) -> NoReturn:
+        if event.__class__ is AliasEvent:
+            self._alias(event, path)
+        self.issue(event.start_mark, path, "keys must be plain text, not a mapping or a list")
+        raise _Stop
+
+    def _alias(self, event: Any, path: Path) -> NoReturn:
+        # Refused outright, never expanded: the first alias stops the reading of the
+        # file, so an alias bomb costs nothing.
+        self.issue(event.start_mark, path,
+                   f"aliases (*{event.anchor}) are not allowed: write the value out")
+        raise _Stop
+
+    def _duplicate(self, path: Path | None, key: str, mark: Any) -> None:
+        if path is None:
+            return
+        if not self.scalars:  # the first one's position may not be kept: parsed again
+            self.issue(mark, path + (key,), f"duplicate key '{key}'", fatal=False)
+            return
+        first = self.doc.spans[path + (key,)][0]
+        self.issue(mark, path + (key,),
+                   f"duplicate key '{key}' (first at line {first.line + 1})", fatal=False)
+
+    def _scalar(self, event: ScalarEvent, path: Path | None) -> Any:
+        """A scalar's value, as `_resolved` gives it. A plain scalar's is remembered by
+        its text (`Texts.plain`), unless resolving it was a problem."""
+        problems = len(self.doc.issues)
+        value = self._resolved(event, path or (), event.start_mark)
+        if value.__class__ is str:  # text after all (`Officevibe`, `fr`)
+            value = self.texts.strings.setdefault(value, value)
+        if event.implicit[0] and len(self.doc.issues) == problems:
+            self.texts.plain[value if value.__class__ is str else event.value] = value
+        return value
+
+    def _resolved(self, event: ScalarEvent, path: Path, mark: Any) -> Any:
+        """The value of a scalar, as `_construct` makes it (None after a problem)."""
         value = event.value
         tag = event.tag
         if tag is None or tag == "!":
             if not event.implicit[0]:
                 return value  # quoted or block text
-            resolvers = _IMPLICIT.get(value[:1])
-            if not resolvers:
-                return value
-            tag = _STR
-            for candidate, regexp in resolvers:
-                if regexp.match(value):
-                    tag = candidate
-                    break
+            tag = _implicit_tag(value)
         elif tag not in _SCALAR_TAGS:
-            self.issue(mark, path or (), f"unsupported tag {_tag_name(tag)}")
+            self.issue(mark, path, f"unsupported tag {_tag_name(tag)}")
             return None
-        if tag == _STR or tag == _TIMESTAMP:
-            return value
-        if tag == _NULL:
-            return None
-        if tag == _BOOL:
-            return value.lower() in _TRUE
         try:
-            if tag == _INT:
-                return _CONSTRUCT.construct_yaml_int(ScalarNode(tag, value))
-            if tag == _FLOAT:
-                return _CONSTRUCT.construct_yaml_float(ScalarNode(tag, value))
+            return _construct(tag, value)
         except (ValueError, ConstructorError):
-            self.issue(mark, path or (), f"'{value}' is not a valid {_tag_name(tag)}")
+            self.issue(mark, path, f"'{value}' is not a valid {_tag_name(tag)}")
             return None
-        return value  # other implicit tags (`=`) are plain text in a config
 
     def _collection_tag(self, event: Any, path: Path, mark: Any) -> None:
         tag = event.tag
@@ -436,8 +518,207 @@ class _Parser:
         self.issue(mark, path, f"unsupported tag {_tag_name(tag)}")
 
 
-_DISCARDED = object()
-"""Stands for the key of a duplicate entry, whose value is read and thrown away."""
+# -- the common shape, read directly -----------------------------------------------------
+#
+# libyaml parses a file of 5,000 people in a few milliseconds; what costs is PyYAML's
+# handing over each of its half million events as a Python object (three of them per
+# scalar, one built by a Python `__init__`): more than a second for 100,000 people. The
+# files people and `orgctl import` write have one shape, though: block mappings and lists,
+# one plain or simply quoted scalar per line. `_read_block` reads that shape with regular
+# expressions, a run of `key: value` or `- item` lines at a time, and gives up (None) at
+# the first line written any other way (flow collections, block scalars, anchors, tags,
+# a scalar continued on the next line, tabs, CRLF) or at any problem (a duplicate key, a
+# bad number): the file is then read through libyaml, which also words the problem. What
+# it accepts, libyaml reads to the same data and positions (tests/config/test_yaml_block.py
+# compares the two).
+
+_WORD = r"\w[\w.@/+-]{0,200}"
+"""A key written as a plain word (libyaml refuses an implicit key of over 1,024
+characters)."""
+_UNUSUAL = "\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff"
+"""Characters libyaml refuses (control characters), reads as a line break (NEL, U+2028,
+U+2029) or as indentation (tab), and CR: no scalar or comment read here holds one."""
+_PLAIN_SCALAR = (
+    # Not starting with an indicator (`- ` starts a list item; `-1` is a number), not
+    # holding `: ` or ` #`, no trailing space, on one line.
+    rf"(?:[^\s\-?:,\[\]{{}}#&*!|>'\"%@`{_UNUSUAL}]|-(?=\S))[^\s:{_UNUSUAL}]*+"
+    rf"(?:(?::(?=\S)|[ ]++(?=[^\s#]))[^\s:{_UNUSUAL}]*+)*+")
+_QUOTED_SCALAR = (  # with no escape but '' in '...'
+    rf"'(?:[^'\n{_UNUSUAL}]|'')*+'|\"[^\"\\\n{_UNUSUAL}]*+\"")
+_END = rf"(?:[ ]+(?:\#[^\n{_UNUSUAL}]*)?)?\n"  # trailing spaces, a comment
+
+_BLOCK_LINES = re.compile(rf"""
+    (?P<pairs>(?P<pairs_indent>[ ]*){_WORD}:[ ]+{_PLAIN_SCALAR}{_END}
+        (?:(?P=pairs_indent){_WORD}:[ ]+{_PLAIN_SCALAR}{_END})*)
+  | (?P<items>(?P<items_indent>[ ]*)-[ ]+{_PLAIN_SCALAR}{_END}
+        (?:(?P=items_indent)-[ ]+{_PLAIN_SCALAR}{_END})*)
+  | (?P<indent>[ ]*)
+    (?:
+        (?P<dash>-[ ]+)?
+        (?: (?P<key>{_WORD}):(?=[ \n])
+            (?:[ ]+(?:(?P<plain>{_PLAIN_SCALAR})|(?P<quoted>{_QUOTED_SCALAR})))?
+          | (?P<quoted_item>{_QUOTED_SCALAR}) )
+        {_END}
+      | (?:\#[^\n{_UNUSUAL}]*)?\n
+    )
+  | (?P<other>[^\n]*\n)
+""", re.VERBOSE)
+"""What `_read_block` reads a match at a time: a run of `key: plain scalar` lines, or of
+`- plain scalar` lines, at one indentation; or one line: `key:` (its value below),
+`key: 'quoted'`, `- 'quoted'`, `- key...` (a mapping as a list item), blank, a comment;
+or `other`, any other line."""
+_PAIR = re.compile(rf"^[ ]*({_WORD}):[ ]+({_PLAIN_SCALAR})", re.MULTILINE)
+_ITEM = re.compile(rf"^[ ]*-[ ]+({_PLAIN_SCALAR})", re.MULTILINE)
+
+
+def _read_block(text: str, texts: Texts) -> tuple[dict[str, Any], Spans] | None:
+    """The data of a file written in the common shape (see above) and its collections'
+    positions, as `parse(scalars=False)` keeps them; None if it is written otherwise."""
+    if not text.endswith("\n"):
+        text += "\n"  # the end of the file ends its last line alike
+    try:
+        return _BlockReader(texts).read(text)
+    except _NotBlock:
+        return None
+
+
+class _NotBlock(Exception):
+    """The file is not written in the common shape, or has a problem: libyaml reads it."""
+
+
+class _BlockReader:
+    """Reads the common shape a match of `_BLOCK_LINES` at a time. The innermost open
+    collection is `container`, the enclosing ones are on `stack`; `indent` is the column
+    of its keys, or of its items' dashes. `pending` is the key of its last entry when
+    written `key:` alone, its value being on the next lines (or null)."""
+
+    def __init__(self, texts: Texts):
+        self.same = texts.strings.setdefault
+        self.plain = texts.plain.__getitem__
+        self.spans = Spans()
+        self.container: Any = None
+        self.indent = 0
+        self.path: Path = ()
+        self.is_map = True
+        self.stack: list[tuple[Any, int, Path, bool]] = []
+        self.pending: tuple[str, int, int] | None = None
+        self.line = 0  # where the match starts
+
+    def read(self, text: str) -> tuple[dict[str, Any], Spans]:
+        root: dict[str, Any] | None = None
+        for match in _BLOCK_LINES.finditer(text):
+            (pairs, pairs_indent, items, items_indent, spaces, dash, key, plain, quoted,
+             quoted_item, other) = match.groups()
+            if other is not None:
+                raise _NotBlock
+            if pairs is None and items is None and key is None and quoted_item is None:
+                self.line += 1  # blank, or a comment
+                continue
+            column = len(pairs_indent if pairs is not None else
+                         items_indent if items is not None else spaces)
+            if root is None:  # at column 0, or `_place` refuses the line
+                self.container = root = {}
+                self.spans.root = (self.line << _BITS) << _KEY | self.line << _BITS
+            if items is not None:
+                self._place(column, "-")
+                self._items(_ITEM.findall(text, match.start(), match.end()))
+            elif pairs is not None:
+                self._place(column, None)
+                self._pairs(_PAIR.findall(text, match.start(), match.end()))
+            elif key is None and dash is None:
+                raise _NotBlock  # a quoted scalar alone on its line
+            else:
+                self._place(column, dash)
+                self._line(column, dash, key, plain, quoted, quoted_item)
+        if root is None:
+            raise _NotBlock
+        if self.pending is not None:
+            self.container[self.pending[0]] = None
+        return root, self.spans
+
+    def _place(self, column: int, dash: str | None) -> None:
+        """Make `container` the collection a line at `column` belongs to (a list item's
+        if `dash`, else a key's): the value of a pending key, an enclosing one, or the one
+        it is in."""
+        if self.pending is not None:
+            key, line, key_column = self.pending
+            self.pending = None
+            if column > self.indent or (column == self.indent and dash):
+                self._open(key, [] if dash else {}, (line, key_column), column)
+            else:
+                self.container[key] = None  # `key:` and nothing: null
+        while column < self.indent:
+            self.container, self.indent, self.path, self.is_map = self.stack.pop()
+        if column > self.indent:
+            raise _NotBlock  # a scalar continued, or an indentation YAML refuses
+        if dash:
+            if self.is_map:
+                raise _NotBlock
+        elif not self.is_map:  # a list written at its key's column ends at the next key
+            if not self.stack or self.stack[-1][1] != column or not self.stack[-1][3]:
+                raise _NotBlock
+            self.container, self.indent, self.path, self.is_map = self.stack.pop()
+
+    def _open(self, key: Any, new: Any, at: tuple[int, int], column: int) -> None:
+        """Put `new`, a collection whose first line is `self.line` at `column`, at `key`
+        of `container` (written at `at`), and make it the container."""
+        if len(self.stack) + 1 >= MAX_DEPTH:
+            raise _NotBlock
+        if self.is_map:
+            self.container[key] = new
+        else:
+            self.container.append(new)
+        child = self.path + (key,)
+        self.spans.flat[child] = ((at[0] << _BITS | at[1]) << _KEY
+                                  | self.line << _BITS | column)
+        self.stack.append((self.container, self.indent, self.path, self.is_map))
+        self.container, self.indent, self.path, self.is_map = (
+            new, column, child, isinstance(new, dict))
+
+    def _pairs(self, found: list[tuple[str, str]]) -> None:
+        """`key: plain scalar` lines, one per pair found, into `container`."""
+        container, same, plain = self.container, self.same, self.plain
+        size = len(container)
+        for key, text in found:
+            container[same(key, key)] = plain(text)
+        if len(container) != size + len(found):
+            raise _NotBlock  # a duplicate key: libyaml's reading reports it
+        self.line += len(found)
+
+    def _items(self, found: list[str]) -> None:
+        """`- plain scalar` lines, one per item found, onto `container`."""
+        plain, append = self.plain, self.container.append
+        for text in found:
+            append(plain(text))
+        self.line += len(found)
+
+    def _line(self, column: int, dash: str | None, key: str | None, plain: str | None,
+              quoted: str | None, quoted_item: str | None) -> None:
+        """One line of another form: `- 'quoted'`, `key: ...`, `- key: ...`."""
+        if key is None:
+            self.container.append(self._quoted(quoted_item))  # type: ignore[arg-type]
+            self.line += 1
+            return
+        if dash:  # a mapping as the item, this key its first
+            column += len(dash)
+            self._open(len(self.container), {}, (self.line, column), column)
+        key = self.same(key, key)
+        if key in self.container:
+            raise _NotBlock
+        if plain is not None:
+            self.container[key] = self.plain(plain)
+        elif quoted is not None:
+            self.container[key] = self._quoted(quoted)
+        else:
+            self.pending = (key, self.line, column)
+        self.line += 1
+
+    def _quoted(self, text: str) -> str:
+        """The text of `'...'` (where `''` is a quote) or of `"..."` (with no escape)."""
+        unquoted = text[1:-1]
+        if text[0] == "'":
+            unquoted = unquoted.replace("''", "'")
+        return self.same(unquoted, unquoted)
 
 
 def _offset_mark(text: str, offset: int) -> yaml.Mark:

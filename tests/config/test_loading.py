@@ -59,6 +59,13 @@ def test_alias_bomb_gives_one_issue_and_no_data():
     assert "aliases (*a) are not allowed" in doc.issues[0].message
 
 
+def test_an_alias_as_a_duplicate_keys_value_is_reported_without_a_path():
+    doc = parse("a: 1\na: *x\n", "f")
+    assert [str(i) for i in doc.issues] == [
+        "f:2:1: a: duplicate key 'a' (first at line 1)",
+        "f:2:4: aliases (*x) are not allowed: write the value out"]  # no `<object ...>`
+
+
 def test_file_over_the_size_cap_is_refused(tmp_path: Path):
     big = tmp_path / "big.yaml"
     big.write_bytes(b"# " + b"x" * sources.MAX_FILE_BYTES + b"\n")
