@@ -119,7 +119,7 @@ def _load(path: Path, resolve_env: bool, environ: Mapping[str, str] | None,
     issues += schema_issues
     env = (os.environ if environ is None else environ) if resolve_env else None
     # An object the source left out is still declared: one problem, reported once.
-    declared = {section: set(data.get(section) or ()) | set(tree.data.get(section) or ())
+    declared = {section: {*(data.get(section) or ()), *(tree.data.get(section) or ())}
                 for section in SECTIONS}
     org, build_issues = build(data, tree.sources, invalid, env, providers)  # empties data
     issues += build_issues

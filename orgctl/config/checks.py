@@ -205,12 +205,14 @@ class _Checker:
         """An email used twice is reported at each use but the one written first. Only
         the emails used twice are ordered by where they are written: locating all of
         them would cost a lookup per person for nothing."""
-        by_email: dict[str, list[str]] = {}
+        first_of: dict[str, str] = {}  # email -> the first key using it
+        by_email: dict[str, list[str]] = {}  # email used twice -> every key using it
         for key, employee in org.employees.items():
-            by_email.setdefault(employee.email.casefold(), []).append(key)
+            email = employee.email.casefold()
+            first = first_of.setdefault(email, key)
+            if first != key:
+                by_email.setdefault(email, [first]).append(key)
         for keys in by_email.values():
-            if len(keys) == 1:
-                continue
             first, *others = sorted(keys, key=self._location_of("employees", "email"))
             where = self.sources.value(("employees", first, "email"))
             for key in others:
@@ -224,6 +226,8 @@ class _Checker:
     # -- journeys -----------------------------------------------------------------------
     def journeys(self, org: Org) -> None:
         for key, employee in org.employees.items():
+            if not employee.journeys:
+                continue
             first_at: dict[str, int] = {}
             for j, journey in enumerate(employee.journeys):
                 base = ("employees", key, "journeys", j)
@@ -255,6 +259,8 @@ class _Checker:
                 self.add(base + ("leave_date",),
                          f"leave date {employee.leave_date} is not after start date "
                          f"{employee.start_date}")
+            if len(employee.dated) < 2:
+                continue
             days = [d.on for d in employee.dated]
             for on in sorted({d for d in days if days.count(d) > 1}):
                 self.add(base + ("changes",),

@@ -1,6 +1,7 @@
 """What a load keeps and redoes: positions of scalars only when an error needs them, one
-str object per distinct text, the YAML let go as the model is built, a large org kept out
-of the cyclic collector's reach, and model constructors equal to dataclass's."""
+str object per distinct text and one empty set for all who clear nothing, the YAML let go
+as the model is built, a large org kept out of the cyclic collector's reach, and model
+constructors equal to dataclass's."""
 
 from __future__ import annotations
 
@@ -85,6 +86,13 @@ def test_equal_texts_are_kept_as_one_object(tmp_path: Path):
     ana, omar = org.employees["E1"], org.employees["E2"]
     assert ana.unit is omar.unit
     assert omar.manager is ana.key and omar.second_manager is ana.key
+
+
+def test_people_who_clear_nothing_share_one_empty_set(tmp_path: Path):
+    (tmp_path / "units.yaml").write_text(UNITS)
+    (tmp_path / "people.yaml").write_text(PEOPLE)
+    ana, omar = config.load(tmp_path).employees.values()
+    assert ana.cleared == frozenset() and ana.cleared is omar.cleared  # 216 bytes each else
 
 
 def test_the_yaml_of_the_people_is_let_go_as_they_are_built(
