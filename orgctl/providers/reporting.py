@@ -17,7 +17,7 @@ own kinds.
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,12 +116,14 @@ def derived_teams(org: Org, option: ReportingTeams | None) -> dict[str, Reportin
 
 
 def reporting_findings(provider: str, org: Org, option: ReportingTeams | None,
-                       live_teams: set[str], relations: str) -> list[Finding]:
+                       live_teams: Iterable[str], relations: str) -> list[Finding]:
     """What the option derives, said in every plan, even one with no changes: how many
     teams, under which keys, with how many `relations` (a system's word for the manager
     and member links); a hand-written team holding a derived key (kept as written); a live
     derived team whose manager has no active report left (removed only under
-    `prune.teams`, like any team the config no longer has)."""
+    `prune.teams`, like any team the config no longer has). `live_teams`, the keys of the
+    live teams, is not read when the option is off (a generator over the live state costs
+    nothing then)."""
     if option is None:
         return []
     derived = derived_teams(org, option)

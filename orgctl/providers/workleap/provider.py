@@ -29,7 +29,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import NoneType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 from orgctl.errors import (
     ApiError,
@@ -207,6 +207,7 @@ class WorkleapProvider(Provider):
         # The teams `reporting_teams` derives for the bound org: their mappings are the
         # config's, as a hand-written team's are (`removal_of`).
         self.derived: dict[str, ReportingTeam] = {}
+        self._unknown_sets: dict[frozenset[str], frozenset[str]] = {}  # see _unknown_columns
 
     # -- plumbing -----------------------------------------------------------------------
     def make_http(self) -> Http:
@@ -276,8 +277,7 @@ class WorkleapProvider(Provider):
         live = self.live_members.get(member)
         if live is None:
             return True  # not read this run (a plan applied later): as the plan said
-        if live.attrs.get("email") in {neutralise(e.email.strip().lower())
-                                       for e in org.employees.values() if e.active}:
+        if live.attrs.get("email") in _claimed_emails(org):
             return True
         if live.attrs.get("deactivated") or not live.attrs.get("external_id"):
             return False
@@ -316,9 +316,10 @@ class WorkleapProvider(Provider):
         out: list[Resource] = []
         active = {key: e for key, e in org.employees.items() if e.active}
         emails: dict[str, str] = {}  # key -> the email as the CSV writes it, for mappings
-        system, unread = self.type, self.unread
+        system = self.type
+        language, products = "language" not in self.unread, "products" not in self.unread
         for key, e in active.items():
-            email = emails[key] = neutralise(e.email.strip().lower())
+            email = emails[key] = neutralise(_folded(e.email))
             attrs: dict[str, Any] = {
                 "external_id": key, "email": email,
                 "first_name": neutralise(e.first_name), "last_name": neutralise(e.last_name),
@@ -326,45 +327,42 @@ class WorkleapProvider(Provider):
             }
             own = e.settings_for(system)
             if own:
-                if own.get("language") and "language" not in unread:
+                if language and own.get("language"):
                     attrs["language"] = own["language"]
-                if own.get("products") and "products" not in unread:
+                if products and own.get("products"):
                     attrs["products"] = sorted(own["products"])
             identities: tuple[str, ...] = (f"email:{email}",)
             if e.previously:
                 identities = tuple(dict.fromkeys([*identities, *(
                     f"email:{p.strip().lower()}" for p in e.previously if "@" in p)]))
-            out.append(Resource(kind="member", key=key, attrs=attrs, identities=identities,
-                                protected=e.protected))
+            out.append(Resource("member", key, attrs, identities, protected=e.protected))
         for key, t in org.teams.items():
             out.append(self._team(key, t.name, t.parent, protected=t.protected))
         derived = self.derived_teams(org)
         for key, d in derived.items():
             out.append(self._team(key, d.name, d.parent, source=DERIVED))
-        mapping = self._mappings(emails)
         for key, t in org.teams.items():
             # ASSUMED: someone listed as both manager and member of one team is its manager;
             # Workleap holds one role per member and team.
             roles = {m: "member" for m in t.members if m in active}
             roles.update({m: "manager" for m in t.managers if m in active})
-            out += [mapping(key, m, role, "yaml") for m, role in roles.items()]
+            out += self._mappings(key, roles.items(), "yaml", emails)
         for key, d in derived.items():
-            out.append(mapping(key, d.manager, "manager", DERIVED))
-            out += [mapping(key, m, "member", DERIVED) for m in d.members]
+            out += self._mappings(key, [(d.manager, "manager"),
+                                        *((m, "member") for m in d.members)], DERIVED, emails)
         return out
 
-    def _mappings(self, emails: Mapping[str, str]) -> Callable[[str, str, str, str], Resource]:
-        """`_mapping` for the active employees of `desired`, their emails already
-        neutralised: (team, employee key, role, source) -> the mapping."""
-        team_at, member_at = f"{self.name}.team.", f"{self.name}.member."
-
-        def mapping(team: str, key: str, role: str, source: str) -> Resource:
-            return Resource(kind="mapping", key=f"{team}:{key}",
-                            attrs={"team": team, "member": key, "role": role},
-                            identities=(f"email:{team}:{emails[key]}",), source=source,
-                            refs={"team": team_at + team, "member": member_at + key})
-
-        return mapping
+    def _mappings(self, team: str, roles: Iterable[tuple[str, str]], source: str,
+                  emails: Mapping[str, str]) -> list[Resource]:
+        """The mappings of `team`: one per (employee key, role) of `roles`, for the active
+        employees of `desired`, their emails already neutralised. What every mapping of the
+        team shares (its reference, its identities' prefix) is made once."""
+        team_ref, member_at, identity = (self.address("team", team), f"{self.name}.member.",
+                                         f"email:{team}:")
+        return [Resource("mapping", f"{team}:{key}", {"team": team, "member": key, "role": role},
+                         (identity + emails[key],), source=source,
+                         refs={"team": team_ref, "member": member_at + key})
+                for key, role in roles]
 
     def _team(self, key: str, name: str, parent: str | None, protected: bool = False,
               source: str = "yaml") -> Resource:
@@ -395,7 +393,7 @@ class WorkleapProvider(Provider):
                 raise result
         members, teams = results
         check_references(self.name, members, teams)
-        if any("isAdmin" not in m or m["isAdmin"] is None for m in members):
+        if any(m.get("isAdmin") is None for m in members):  # absent or null
             self.note("unknown:member.isAdmin", (
                 f"GET {MEMBERS} answers do not say of every member whether it is an admin: "
                 "Workleap never removes an admin (seed 003 \"Effects of missing data\"), so "
@@ -412,14 +410,18 @@ class WorkleapProvider(Provider):
         if OPTIONAL_COLUMNS.keys() <= row.keys():
             return _CARRIED  # the usual member: every column there
         for name, attr in OPTIONAL_COLUMNS.items():
-            if name not in row:
+            topic = f"unknown:member.{attr}"
+            if name not in row and topic not in self.notes:  # once per run, not per member
                 # Set before `unknown_fields`, whose note (written when created) a sync
                 # cannot keep: a column is in members.csv for every member or for none.
-                self.note(f"unknown:member.{attr}", (
+                self.note(topic, (
                     f"GET {MEMBERS} answers do not carry the members' {attr} ({name}): it "
                     f"is never compared, and {name} is left out of members.csv so that a "
                     "sync does not clear the values orgctl cannot see; set it in Workleap"))
-        return self.unknown_fields(f"GET {MEMBERS}", "member", row, OPTIONAL_COLUMNS)
+        unknown = self.unknown_fields(f"GET {MEMBERS}", "member", row, OPTIONAL_COLUMNS)
+        # One set per combination, not one per member: a server that does not carry a
+        # column leaves it out of every answer.
+        return self._unknown_sets.setdefault(unknown, unknown)
 
     def _member_rows(self, what: str, items: Any) -> list[dict[str, Any]]:
         """Members a sync can write back: identified (an email; the external id present,
@@ -478,7 +480,7 @@ class WorkleapProvider(Provider):
         derived from `manager:` (`reporting_findings`)."""
         return self._unwritable(org, live) + reporting_findings(
             self.name, org, self.settings.reporting_teams,
-            {r.key for r in live if r.kind == "team"}, "mappings")
+            (r.key for r in live if r.kind == "team"), "mappings")
 
     def _unwritable(self, org: Org, live: list[Resource]) -> list[Finding]:
         """Live mappings a sync cannot write back: teams-mappings.csv names members by
@@ -486,17 +488,28 @@ class WorkleapProvider(Provider):
         claims it by email (which gives it the employee key as externalMemberId); and it
         names only members members.csv lists, so a deactivated member (never listed:
         listing reactivates) loses its teams unless the config has it active again."""
-        claimed = {neutralise(e.email.strip().lower()) for e in org.employees.values()
-                   if e.active}
-        active = {k for k, e in org.employees.items() if e.active}
+        employees = org.employees
+        claimed: set[str] | None = None  # made for the first member that needs it
         why: dict[str, str] = {}
         for r in live:
-            if r.kind != "member" or r.attrs.get("email") in claimed or r.key in active:
+            if r.kind != "member":
                 continue
-            if r.attrs.get("deactivated"):
-                why[r.key] = "is deactivated, so members.csv cannot list it"
-            elif not r.attrs.get("external_id"):
-                why[r.key] = "has no externalMemberId, so teams-mappings.csv cannot name it"
+            employee = employees.get(r.key)
+            if employee is not None and employee.active:
+                continue  # the usual member: the config has it by key
+            attrs = r.attrs
+            if attrs.get("deactivated"):
+                reason = "is deactivated, so members.csv cannot list it"
+            elif not attrs.get("external_id"):
+                reason = "has no externalMemberId, so teams-mappings.csv cannot name it"
+            else:
+                continue
+            if claimed is None:
+                claimed = _claimed_emails(org)
+            if attrs.get("email") not in claimed:
+                why[r.key] = reason
+        if not why:
+            return []
         return [
             Finding(self.name, "mapping", r.key,
                     f"member {r.attrs.get('member')} {why[r.attrs['member']]}: the next "
@@ -643,41 +656,56 @@ class WorkleapProvider(Provider):
 
 # -- reading ------------------------------------------------------------------------------
 
+def _claimed_emails(org: Org) -> set[str]:
+    """The emails of the config's active employees as a sync writes them: a live member
+    with one of them is claimed by the config, which binds it to the employee key."""
+    return {neutralise(_folded(e.email)) for e in org.employees.values() if e.active}
+
+
 def check_references(provider: str, members: list[dict[str, Any]],
                      teams: list[dict[str, Any]]) -> None:
     """Fail closed on lists a sync could not write back as they are: two members or two
     teams with one identity (a sync names them by it, so one would be lost), or a team
     whose parent, managers or members are not in the lists (they changed while read, or
     the read was partial: planning from it would drop those links)."""
-    seen: dict[tuple[str, str], str] = {}
+    def twice(name: str, value: str, first: str, second: str) -> NoReturn:
+        raise UnexpectedAnswer(provider, f"GET {MEMBERS}", (
+            f"members {first} and {second} both have {name} {value!r}: a sync names "
+            "members by it, so one of them would be lost"))
+
+    by_ext: dict[str | None, str] = {}
+    by_email: dict[str, str] = {}
+    member_ids: set[str] = set()
     for m in members:
-        for name, value in (("externalMemberId", m["externalMemberId"]),
-                            ("email", m["email"].strip().lower())):
-            if value and (name, value) in seen:
-                raise UnexpectedAnswer(provider, f"GET {MEMBERS}", (
-                    f"members {seen[(name, value)]} and {m['id']} both have {name} "
-                    f"{value!r}: a sync names members by it, so one of them would be lost"))
-            seen[(name, value)] = str(m["id"])
+        mid, ext, email = str(m["id"]), m["externalMemberId"], m["email"].strip().lower()
+        if ext and ext in by_ext:
+            twice("externalMemberId", ext, by_ext[ext], mid)
+        if email and email in by_email:
+            twice("email", email, by_email[email], mid)
+        by_ext[ext] = by_email[email] = mid
+        member_ids.add(mid)
+    team_with: dict[str, str] = {}
     for t in teams:
         value = str(t["externalTeamId"])
-        if ("externalTeamId", value) in seen:
+        if value in team_with:
             raise UnexpectedAnswer(provider, f"GET {TEAMS}", (
-                f"teams {seen[('externalTeamId', value)]} and {t['id']} both have "
-                f"externalTeamId {value!r}: a sync names teams by it"))
-        seen[("externalTeamId", value)] = str(t["id"])
-    member_ids = {str(m["id"]) for m in members}
-    team_ids = {str(t["id"]) for t in teams}
+                f"teams {team_with[value]} and {t['id']} both have externalTeamId {value!r}: "
+                "a sync names teams by it"))
+        team_with[value] = str(t["id"])
+    team_ids = set(team_with.values())
     for t in teams:
-        stray = [f"parent {t['parentId']}"] if (
-            t["parentId"] is not None and str(t["parentId"]) not in team_ids) else []
-        stray += [f"{role} {i}" for role, ids in (("manager", t["managerIds"]),
-                                                  ("member", t["memberIds"]))
-                  for i in ids or [] if str(i) not in member_ids]
-        if stray:
-            raise IncompleteRead(provider, f"GET {TEAMS}", (
-                f"team {t['externalTeamId']} names {', '.join(stray[:3])}, not in the "
-                f"lists read (GET {MEMBERS}, GET {TEAMS}): they changed while they were "
-                "read, or were read in part; run again"))
+        parent, managers, listed = t["parentId"], t["managerIds"] or (), t["memberIds"] or ()
+        if (parent is None or str(parent) in team_ids) and member_ids.issuperset(
+                map(str, managers)) and member_ids.issuperset(map(str, listed)):
+            continue  # the usual team: every id it names was read
+        stray = [f"parent {parent}"] if (
+            parent is not None and str(parent) not in team_ids) else []
+        stray += [f"{role} {i}" for role, ids in (("manager", managers), ("member", listed))
+                  for i in ids if str(i) not in member_ids]
+        raise IncompleteRead(provider, f"GET {TEAMS}", (
+            f"team {t['externalTeamId']} names {', '.join(stray[:3])}, not in the "
+            f"lists read (GET {MEMBERS}, GET {TEAMS}): they changed while they were "
+            "read, or were read in part; run again"))
 
 
 def live_resources(members: Iterable[dict[str, Any]], teams: Iterable[dict[str, Any]],
@@ -692,49 +720,57 @@ def live_resources(members: Iterable[dict[str, Any]], teams: Iterable[dict[str, 
     back; the attributes compare them lower-cased and sorted.
     """
     out: list[Resource] = []
-    key_of: dict[str, str] = {}
-    email_of: dict[str, str] = {}
     team_key: dict[str, str] = {str(t["id"]): str(t["externalTeamId"]) for t in teams}
+    member_of: dict[str, Resource] = {}  # by remote id, for the mappings
     for m in members:
-        email = str(m.get("email") or "").strip().lower()
-        ext = m.get("externalMemberId") or None
-        key = ext or email
-        key_of[str(m["id"])] = key
-        email_of[str(m["id"])] = email
-        out.append(Resource(
-            kind="member", key=key, remote_id=str(m["id"]), identities=(f"email:{email}",),
-            attrs={"external_id": ext, "email": email, "first_name": m.get("firstName") or "",
-                   "last_name": m.get("lastName") or "",
-                   "language": m.get("languagePreferences") or None,
-                   "products": sorted(m.get("productAssignations") or []),
-                   "deactivated": m.get("status") == "deactivated"},
-            server={"status": m.get("status"), "isAdmin": m.get("isAdmin"),
-                    "customProperties": dict(m.get("customProperties") or {}),
-                    "accessibleTeams": sorted(team_key[str(t)] for t in
-                                              m.get("accessibleTeamIds") or []
-                                              if str(t) in team_key),
-                    "email": m.get("email"),
-                    "productAssignations": list(m.get("productAssignations") or [])},
-            unknown=unknown(m) if unknown else frozenset()))
+        get = m.get
+        read_email = get("email")
+        email = _folded(str(read_email or ""))
+        ext = get("externalMemberId") or None
+        status = get("status")
+        products = get("productAssignations") or []
+        accessible = get("accessibleTeamIds")
+        remote_id = str(m["id"])
+        member = member_of[remote_id] = Resource(
+            "member", ext or email,
+            {"external_id": ext, "email": email, "first_name": get("firstName") or "",
+             "last_name": get("lastName") or "", "language": get("languagePreferences") or None,
+             "products": sorted(products), "deactivated": status == "deactivated"},
+            (f"email:{email}",), remote_id=remote_id,
+            server={"status": status, "isAdmin": get("isAdmin"),
+                    "customProperties": dict(get("customProperties") or {}),
+                    "accessibleTeams": sorted([team_key[t] for t in map(str, accessible)
+                                               if t in team_key]) if accessible else [],
+                    "email": read_email, "productAssignations": list(products)},
+            unknown=unknown(m) if unknown else _CARRIED)
+        out.append(member)
     for t in teams:
-        key = team_key[str(t["id"])]
+        remote_id = str(t["id"])
+        key = team_key[remote_id]
         parent = team_key.get(str(t.get("parentId"))) if t.get("parentId") else None
-        out.append(Resource(kind="team", key=key, remote_id=str(t["id"]),
-                            attrs={"name": t.get("teamName") or "", "parent": parent}))
+        out.append(Resource("team", key, {"name": t.get("teamName") or "", "parent": parent},
+                            remote_id=remote_id))
         mapped: set[str] = set()
         # Managers first: someone listed both ways reads as the manager, as desired() says.
-        for role, ids in (("manager", t.get("managerIds") or []),
-                          ("member", t.get("memberIds") or [])):
-            for mid in ids:
-                mid = str(mid)
-                if mid not in key_of or mid in mapped:
+        for role, ids in (("manager", t.get("managerIds") or ()),
+                          ("member", t.get("memberIds") or ())):
+            for mid in map(str, ids):
+                member = member_of.get(mid)
+                if member is None or mid in mapped:
                     continue
                 mapped.add(mid)
                 out.append(Resource(
-                    kind="mapping", key=f"{key}:{key_of[mid]}",
-                    attrs={"team": key, "member": key_of[mid], "role": role},
-                    identities=(f"email:{key}:{email_of[mid]}",)))
+                    "mapping", f"{key}:{member.key}",
+                    {"team": key, "member": member.key, "role": role},
+                    (f"email:{key}:{member.attrs['email']}",)))
     return out
+
+
+def _folded(email: str) -> str:
+    """`email` stripped and lower-cased, as an identity: the same string when it already
+    is (the usual email), so that a member holds one copy of it, not two."""
+    folded = email.strip().lower()
+    return email if folded == email else folded
 
 
 # -- rendering a sync -----------------------------------------------------------------------
