@@ -133,6 +133,21 @@ def test_membership_answers_without_the_assumed_fields_are_read_the_documented_w
     assert logged(strict.emu, 1 + 4, "GET", MEMBERSHIPS) == 1 + 4
 
 
+def test_the_read_keys_objects_as_matching_them_without_a_config_would(
+        strict: World) -> None:
+    """The read makes each live object once, already in the keys `match_live` gives a
+    live state without a desired side (issue 18: it used to make them all, then make them
+    again under those keys): teams by name path, memberships without employee_id by the
+    bound config's employee of their email. Matching that read again changes nothing."""
+    provider = strict.provider()
+    provider.bind(org())
+    live = run(provider, provider.read())
+    assert provider.match_live([], live) == live
+    assert {r.key for r in live if r.kind == "membership"} >= {"EMP-1", "EMP-2", "EMP-4"}
+    assert {r.key for r in live if r.kind == "team_admin"} == {
+        "name:/Engineering/Platform:EMP-1", "name:/Sales:EMP-4"}
+
+
 def test_membership_answers_that_identify_no_one_stop_the_plan_before_any_write(
         serve: Serve) -> None:
     """A server whose memberships carry neither a user nor a user_id. Before: each was an

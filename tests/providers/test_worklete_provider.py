@@ -4,6 +4,7 @@ engine's plan and apply: what a user sees in the plan, and what ends up in Workl
 from __future__ import annotations
 
 import asyncio
+import gc
 import math
 import re
 import time
@@ -166,6 +167,19 @@ def test_read_alone_keys_teams_by_name_path(world: World) -> None:
                      "name:/Sales": None}
     assert {r.key for r in live if r.kind == "team_admin"} == {
         "name:/Engineering/Platform:EMP-1", "name:/Sales:EMP-4"}
+
+
+def test_the_read_keeps_no_membership_answer(world: World) -> None:
+    """Issue 18: the read keeps what it plans from, not the answers it read it from.
+    Failed before: every membership kept its whole answer for the run (for one error
+    message), about 1 KB a membership: some 100 MB in a 100,000-person plan."""
+    provider = world.provider()
+    live = run(provider, provider.read())
+    gc.collect()
+    answers = [o for o in gc.get_objects()
+               if type(o) is dict and "org_admin" in o and isinstance(o.get("user"), dict)]
+    assert len([r for r in live if r.kind == "membership"]) == 5
+    assert answers == []
 
 
 def test_unmanaged_live_objects_are_reported_not_removed(world: World) -> None:

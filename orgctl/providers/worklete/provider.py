@@ -104,6 +104,9 @@ ADMIN_FIELDS: Fields = {"membership_id": (str, NoneType), "id": (str, int, NoneT
 # Membership answer field -> attribute, for those an answer may leave out (unknown, then).
 MEMBERSHIP_OPTIONAL = {"employee_id": "employee_id", "first_name": "first_name",
                        "last_name": "last_name"}
+# The fields whose presence a membership remembers (`_Member.carried`): one set shared by
+# every membership whose answer carries them all, the usual one.
+CARRIED = frozenset((*MEMBERSHIP_OPTIONAL, "org_admin"))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -146,10 +149,14 @@ class WorkleteSettings(Settings):
                    **common)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Member:
     """One membership as read, whichever way each of its fields was found. `carried`: the
-    optional fields (MEMBERSHIP_OPTIONAL, org_admin) the answer had, null or not."""
+    optional fields (MEMBERSHIP_OPTIONAL, org_admin) the answer had, null or not.
+
+    Never changed once made; not frozen all the same, as a frozen dataclass sets each
+    field through `object.__setattr__`, which made it five times slower to make (one per
+    membership read, and the read keeps them all for apply)."""
 
     id: str
     user_id: str | None
@@ -161,7 +168,6 @@ class _Member:
     org_admin: bool
     team_ids: tuple[str, ...]
     carried: frozenset[str]
-    raw: Mapping[str, Any] = field(repr=False, compare=False)  # the answer, for messages
 
 
 class WorkleteProvider(Provider):
@@ -385,15 +391,15 @@ class WorkleteProvider(Provider):
 
     def _member(self, row: dict[str, Any], login: tuple[str, str],
                 team_ids: Iterable[str]) -> _Member:
-        employee_id = row.get("employee_id")
+        get = row.get
+        employee_id, user_id = get("employee_id"), get("user_id")
         return _Member(
-            id=str(row["id"]), user_id=str(row["user_id"]) if row.get("user_id") else None,
+            id=str(row["id"]), user_id=str(user_id) if user_id else None,
             email=login[0], username=login[1],
             employee_id=str(employee_id) if employee_id not in (None, "") else None,
-            first_name=row.get("first_name"), last_name=row.get("last_name"),
-            org_admin=bool(row.get("org_admin")), team_ids=tuple(team_ids),
-            carried=frozenset(k for k in (*MEMBERSHIP_OPTIONAL, "org_admin") if k in row),
-            raw=row)
+            first_name=get("first_name"), last_name=get("last_name"),
+            org_admin=bool(get("org_admin")), team_ids=tuple(team_ids),
+            carried=CARRIED if row.keys() >= CARRIED else CARRIED.intersection(row))
 
     async def _emails(self, rows: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:
         """Membership id -> (email lowercased, username) of its user: from the answers'
@@ -432,7 +438,7 @@ class WorkleteProvider(Provider):
         async def assumed() -> dict[str, tuple[str, ...]]:
             if any("team_ids" not in r for r in rows):
                 raise NotServed(f"GET {MEMBERSHIPS} answers carry no team_ids")
-            return {str(r["id"]): tuple(str(t) for t in r["team_ids"] or ()) for r in rows}
+            return {str(r["id"]): tuple(map(str, r["team_ids"] or ())) for r in rows}
 
         async def documented() -> dict[str, tuple[str, ...]]:
             if not rows:
@@ -564,7 +570,8 @@ class WorkleteProvider(Provider):
         out: list[Resource] = []
         derived = self.derived_teams(org)
         every = {**org.teams, **derived}
-        for team in sorted(every.values(), key=lambda t: t.key):
+        in_order = sorted(every.values(), key=lambda t: t.key)
+        for team in in_order:
             parent = team.parent or ""
             out.append(Resource(
                 kind="team", key=team.key,
@@ -590,24 +597,24 @@ class WorkleteProvider(Provider):
         if self._live_emails:
             wanted.update(k for k, e in active.items()
                           if {m.lower() for m in (e.email, *e.previously)} & self._live_emails)
-        team_at = f"{self.name}.team."  # `self.address("team", ...)`, without a call each
-        for key in sorted(wanted & active.keys()):
+        # A membership refers to each of its teams: (ref name, address), made once a team.
+        team_refs = {key: (f"teams.{key}", self.address("team", key)) for key in every}
+        # Taken in the config's order, which is usually sorted already: sorting then costs
+        # one pass, where sorting the set would cost a sort.
+        for key in sorted([k for k in active if k in wanted]):
             e = active[key]
+            email = _lower(e.email)
             teams = sorted(member_of.get(key, ()))
             out.append(Resource(
-                kind="membership", key=key,
+                "membership", key,
                 # Names go through the CSV, which neutralises formula characters: compare
                 # with what Worklete will hold.
-                attrs={"email": e.email.lower(), "first_name": neutralise(e.first_name),
-                       "last_name": neutralise(e.last_name), "employee_id": key,
-                       "teams": teams},
-                identities=tuple(f"{EMAIL}{m.lower()}"
-                                 for m in dict.fromkeys((e.email, *e.previously)))
-                if e.previously else (f"{EMAIL}{e.email.lower()}",),
-                refs={f"teams.{t}": team_at + t for t in teams},
-                protected=e.protected,
-            ))
-        for team in sorted(every.values(), key=lambda t: t.key):
+                {"email": email, "first_name": neutralise(e.first_name),
+                 "last_name": neutralise(e.last_name), "employee_id": key, "teams": teams},
+                tuple(f"{EMAIL}{m.lower()}" for m in dict.fromkeys((e.email, *e.previously)))
+                if e.previously else (f"{EMAIL}{email}",),
+                dict([team_refs[t] for t in teams]), protected=e.protected))
+        for team in in_order:
             for key in team.managers:
                 if key not in active:
                     continue
@@ -630,7 +637,7 @@ class WorkleteProvider(Provider):
         """Which teams and team admins are derived from `manager:` (`reporting_findings`),
         in the config keys `match_live` gave the live teams."""
         return reporting_findings(self.name, org, self.settings.reporting_teams,
-                                  {r.key for r in live if r.kind == "team"},
+                                  (r.key for r in live if r.kind == "team"),
                                   "team admin and team member links")
 
     @classmethod
@@ -661,30 +668,40 @@ class WorkleteProvider(Provider):
             return admins
 
         team_ids = [str(t["id"]) for t in teams]
-        emails, team_map, *admins = await asyncio.gather(
-            self._emails(rows), self._teams_of(rows, team_ids), *map(admins_of, teams))
+        # The membership answers are let go as soon as `_read_rows` has made the memberships
+        # of them, not at the end of the read: the admin lists take longest.
+        reading = self._read_rows(rows, team_ids)
+        del rows
+        members, *admins = await asyncio.gather(reading, *map(admins_of, teams))
         self._team_names = {str(t["id"]): str(t["name"]) for t in teams}
+        self._remember(members)
+        admin_ids = {team_id: [self._admin_of(team_id, item, self._members) for item in items]
+                     for team_id, items in zip(team_ids, admins, strict=True)}
+        return self._live(teams, members, self._members, admin_ids)
+
+    async def _read_rows(self, rows: list[dict[str, Any]],
+                         team_ids: list[str]) -> list[_Member]:
+        """The memberships of the answers `rows`, each with its email and its teams among
+        `team_ids` (see `_emails`, `_teams_of`), the answers checked (`_check_org_admins`)."""
+        emails, team_map = await asyncio.gather(self._emails(rows),
+                                                self._teams_of(rows, team_ids))
         members = [self._member(r, emails[str(r["id"])], team_map[str(r["id"])])
                    for r in rows]
-        self._check_org_admins(members)
-        self._remember(members)
-        by_id = {m.id: m for m in members}
-        admin_ids = {team_id: [self._admin_of(team_id, item, by_id) for item in items]
-                     for team_id, items in zip(team_ids, admins, strict=True)}
-        live = _live_resources(self, teams, members, admin_ids)
-        return self.match_live([], live)
+        self._check_org_admins(rows)
+        return members
 
-    def _check_org_admins(self, members: list[_Member]) -> None:
+    def _check_org_admins(self, rows: list[dict[str, Any]]) -> None:
         """Fail closed when membership answers carry no org_admin while org admins are
         managed: every org admin would be planned again, and none ever unset."""
         manages = self.option("manages")
-        managed = not manages or "org_admins" in manages or "org_admin" in manages
-        missing = next((m for m in members if "org_admin" not in m.carried), None)
-        if managed and missing is not None:
+        if manages and "org_admins" not in manages and "org_admin" not in manages:
+            return
+        missing = next((r for r in rows if "org_admin" not in r), None)
+        if missing is not None:
             raise UnexpectedAnswer(self.name, f"GET {MEMBERSHIPS}",
                                    "org_admin is missing: orgctl cannot tell who is an "
                                    "organisation admin (leave org_admins out of `manages` "
-                                   "to manage the rest)", dict(missing.raw))
+                                   "to manage the rest)", dict(missing))
 
     def _remember(self, members: list[_Member]) -> None:
         self._read_memberships = True
@@ -698,50 +715,124 @@ class WorkleteProvider(Provider):
         self._own_membership = next((m.id for m in members
                                      if me in (m.username.casefold(), m.email)), None)
 
+    def _live(self, teams: list[dict[str, Any]], members: list[_Member],
+              by_id: Mapping[str, _Member], admins: dict[str, list[str]]) -> list[Resource]:
+        """The live state as read, keyed as `match_live` keys it without a desired side:
+        teams by name path, memberships by employee id (else by the config employee of
+        their email, else by email), team admins by team and membership. `by_id`: the
+        memberships by id; `admins`: team id -> the membership ids of its admins. Made
+        here in those keys rather than made and then moved by `match_live`, so that each
+        membership is made once."""
+        provisional = [Resource("team", f"{REMOTE}{t['id']}",
+                                {"name": t.get("name"), "parent": None},
+                                remote_id=str(t["id"]), server={"parent_id": t.get("parent_id")},
+                                unknown=self.unknown_fields("GET /organizations/{id}/teams",
+                                                            "team", t, {"parent_id": "parent"}))
+                       for t in teams]
+        keys = _team_keys([], provisional)
+        teams_attr = _teams_attrs(keys)
+        out = [_keyed_team(r, keys) for r in provisional]
+        key_of = {m.id: _membership_key(m) for m in members}
+        key_of.update(self._keys_by_email(
+            [(m.id, m.email) for m in members if "employee_id" not in m.carried],
+            key_of.values()))
+        unknown_of: dict[frozenset[str], frozenset[str]] = {}
+        for m in members:
+            unknown = unknown_of.get(m.carried)
+            if unknown is None:  # asked once per set of fields: it notes what is missing
+                unknown = unknown_of[m.carried] = self.unknown_fields(
+                    f"GET {MEMBERSHIPS}", "membership", dict.fromkeys(m.carried),
+                    MEMBERSHIP_OPTIONAL)  # (an answer with exactly the fields carried)
+            attrs = {"email": m.email or None, "first_name": m.first_name,
+                     "last_name": m.last_name, "employee_id": m.employee_id}
+            for name in unknown:
+                del attrs[name]
+            attrs["teams"] = teams_attr(m.team_ids)
+            key = key_of[m.id]
+            identities = (f"{EMAIL}{m.email}",) if m.email else ()
+            # `team_ids` is the membership's own tuple: the resource shares it.
+            out.append(Resource("membership", key, attrs, identities, remote_id=m.id,
+                                server={"team_ids": m.team_ids, "user_id": m.user_id},
+                                unknown=unknown))
+            if m.org_admin:
+                out.append(Resource("org_admin", key, identities=identities, remote_id=m.id))
+        for team_id, membership_ids in admins.items():
+            team = keys.get(team_id, f"{REMOTE}{team_id}")
+            for membership_id in dict.fromkeys(membership_ids):
+                # (a duplicate record is the same admin: one resource, one revoke)
+                admin = by_id.get(membership_id)
+                member = key_of.get(membership_id, f"{REMOTE}{membership_id}")
+                email = admin.email if admin else ""
+                out.append(Resource("team_admin", f"{team}:{member}",
+                                    identities=(f"{team}:{EMAIL}{email}",),
+                                    remote_id=f"{team_id}:{membership_id}",
+                                    server={"team_id": team_id, "membership_id": membership_id,
+                                            "membership_key": member, "email": email}))
+        return out
+
     def match_live(self, desired: list[Resource], live: list[Resource]) -> list[Resource]:
         """`live` with its teams matched to the desired teams (see the module docstring) and
         every team reference written as the matched config key; an unmatched team keeps a
         name-path key ("name:eng/Old", "name:/Legacy"). A membership whose answers carry no
         employee id takes the key of the config employee of its email. Pure: returns new
-        resources."""
-        teams = [r for r in live if r.kind == "team"]
-        keys = _team_keys([d for d in desired if d.kind == "team"], teams)
-        member_keys: dict[str, str] = {}
-        taken = {r.key for r in live if r.kind == "membership"}
-        by_email: dict[str, str] | None = None  # made for the first membership without an id
-        for r in live:
-            if r.kind == "membership":
-                if "employee_id" in r.unknown:
-                    if by_email is None:
-                        by_email = self._employees_by_email()
-                    found = by_email.get(str(r.attrs.get("email") or ""))
-                    if found is not None and found not in taken:
-                        taken.add(found)
-                        member_keys[str(r.remote_id)] = found
-                        continue
-                member_keys[str(r.remote_id)] = r.key
-        out: list[Resource] = []
+        resources, but for those it leaves as they are."""
+        teams: list[Resource] = []
+        memberships: list[Resource] = []
         for r in live:
             if r.kind == "team":
-                parent_id = r.server.get("parent_id")
-                parent = keys.get(parent_id) if parent_id else None
-                out.append(_moved(r, keys[r.remote_id or ""],
-                                  attrs={"name": r.attrs["name"], "parent": parent},
-                                  identities=(f"{NAME}{parent or ''}/{r.attrs['name']}",)))
+                teams.append(r)
             elif r.kind == "membership":
-                team_keys = sorted([keys.get(t, f"{REMOTE}{t}") for t in r.server["team_ids"]])
-                out.append(_moved(r, member_keys[str(r.remote_id)],
-                                  attrs={**r.attrs, "teams": team_keys}))
-            elif r.kind == "team_admin":
-                team = keys.get(r.server["team_id"], f"{REMOTE}{r.server['team_id']}")
-                member = member_keys.get(r.server["membership_id"], r.server["membership_key"])
+                memberships.append(r)
+        keys = _team_keys([d for d in desired if d.kind == "team"], teams)
+        teams_attr = _teams_attrs(keys)
+        claimed = self._keys_by_email(
+            [(str(r.remote_id), str(r.attrs.get("email") or "")) for r in memberships
+             if "employee_id" in r.unknown], (r.key for r in memberships))
+        member_keys = {str(r.remote_id): claimed.get(str(r.remote_id), r.key)
+                       for r in memberships}
+        out: list[Resource] = []
+        for r in live:
+            kind = r.kind
+            if kind == "membership":
+                key = member_keys[str(r.remote_id)]
+                teams_now = teams_attr(r.server["team_ids"])
+                if key == r.key and teams_now == r.attrs.get("teams"):
+                    out.append(r)
+                    continue
+                attrs = r.attrs.copy()
+                attrs["teams"] = teams_now
+                out.append(_moved(r, key, attrs))
+            elif kind == "team":
+                out.append(_keyed_team(r, keys))
+            elif kind == "team_admin":
+                server = r.server
+                team = keys.get(server["team_id"], f"{REMOTE}{server['team_id']}")
+                member = member_keys.get(server["membership_id"], server["membership_key"])
                 out.append(_moved(r, f"{team}:{member}",
-                                  identities=(f"{team}:{EMAIL}{r.server['email']}",),
-                                  server={**r.server, "membership_key": member}))
-            elif r.kind == "org_admin":
-                out.append(_moved(r, member_keys.get(str(r.remote_id), r.key)))
+                                  identities=(f"{team}:{EMAIL}{server['email']}",),
+                                  server={**server, "membership_key": member}))
+            elif kind == "org_admin":
+                key = member_keys.get(str(r.remote_id), r.key)
+                out.append(r if key == r.key else _moved(r, key))
             else:
                 out.append(r)
+        return out
+
+    def _keys_by_email(self, keyless: list[tuple[str, str]],
+                       keys: Iterable[str]) -> dict[str, str]:
+        """Membership id -> the key of the bound config's employee of its email, for the
+        `keyless` memberships (id, email) whose answers carry no employee id: one per
+        employee, and none whose key a membership already has (`keys`, all of theirs)."""
+        if not keyless:
+            return {}
+        by_email = self._employees_by_email()
+        taken = set(keys)
+        out: dict[str, str] = {}
+        for membership_id, email in keyless:
+            found = by_email.get(email)
+            if found is not None and found not in taken:
+                taken.add(found)
+                out[membership_id] = found
         return out
 
     def _employees_by_email(self) -> dict[str, str]:
@@ -1148,6 +1239,13 @@ def _team_list(team_ids: Iterable[str], names: Mapping[str, str] | None) -> str:
     return ", ".join(shown) if shown else "(none)"
 
 
+def _lower(text: str) -> str:
+    """`text` lower-cased: the same string when it already is (the usual email), so that
+    a resource does not hold a second copy of it."""
+    lowered = text.lower()
+    return text if lowered == text else lowered
+
+
 def _login(user: Mapping[str, Any]) -> tuple[str, str]:
     return (str(user.get("email") or "").lower(), str(user.get("username") or ""))
 
@@ -1166,48 +1264,28 @@ def _membership_key(m: _Member) -> str:
     return f"{EMAIL}{m.email}" if m.email else f"{REMOTE}{m.id}"
 
 
-def _live_resources(provider: Provider, teams: list[dict[str, Any]], members: list[_Member],
-                    admins: dict[str, list[str]]) -> list[Resource]:
-    """The live state as read, before `match_live` (team keys are provisional). `admins`:
-    team id -> the membership ids of its admins."""
-    out: list[Resource] = []
-    for t in teams:
-        out.append(Resource(kind="team", key=f"{REMOTE}{t['id']}",
-                            attrs={"name": t.get("name"), "parent": None},
-                            remote_id=str(t["id"]),
-                            server={"parent_id": t.get("parent_id")},
-                            unknown=provider.unknown_fields(
-                                "GET /organizations/{id}/teams", "team", t,
-                                {"parent_id": "parent"})))
-    by_id: dict[str, _Member] = {}
-    for m in members:
-        by_id[m.id] = m
-        key = _membership_key(m)
-        identities = (f"{EMAIL}{m.email}",) if m.email else ()
-        unknown = provider.unknown_fields(f"GET {MEMBERSHIPS}", "membership", m.raw,
-                                          MEMBERSHIP_OPTIONAL)
-        attrs = {"email": m.email or None, "first_name": m.first_name,
-                 "last_name": m.last_name, "employee_id": m.employee_id, "teams": []}
-        out.append(Resource(
-            kind="membership", key=key,
-            attrs={k: v for k, v in attrs.items() if k not in unknown},
-            identities=identities, remote_id=m.id,
-            server={"team_ids": list(m.team_ids), "user_id": m.user_id},
-            unknown=unknown))
-        if m.org_admin:
-            out.append(Resource(kind="org_admin", key=key, identities=identities,
-                                remote_id=m.id))
-    for team_id, membership_ids in admins.items():
-        for membership_id in dict.fromkeys(membership_ids):
-            # (a duplicate record is the same admin: one resource, one revoke)
-            admin = by_id.get(membership_id)
-            key = _membership_key(admin) if admin else f"{REMOTE}{membership_id}"
-            out.append(Resource(kind="team_admin", key=f"{REMOTE}{team_id}:{key}",
-                                remote_id=f"{team_id}:{membership_id}",
-                                server={"team_id": team_id, "membership_id": membership_id,
-                                        "membership_key": key,
-                                        "email": admin.email if admin else ""}))
-    return out
+def _teams_attrs(keys: Mapping[str, str]) -> Callable[[Iterable[str]], list[str]]:
+    """team ids -> a membership's `teams` attribute: the keys of its teams (`keys`: team
+    id -> key; a team not among them by its id), sorted. Memberships share few sets of
+    teams: each set is sorted once, and each membership gets a list of its own."""
+    made: dict[tuple[str, ...], list[str]] = {}
+
+    def teams_attr(team_ids: Iterable[str]) -> list[str]:
+        ids = tuple(team_ids)
+        found = made.get(ids)
+        if found is None:
+            found = made[ids] = sorted([keys.get(t, f"{REMOTE}{t}") for t in ids])
+        return list(found)
+
+    return teams_attr
+
+
+def _keyed_team(r: Resource, keys: Mapping[str, str]) -> Resource:
+    """Live team `r` under its key in `keys` (team id -> key), its parent's likewise."""
+    parent_id = r.server.get("parent_id")
+    parent = keys.get(parent_id) if parent_id else None
+    return _moved(r, keys[r.remote_id or ""], attrs={"name": r.attrs["name"], "parent": parent},
+                  identities=(f"{NAME}{parent or ''}/{r.attrs['name']}",))
 
 
 RESOURCE_FIELDS = ("kind", "key", "attrs", "identities", "refs", "remote_id", "protected",
@@ -1219,12 +1297,11 @@ def _moved(r: Resource, key: str, attrs: dict[str, Any] | None = None,
            identities: tuple[str, ...] | None = None,
            server: dict[str, Any] | None = None) -> Resource:
     """`dataclasses.replace(r, key=key, ...)`, written out: `replace` looks the fields up
-    on every call, which cost more than the rest of `match_live` (one per live object)."""
-    return Resource(kind=r.kind, key=key, attrs=r.attrs if attrs is None else attrs,
-                    identities=r.identities if identities is None else identities,
-                    refs=r.refs, remote_id=r.remote_id, protected=r.protected,
-                    source=r.source, server=r.server if server is None else server,
-                    unknown=r.unknown)
+    on every call, which cost more than the rest of `match_live` (one per live object).
+    The fields are passed in order (`RESOURCE_FIELDS`): keywords cost more again."""
+    return Resource(r.kind, key, r.attrs if attrs is None else attrs,
+                    r.identities if identities is None else identities, r.refs, r.remote_id,
+                    r.protected, r.source, r.server if server is None else server, r.unknown)
 
 
 def _team_keys(desired: list[Resource], live: list[Resource]) -> dict[str, str]:
