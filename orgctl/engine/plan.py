@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from functools import cache
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -530,14 +531,17 @@ def plan_provider(provider: Provider, org: Org, live: list[Resource],
     `remove_duplicates`: plan the removal of every duplicate but the oldest."""
     kinds = managed_kinds(provider)
     ignore = provider.option("ignore") or []
-    desired = desired_of(provider, org, live)
-    if not kinds.issuperset({r.kind for r in live}):
+    # Live objects by kind, counted in one pass at C speed (400,000 at 100,000 people).
+    existing = dict(Counter(map(KIND, live)))
+    desired = desired_of(provider, org, live, existing)
+    if not kinds.issuperset(existing):
         live = [r for r in live if r.kind in kinds]
     ignored: list[Resource] = []
     if ignore:
         ignored = [r for r in live if _ignored(r, ignore)]
         live = [r for r in live if not _ignored(r, ignore)]
-    existing = dict(Counter(r.kind for r in live))
+    if len(live) != sum(existing.values()):
+        existing = dict(Counter(map(KIND, live)))
     notes = list(provider.notes.values())  # what the read learnt about the server
     if provider.READ_ONLY:
         # Nothing is ever written to an audit source: its whole contribution is findings.
@@ -588,14 +592,19 @@ def plan_provider(provider: Provider, org: Org, live: list[Resource],
     return changes, findings, existing, RemoteIds(provider.name, live, result.matched)
 
 
-def desired_of(provider: Provider, org: Org, live: Iterable[Resource] = ()) -> list[Resource]:
-    """What `provider` should hold for `org`, under its policies (manages, ignore)."""
+KIND = attrgetter("kind")
+
+
+def desired_of(provider: Provider, org: Org, live: Iterable[Resource] = (),
+               live_kinds: Iterable[str] | None = None) -> list[Resource]:
+    """What `provider` should hold for `org`, under its policies (manages, ignore).
+    `live_kinds`: the kinds of `live`, when the caller has them already."""
     kinds = managed_kinds(provider)
     ignore = provider.option("ignore") or []
     provider.bind(org)
     everything = provider.desired(org)
-    present = {r.kind for r in everything}
-    provider.check_kinds(present | {r.kind for r in live})
+    present = set(map(KIND, everything))
+    provider.check_kinds(present.union(map(KIND, live) if live_kinds is None else live_kinds))
     if not ignore and kinds.issuperset(present):
         return everything  # nearly always: nothing to leave out
     return [r for r in everything if r.kind in kinds and not _ignored(r, ignore)]
