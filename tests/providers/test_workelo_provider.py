@@ -154,7 +154,7 @@ async def plan(provider: WorkeloProvider, org: Org
     live = await provider.read()
     changes, findings, _existing, ids = plan_provider(provider, org, live)
     link_dependencies(changes, {provider.name: {k: i for i, k in enumerate(provider.KINDS)}})
-    return changes, findings, live, ids
+    return changes, findings, live, ids.ids()
 
 
 async def converge(provider: WorkeloProvider, org: Org
