@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Awaitable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from types import NoneType
@@ -56,7 +56,7 @@ from orgctl.providers.base import (
 from orgctl.providers.http import ClientCredentials, Http, Page, Paging
 from orgctl.providers.importing import NO_KEY
 from orgctl.providers.workelo.journeys import SOURCES, Implied, implied
-from orgctl.resources import Action, Change, Resource
+from orgctl.resources import NOTHING, Action, Change, Resource
 
 PAGE_SIZE = 100  # asked for; the seed names no cap, and paging follows what the server serves
 PAGING = Paging("offset", PAGE_SIZE, size_param="limit", index_param="offset")
@@ -90,6 +90,20 @@ TRACK_OPTIONAL = {"template_ids": "templates", "implications": "implications",
                   "end_date": "end_date"}
 
 
+class _Shared(dict[str, str]):
+    """Strings that many desired resources hold, each made once by `make` from its key
+    (a unit's key, a role's name) on first use, then shared: 100,000 employees hold a few
+    hundred unit addresses and lower-cased roles, not 200,000 copies made one by one."""
+
+    def __init__(self, make: Callable[[str], str]):
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key: str) -> str:
+        made = self[key] = self.make(key)
+        return made
+
+
 def _implication_field(role: str) -> str:
     # seed 000 "Create a journey": implications {hr_id, second_hr_id, manager_id, ...}
     return f"{role}_id"
@@ -102,6 +116,12 @@ def _track_employee_id(track: Mapping[str, Any]) -> int | None:
         if isinstance(found, int) and not isinstance(found, bool):
             return found
     return None
+
+
+def _dated(emp: Employee) -> bool:
+    """Whether `emp` has a date that may imply a journey (`implied`): most people have
+    none, and are skipped without asking."""
+    return emp.start_date is not None or emp.leave_date is not None or bool(emp.dated)
 
 
 def _journey_owner(journey: Resource) -> str:
@@ -283,11 +303,15 @@ class WorkeloProvider(Provider):
         return ProviderError(self.name, f"{what} answered {err.status}: {said}")
 
     async def _list(self, path: str, fields: Fields, params: dict[str, Any] | None = None,
-                    pages: Counter[str] | None = None) -> list[dict[str, Any]]:
+                    pages: Counter[str] | None = None,
+                    each: Callable[[list[dict[str, Any]]], list[Resource]] | None = None,
+                    ) -> list[Any]:
         """Every item of a list endpoint, each page's shape checked once: {data: [objects
         with `fields`], pagination: {total, limit, offset}} (seed 000 "Understand a typical
         response"). Paging follows the server: the limit it echoes, the total it announces;
-        an answer without `pagination` is the whole list. `pages` counts the pages read."""
+        an answer without `pagination` is the whole list. `pages` counts the pages read.
+        `each` makes the resources kept of each page's items once checked, instead of the
+        items (told apart by remote id, as items are by id): no answer outlives its page."""
         what = f"GET {path}"
 
         def page(body: Any) -> Page:
@@ -296,15 +320,19 @@ class WorkeloProvider(Provider):
             answer = self.expect_object(what, body, {"data": list,
                                                      "pagination": (dict, NoneType)})
             info = answer.get("pagination")
+            if info is not None:
+                self.expect_object(what, info, {"total": (int, NoneType),
+                                                "limit": (int, NoneType)})
+            rows = self.expect_items(what, answer["data"], fields)
+            if each is not None:
+                rows = each(rows)
             if info is None:
-                return Page(self.expect_items(what, answer["data"], fields), paged=False)
-            self.expect_object(what, info, {"total": (int, NoneType),
-                                            "limit": (int, NoneType)})
-            return Page(self.expect_items(what, answer["data"], fields),
-                        total=info.get("total"), limit=info.get("limit") or None)
+                return Page(rows, paged=False)
+            return Page(rows, total=info.get("total"), limit=info.get("limit") or None)
 
         with self.explaining():
-            return await self.http().collect(path, params, PAGING, page)
+            return await self.http().collect(path, params, PAGING, page,
+                                             ident=_remote_id if each is not None else None)
 
     # -- capabilities -------------------------------------------------------------------
     def _person(self, key: str) -> Employee | None:
@@ -434,29 +462,32 @@ class WorkeloProvider(Provider):
                 refs={"parent": self.address("unit", unit.parent)} if unit.parent else {},
                 protected=unit.protected))
         employee_at, unit_at = f"{self.name}.employee.", f"{self.name}.unit."
+        units, lowered = _Shared(lambda key: unit_at + key), _Shared(str.lower)
         for emp in org.employees.values():
-            journeys = [self._desired_journey(emp, journey) for journey in emp.journeys]
-            if roles is not None:
+            journeys = [self._desired_journey(emp, journey) for journey in emp.journeys
+                        ] if emp.journeys else []
+            if roles is not None and _dated(emp):
                 journeys += self._implied_journeys(org, emp, roles)
             # A leaver by date while their offboarding is wanted: the journey is how
             # Workelo records leaving, so the employee says nothing of a status (and the
             # day they leave changes nothing here, in the plan or the scheduled section).
             offboarded = emp.leave_date is not None and any(
                 j.attrs["mobility"] == "offboarding" for j in journeys)
-            out.append(self._desired_employee(emp, offboarded, unit_at))
+            out.append(self._desired_employee(emp, offboarded, units, lowered))
             for unit_key in emp.unit_scopes:
                 out.append(Resource(
                     kind="scope", key=f"{emp.key}:{unit_key}",
                     attrs={"employee": emp.key, "unit": unit_key},
-                    refs={"employee": employee_at + emp.key, "unit": unit_at + unit_key}))
-            out += journeys
+                    refs={"employee": employee_at + emp.key, "unit": units[unit_key]}))
+            if journeys:
+                out += journeys
         return out
 
     def implied(self, org: Org, emp: Employee) -> list[Implied]:
         """Every journey `emp`'s dates imply here, under this block's lead times and
         crossboarding policy, whatever the window (`org` is evaluated on a date)."""
         assert org.as_of is not None
-        if emp.start_date is None and emp.leave_date is None and not emp.dated:
+        if not _dated(emp):
             return []  # most people: no date, nothing implied (and no lead times to look up)
         leads = {event: self.lead_days(event) for event in ("joiners", "leavers", "movers")}
         return list(implied(emp, org.as_of, leads, self.settings.crossboarding))
@@ -496,12 +527,13 @@ class WorkeloProvider(Provider):
         return (emp.key in self._live_people
                 or f"email:{emp.email.lower()}" in self._live_people)
 
-    def _desired_employee(self, emp: Employee, offboarded: bool = False,
-                          unit_at: str = "") -> Resource:
-        """`unit_at`: the address of a unit less its key (`desired` makes it once)."""
+    def _desired_employee(self, emp: Employee, offboarded: bool, units: Mapping[str, str],
+                          lowered: Mapping[str, str]) -> Resource:
+        """`units`: unit addresses by key, `lowered`: roles lower-cased (`desired` shares
+        them between its employees)."""
         attrs: dict[str, Any] = {"external_id": emp.key, "first_name": emp.first_name,
                                  "last_name": emp.last_name, "email": emp.email,
-                                 "role": emp.role.lower()}
+                                 "role": lowered[emp.role]}
         if emp.job_position:
             attrs["job_position"] = emp.job_position
         elif "job_position" in emp.cleared:
@@ -519,7 +551,7 @@ class WorkeloProvider(Provider):
             kind="employee", key=emp.key, attrs=attrs,
             identities=tuple(f"email:{e.lower()}" for e in (emp.email, *emp.previously))
             if emp.previously else (f"email:{emp.email.lower()}",),
-            refs={"unit": (unit_at or f"{self.name}.unit.") + emp.unit} if emp.unit else {},
+            refs={"unit": units[emp.unit]} if emp.unit else NOTHING,
             protected=emp.protected)
 
     def _desired_journey(self, emp: Employee, journey: Journey) -> Resource:
@@ -561,11 +593,9 @@ class WorkeloProvider(Provider):
         leaves unset (a buddy chosen in Workelo) is Workelo's, never drift. Pure: returns
         new resources."""
         keys = _fallback_keys(desired, live)
-        named = _named_roles(desired)
         if keys:
             live = [_rekeyed(r, keys) for r in live]
-        live = self._journeys_matched(desired, live)
-        return [_with_roles(r, named) if r.kind == "journey" else r for r in live]
+        return self._journeys_matched(desired, live)
 
     def _journeys_matched(self, desired: list[Resource], live: list[Resource]
                           ) -> list[Resource]:
@@ -580,9 +610,10 @@ class WorkeloProvider(Provider):
         those of a journey the person's dates imply (before or after the window it is
         wanted in: orgctl's own journey, in progress); otherwise it stays, unmanaged.
         Implied journeys compare neither templates nor invitation date once the track
-        exists (both are set at create only). An employee with a desired offboarding that
-        is not history reads inactive: the journey is how Workelo records leaving, so once
-        it exists, or this plan creates it, nothing more is needed."""
+        exists (both are set at create only), and implications only the roles the config
+        names (`_with_roles`). An employee with a desired offboarding that is not history
+        reads inactive: the journey is how Workelo records leaving, so once it exists, or
+        this plan creates it, nothing more is needed."""
         wanted = [d for d in desired if d.kind == "journey"]
         tracks = [r for r in live if r.kind == "journey"]
         if not wanted and not tracks:
@@ -636,7 +667,8 @@ class WorkeloProvider(Provider):
         others = [replace(r, attrs={**r.attrs, "status": "inactive"})
                   if r.kind == "employee" and r.key in leaving else r
                   for r in live if r.kind != "journey"]
-        return others + list(matched.values()) + kept
+        named = _named_roles(wanted)
+        return others + [_with_roles(r, named) for r in (*matched.values(), *kept)]
 
     def _implied_events(self) -> set[tuple[str, str, str]]:
         """(employee, mobility, start date) of every journey the bound org's dates imply."""
@@ -644,17 +676,18 @@ class WorkeloProvider(Provider):
         if org is None or org.as_of is None:
             return set()
         return {(i.employee, i.mobility, i.on.isoformat())
-                for emp in org.employees.values() for i in self.implied(org, emp)}
+                for emp in filter(_dated, org.employees.values()) for i in self.implied(org, emp)}
 
     # -- live ---------------------------------------------------------------------------
     async def read(self, progress: Progress | None = None) -> list[Resource]:
         """Every collection through its list endpoint at 100 per page, all collections and
-        their pages concurrently, scopes as `_scopes` says; the fields that identify
+        their pages concurrently (employees once the units and identification resources
+        that name theirs are in), scopes as `_scopes` says; the fields that identify
         objects checked before anything else; normalised into the shapes desired()
         produces."""
         done = 0
 
-        async def counted(rows_read: Awaitable[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+        async def counted(rows_read: Awaitable[list[Any]]) -> list[Any]:
             nonlocal done
             rows = await rows_read
             done += len(rows)
@@ -662,32 +695,55 @@ class WorkeloProvider(Provider):
                 progress(done, None)
             return rows
 
-        async def employees() -> list[dict[str, Any]]:
-            # Checked as soon as read: the scopes may need a request per employee.
-            rows = await counted(self._list("/employees", EMPLOYEE_FIELDS))
-            self._check_keyed("GET /employees", rows)
+        async def units() -> list[dict[str, Any]]:
+            rows = await counted(self._list("/unit_organizations", UNIT_FIELDS))
+            self._check_keyed("GET /unit_organizations", rows)
             return rows
 
+        idents_read = asyncio.ensure_future(counted(self._list("/identification_resources",
+                                                               NAMED_FIELDS)))
+        units_read = asyncio.ensure_future(units())
+
+        async def employees() -> tuple[list[Resource], dict[int, str]]:
+            # Normalised page by page, each answer dropped once read (kept to the end, the
+            # answers of 100,000 employees held some 70 MB besides their resources): after
+            # the units and identification resources, which name their unit and
+            # identifications.
+            unit_key = _unit_keys(await units_read)
+            names = _names(await idents_read)
+            roles: dict[str, str] = {}  # each role as answered -> lower-cased, one string each
+            # Each employee's key by Workelo id; of a row listed twice, the first, which is
+            # the one `Http.collect` keeps.
+            keys: dict[int, str] = {}
+
+            def page(rows: list[dict[str, Any]]) -> list[Resource]:
+                # Checked as soon as read: the scopes may need a request per employee.
+                self._check_keyed("GET /employees", rows)
+                self.expect_items("GET /employees", [i for e in rows
+                                                     for i in e.get("identifications") or ()],
+                                  IDENTIFICATION_FIELDS)
+                made = [self._employee(e, unit_key, names, roles) for e in rows]
+                for e, r in zip(rows, made, strict=True):
+                    keys.setdefault(e["id"], r.key)
+                return made
+
+            return await counted(self._list("/employees", EMPLOYEE_FIELDS, each=page)), keys
+
         employees_read = asyncio.ensure_future(employees())
-        lists = (("/user_roles", NAMED_FIELDS), ("/identification_resources", NAMED_FIELDS),
-                 ("/level_organizations", NAMED_FIELDS), ("/templates", NAMED_FIELDS),
-                 ("/unit_organizations", UNIT_FIELDS), ("/tracks", TRACK_FIELDS))
         results = await asyncio.gather(
-            *(counted(self._list(p, f)) for p, f in lists), employees_read,
+            counted(self._list("/user_roles", NAMED_FIELDS)), idents_read,
+            counted(self._list("/level_organizations", NAMED_FIELDS)),
+            counted(self._list("/templates", NAMED_FIELDS)), units_read,
+            counted(self._list("/tracks", TRACK_FIELDS)), employees_read,
             counted(self._scopes(employees_read)), return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException):
                 raise result
-        roles, idents, levels, templates, units, tracks, people, scopes = results
-        self._check_keyed("GET /unit_organizations", units)
+        roles, idents, levels, templates, units, tracks, (people, emp_key), scopes = results
         self._check_tracks(tracks)
-        for e in people:
-            self.expect_items("GET /employees", e.get("identifications") or [],
-                              IDENTIFICATION_FIELDS)
         self._catalog = _catalog(roles, idents, levels, templates)
-        resources = self._normalise(units, people, scopes, tracks)
-        await self._resolve_templates({r.key: int(r.remote_id or 0) for r in resources
-                                       if r.kind == "unit"})
+        resources = self._normalise(units, people, emp_key, scopes, tracks)
+        await self._resolve_templates({key: remote for remote, key in _unit_keys(units).items()})
         if progress:
             progress(len(resources), len(resources))
         return resources
@@ -703,7 +759,7 @@ class WorkeloProvider(Provider):
         org = self.org
         if org is None or org.as_of is None:
             return
-        people = [*org.employees.values(), *org.joiners.values()]
+        people = filter(_dated, [*org.employees.values(), *org.joiners.values()])
         needed = sorted({(i.mobility, i.unit) for emp in people
                          for i in self.implied(org, emp)
                          if i.unit in unit_ids and i.wanted_between(org.as_of, date.max)})
@@ -717,7 +773,7 @@ class WorkeloProvider(Provider):
                                 {"mobility": mobility, "unit_organization_id": unit_id})
         return tuple(sorted(str(t["name"]) for t in rows))
 
-    async def _scopes(self, employees_read: Awaitable[list[dict[str, Any]]]
+    async def _scopes(self, employees_read: Awaitable[tuple[list[Resource], dict[int, str]]]
                       ) -> list[dict[str, Any]]:
         """Every unit scope, with its employee_id.
 
@@ -734,7 +790,7 @@ class WorkeloProvider(Provider):
             return await self._list("/unit_organization_managements", ALL_SCOPES_FIELDS)
 
         async def per_employee() -> list[dict[str, Any]]:
-            employees = await employees_read
+            _, employees = await employees_read  # their keys by id
             pages: Counter[str] = Counter()
 
             async def held_by(emp_id: int) -> list[dict[str, Any]]:
@@ -742,7 +798,7 @@ class WorkeloProvider(Provider):
                                         SCOPE_FIELDS, pages=pages)
                 return [{**row, "employee_id": emp_id} for row in rows]
 
-            results = await asyncio.gather(*(held_by(e["id"]) for e in employees),
+            results = await asyncio.gather(*(held_by(emp_id) for emp_id in employees),
                                            return_exceptions=True)
             for result in results:
                 if isinstance(result, BaseException):
@@ -772,12 +828,14 @@ class WorkeloProvider(Provider):
                                                                  "no employee block with an id",
                                        t)
 
-    def _normalise(self, units: list[dict[str, Any]], employees: list[dict[str, Any]],
-                   scopes: list[dict[str, Any]], tracks: list[dict[str, Any]]) -> list[Resource]:
+    def _normalise(self, units: list[dict[str, Any]], people: list[Resource],
+                   emp_key: dict[int, str], scopes: list[dict[str, Any]],
+                   tracks: list[dict[str, Any]]) -> list[Resource]:
+        """Units, the employees (read as resources: `_employee`), scopes and journeys as
+        resources; `emp_key`: each employee's key by its Workelo id."""
         catalog = self._catalog
         assert catalog is not None
-        unit_key = {u["id"]: u.get("external_id") or f"{NO_KEY}{u['id']}" for u in units}
-        emp_key = {e["id"]: e.get("external_id") or f"{NO_KEY}{e['id']}" for e in employees}
+        unit_key = _unit_keys(units)
         out: list[Resource] = []
         for u in units:
             parent = unit_key.get(u.get("parent_id")) if u.get("parent_id") else None
@@ -791,28 +849,8 @@ class WorkeloProvider(Provider):
             out.append(Resource(kind="unit", key=unit_key[u["id"]], attrs=attrs,
                                 identities=(f"name:{parent or ''}/{u['name']}",),
                                 remote_id=str(u["id"]), unknown=unknown))
-        for e in employees:
-            unit = e.get("unit_organization") or {}
-            attrs = {"external_id": e.get("external_id"),
-                     "first_name": e["first_name"], "last_name": e["last_name"],
-                     "email": e["email"], "role": str(e.get("role") or "").lower(),
-                     "unit": unit_key.get(unit.get("id")) if unit else None,
-                     # Workelo documents no employee status: leaving is recorded as an
-                     # offboarding journey, so that is what makes someone inactive here.
-                     "status": "active"}
-            unknown = self.unknown_fields("GET /employees", "employee", e, EMPLOYEE_OPTIONAL)
-            if "identifications" not in unknown:
-                attrs["identifications"] = {
-                    catalog["identifications"].get(i["identification_resource_id"],
-                                                   str(i["identification_resource_id"])):
-                    i["value"] for i in e.get("identifications") or []}
-            if e.get("job_position"):
-                attrs["job_position"] = e["job_position"]
-            out.append(Resource(kind="employee", key=emp_key[e["id"]], attrs=attrs,
-                                identities=(f"email:{e['email'].lower()}",),
-                                remote_id=str(e["id"]), unknown=unknown))
-        self._live_people = {r.key for r in out if r.kind == "employee"} | {
-            r.identities[0] for r in out if r.kind == "employee"}
+        out += people
+        self._live_people = {r.key for r in people} | {r.identities[0] for r in people}
         for s in scopes:
             employee = emp_key.get(s["employee_id"])
             unit = unit_key.get(s["unit_organization_id"])
@@ -823,10 +861,40 @@ class WorkeloProvider(Provider):
                                 remote_id=str(s["id"])))
         journeys = self._normalise_tracks(tracks, emp_key)
         offboarded = _offboarded(journeys)
-        for r in out:
-            if r.kind == "employee" and r.key in offboarded:
-                r.attrs["status"] = "inactive"
+        if offboarded:
+            for r in people:
+                if r.key in offboarded:
+                    r.attrs["status"] = "inactive"
         return out + journeys
+
+    def _employee(self, e: dict[str, Any], unit_key: Mapping[int, str],
+                  identification_names: Mapping[int, str], roles: dict[str, str]) -> Resource:
+        """One listed employee as a resource: `unit_key` names units by id,
+        `identification_names` identification resources; `roles` keeps one lower-cased
+        string per role (filled as met)."""
+        unit = e.get("unit_organization")
+        role = str(e.get("role") or "")
+        if role not in roles:
+            roles[role] = role.lower()
+        attrs = {"external_id": e.get("external_id"),
+                 "first_name": e["first_name"], "last_name": e["last_name"],
+                 "email": e["email"], "role": roles[role],
+                 "unit": unit_key.get(unit.get("id")) if unit else None,
+                 # Workelo documents no employee status: leaving is recorded as an
+                 # offboarding journey, so that is what makes someone inactive here.
+                 "status": "active"}
+        unknown = self.unknown_fields("GET /employees", "employee", e, EMPLOYEE_OPTIONAL)
+        if "identifications" not in unknown:
+            held = e["identifications"]
+            attrs["identifications"] = {
+                identification_names.get(i["identification_resource_id"],
+                                         str(i["identification_resource_id"])):
+                i["value"] for i in held} if held else {}
+        if e.get("job_position"):
+            attrs["job_position"] = e["job_position"]
+        return Resource(kind="employee", key=e.get("external_id") or f"{NO_KEY}{e['id']}",
+                        attrs=attrs, identities=(f"email:{e['email'].lower()}",),
+                        remote_id=str(e["id"]), unknown=unknown)
 
     def _normalise_tracks(self, tracks: list[dict[str, Any]],
                           emp_key: dict[int, str]) -> list[Resource]:
@@ -1212,10 +1280,24 @@ def _catalog(roles: list[Any], idents: list[Any], levels: list[Any],
     `division`, Workelo shows `Division`."""
     return {
         "roles": {r["id"]: str(r["name"]).lower() for r in roles},
-        "identifications": {i["id"]: str(i["name"]) for i in idents},
+        "identifications": _names(idents),
         "levels": {lv["id"]: str(lv["name"]).lower() for lv in levels},
-        "templates": {t["id"]: str(t["name"]) for t in templates},
+        "templates": _names(templates),
     }
+
+
+def _names(rows: list[dict[str, Any]]) -> dict[int, str]:
+    """The names of listed identification resources or templates, by id."""
+    return {row["id"]: str(row["name"]) for row in rows}
+
+
+def _unit_keys(units: list[dict[str, Any]]) -> dict[int, str]:
+    """Each listed unit's key, by id: its external_id, else "id:<id>"."""
+    return {u["id"]: u.get("external_id") or f"{NO_KEY}{u['id']}" for u in units}
+
+
+def _remote_id(resource: Resource) -> str | None:
+    return resource.remote_id
 
 
 def _fallback_keys(desired: list[Resource], live: list[Resource]) -> dict[tuple[str, str], str]:
@@ -1223,10 +1305,12 @@ def _fallback_keys(desired: list[Resource], live: list[Resource]) -> dict[tuple[
     external_id that a desired one without a keyed live twin matches by identity, first
     identity first as in the diff. Units top-down: a unit's name identity holds its parent's
     key, known once the parent is matched."""
+    unkeyed = [r for r in live if r.key.startswith(NO_KEY) and r.kind in ("unit", "employee")]
+    if not unkeyed:
+        return {}  # every live unit and employee has its key: the usual case
     live_keys = {(r.kind, r.key) for r in live}
     wanted = [d for d in desired
               if d.kind in ("unit", "employee") and (d.kind, d.key) not in live_keys]
-    unkeyed = [r for r in live if r.kind in ("unit", "employee") and r.key.startswith(NO_KEY)]
     keys: dict[tuple[str, str], str] = {}
     claimed: set[tuple[str, str]] = set()
     progress = bool(wanted and unkeyed)
