@@ -62,10 +62,12 @@ def schedule(plan: Plan, views: Views, providers: list[Provider],
     hood = lifecycle.Neighbourhood(org) if days else None
     parts = {on: lifecycle.restricted(org, hood.around(events[on])) for on in days
              } if hood else {}
+    evaluated: dict[tuple[date, date, int], Org] = {}  # see _provider_schedule
     for provider in providers:
         if provider.READ_ONLY:
             continue
-        plan.scheduled.extend(_provider_schedule(provider, parts, live[provider.name], events))
+        plan.scheduled.extend(_provider_schedule(provider, parts, live[provider.name], events,
+                                                 evaluated))
     if parts:  # the days' desired states were bound: again to the plan's own day
         for provider in providers:  # for apply's hooks
             provider.bind(views.of(provider.lead_days()))
@@ -76,18 +78,28 @@ def schedule(plan: Plan, views: Views, providers: list[Provider],
 
 
 def _provider_schedule(provider: Provider, parts: dict[date, Org], live: list[Resource],
-                       events: dict[date, set[str]]) -> list[Scheduled]:
+                       events: dict[date, set[str]],
+                       evaluated: dict[tuple[date, date, int], Org]) -> list[Scheduled]:
     """What each day changes in the provider's desired state: the day before against the
-    day, on the part of the org the day's events touch."""
+    day, on the part of the org the day's events touch. `evaluated`: each day's part on
+    the day before and on the day, by (day of the part, day, lead time): the systems with
+    the same lead time share them."""
     if not parts:
         return []  # nothing due in the horizon (an org without dates: always)
     lead = provider.lead_days()
     live_by_key = {(r.kind, r.key): r for r in live}
     out: list[Scheduled] = []
+
+    def evaluate(part: Org, on: date, day: date) -> Org:
+        view = evaluated.get((on, day, lead))
+        if view is None:
+            view = evaluated[on, day, lead] = lifecycle.evaluate(part, day, lead)
+        return view
+
     for on, part in parts.items():
         # The live kinds were checked when the plan's own day was: not again per day.
-        before = desired_of(provider, lifecycle.evaluate(part, on - timedelta(days=1), lead))
-        view = lifecycle.evaluate(part, on, lead)
+        before = desired_of(provider, evaluate(part, on, on - timedelta(days=1)))
+        view = evaluate(part, on, on)
         after = desired_of(provider, view)
         result = diff(provider.name, after, before, _removal(provider, view, live_by_key))
         why = _why(part, on, provider.leads(), events[on])
