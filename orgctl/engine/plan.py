@@ -1,10 +1,14 @@
 """The plan: every change orgctl would make, why, in which order, and from which live state.
 
-`make_plan()` reads every provider's live state concurrently, applies the ownership
-policies (manages, ignore, prune), diffs, marks what a provider cannot do as `manual`,
-links dependencies, names whom each change concerns (`orgctl.engine.subjects`), and
-fingerprints the live state so a saved plan can be refused when the world has moved.
-`Plan.to_json()` is the documented plan file format (docs/plan-format.md).
+`read_live()` reads every provider's live state concurrently; `read_and_plan()` does too,
+and makes each provider's part of the plan (`plan_part`: the ownership policies, manages,
+ignore, prune; the diff; what the provider cannot do marked `manual`; the fingerprint of
+its live state, so a saved plan can be refused when the world has moved) in a worker
+thread as soon as that provider's read is in. `make_plan()` puts the parts together (and
+makes those it was not given), links dependencies, lists what comes due on later days
+(`orgctl.engine.schedule`) and names whom each change concerns
+(`orgctl.engine.subjects`). `Plan.to_json()` is the documented plan file format
+(docs/plan-format.md).
 """
 
 from __future__ import annotations
