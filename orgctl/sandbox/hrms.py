@@ -78,12 +78,14 @@ import random
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
+from starlette.datastructures import MultiDict
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
 
-from orgctl.sandbox.core import ApiError, Emulator
+from orgctl.sandbox.core import ApiError, Emulator, JSONResponse
 
 SCOPES = ("users:read", "departments:read", "positions:read")
 ENVIRONMENTS = ("staging", "uat")
@@ -357,8 +359,9 @@ class HrmsEmulator(Emulator):
         obj: dict[str, Any] = {
             "id": u["id"],
             "type": "user",
-            "attributes": {k: u[k] for k in
-                           ("staffId", "email", "name", "preferred_name", "phone", "status")},
+            "attributes": {"staffId": u["staffId"], "email": u["email"], "name": u["name"],
+                           "preferred_name": u["preferred_name"], "phone": u["phone"],
+                           "status": u["status"]},
         }
         if include:
             rel: dict[str, Any] = {}
@@ -453,9 +456,14 @@ def _positive_int(raw: str, field: str) -> int:
 def _page_body(request: Request, data: list[dict[str, Any]], total: int,
                number: int, size: int) -> dict[str, Any]:
     last = max((total + size - 1) // size, 1)
+    # `URL.include_query_params` for each link, with the query parsed once, not per link.
+    url = request.url
+    params = parse_qsl(url.query, keep_blank_values=True)
 
     def link(n: int) -> str:
-        return str(request.url.include_query_params(**{PAGE_NUMBER: n, PAGE_SIZE: size}))
+        query = MultiDict(params)
+        query.update({PAGE_NUMBER: str(n), PAGE_SIZE: str(size)})
+        return str(url.replace(query=urlencode(query.multi_items())))
 
     return {
         "data": data,

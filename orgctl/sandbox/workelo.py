@@ -82,10 +82,10 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Literal
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from orgctl.sandbox.core import ApiError, Emulator, SlidingWindowLimiter
+from orgctl.sandbox.core import ApiError, Emulator, JSONResponse, SlidingWindowLimiter
 
 PREFIX = "/v1"
 DEFAULT_LIMIT = 10  # seed 000 "Step 3: Understand a typical response": limit 10

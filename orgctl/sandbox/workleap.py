@@ -88,6 +88,7 @@ import asyncio
 import csv
 import io
 import itertools
+import operator
 import time
 import uuid
 from collections.abc import Callable
@@ -96,10 +97,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from orgctl.sandbox.core import CONTROL_PREFIX, ApiError, Emulator
+from orgctl.sandbox.core import CONTROL_PREFIX, ApiError, Emulator, JSONResponse
 
 DEFAULT_API_KEY = "sandbox-workleap-key"
 API_KEY_HEADER = "workleap-subscription-key"  # assumed: the seed only says "API Key"
@@ -161,6 +162,7 @@ class WorkleapEmulator(Emulator):
 
     # -- seed ---------------------------------------------------------------------------
     def load_seed(self, seed: dict[str, Any]) -> None:
+        self._access_cache: tuple[list[dict[str, Any]], dict[str, list[str]]] | None = None
         self._payloads: dict[str, dict[str, bytes]] = {}
         self._due: dict[str, float] = {}
         integration = {**DEFAULT_INTEGRATION, **(seed.get("integration") or {})}
@@ -645,12 +647,13 @@ class WorkleapEmulator(Emulator):
         with self.lock:
             members = self.state["members"]
             access = self._access()
+            wire, shaped, derived = self._wire, self.profile.shaped, not self.profile.strict
             items = []
             for m in itertools.islice(members.values(), (page - 1) * size, page * size):
-                item = {**m, "id": self._wire(m["id"])}
-                if not self.profile.strict:  # derived, a field the seed never names
+                item = {**m, "id": wire(m["id"])}
+                if derived:  # a field the seed never names
                     item["accessibleTeamIds"] = access.get(m["id"], [])
-                items.append(self.profile.shaped(item))
+                items.append(shaped(item))
             return JSONResponse(self._page(items, page, size, len(members)))
 
     async def _list_teams(self, request: Request) -> Response:
@@ -695,7 +698,19 @@ class WorkleapEmulator(Emulator):
 
     def _access(self) -> dict[str, list[str]]:
         """Member id -> ids of the teams they can see: the teams they manage and every team
-        below them (seed: "upper managers can see data from the whole reporting line")."""
+        below them (seed: "upper managers can see data from the whole reporting line").
+
+        Every page of the member list needs it and it walks every team, so it is kept
+        until the teams change. The emulator never edits a team in place: a sync and a
+        reset put new team objects in `state`, so the same objects mean the same teams."""
+        teams = list(self.state["teams"].values())
+        cached = self._access_cache
+        if cached is None or len(cached[0]) != len(teams) or any(
+                map(operator.is_not, cached[0], teams)):
+            self._access_cache = cached = (teams, self._compute_access())
+        return cached[1]
+
+    def _compute_access(self) -> dict[str, list[str]]:
         teams = self.state["teams"]
         children = _children(teams)
         # Oldest team first: ids in number order, uuids (no order of their own) as listed.
