@@ -537,7 +537,7 @@ def plan_provider(provider: Provider, org: Org, live: list[Resource],
     ignore = provider.option("ignore") or []
     # Live objects by kind, counted in one pass at C speed (400,000 at 100,000 people).
     existing = dict(Counter(map(KIND, live)))
-    desired = desired_of(provider, org, live, existing)
+    desired = desired_of(provider, org, existing)
     if not kinds.issuperset(existing):
         live = [r for r in live if r.kind in kinds]
     ignored: list[Resource] = []
@@ -599,16 +599,15 @@ def plan_provider(provider: Provider, org: Org, live: list[Resource],
 KIND = attrgetter("kind")
 
 
-def desired_of(provider: Provider, org: Org, live: Iterable[Resource] = (),
-               live_kinds: Iterable[str] | None = None) -> list[Resource]:
+def desired_of(provider: Provider, org: Org, live_kinds: Iterable[str] = ()) -> list[Resource]:
     """What `provider` should hold for `org`, under its policies (manages, ignore).
-    `live_kinds`: the kinds of `live`, when the caller has them already."""
+    `live_kinds`: the kinds its live state holds, checked with the desired ones."""
     kinds = managed_kinds(provider)
     ignore = provider.option("ignore") or []
     provider.bind(org)
     everything = provider.desired(org)
     present = set(map(KIND, everything))
-    provider.check_kinds(present.union(map(KIND, live) if live_kinds is None else live_kinds))
+    provider.check_kinds(present.union(live_kinds))
     if not ignore and kinds.issuperset(present):
         return everything  # nearly always: nothing to leave out
     return [r for r in everything if r.kind in kinds and not _ignored(r, ignore)]
