@@ -542,6 +542,13 @@ class Provider:
         return {self.lead_days(event) for event in events}
 
 
+def lowered(text: str) -> str:
+    """`text` lower-cased: the same string when it already is (the usual email), so that
+    a resource read or desired does not hold a second copy of it (100,000s of them)."""
+    folded = text.lower()
+    return text if folded == text else folded
+
+
 _WINDOWS = {3600.0: "hour", 60.0: "minute", 1.0: "second"}
 
 

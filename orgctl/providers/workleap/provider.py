@@ -46,6 +46,7 @@ from orgctl.providers.base import (
     Progress,
     Provider,
     Settings,
+    lowered,
     schema_file,
 )
 from orgctl.providers.csvsafe import FORMULA_PREFIXES, as_read, neutralise, render_csv
@@ -319,7 +320,7 @@ class WorkleapProvider(Provider):
         system = self.type
         language, products = "language" not in self.unread, "products" not in self.unread
         for key, e in active.items():
-            email = emails[key] = neutralise(_folded(e.email))
+            email = emails[key] = neutralise(lowered(e.email.strip()))
             attrs: dict[str, Any] = {
                 "external_id": key, "email": email,
                 "first_name": neutralise(e.first_name), "last_name": neutralise(e.last_name),
@@ -659,7 +660,7 @@ class WorkleapProvider(Provider):
 def _claimed_emails(org: Org) -> set[str]:
     """The emails of the config's active employees as a sync writes them: a live member
     with one of them is claimed by the config, which binds it to the employee key."""
-    return {neutralise(_folded(e.email)) for e in org.employees.values() if e.active}
+    return {neutralise(lowered(e.email.strip())) for e in org.employees.values() if e.active}
 
 
 def check_references(provider: str, members: list[dict[str, Any]],
@@ -725,7 +726,7 @@ def live_resources(members: Iterable[dict[str, Any]], teams: Iterable[dict[str, 
     for m in members:
         get = m.get
         read_email = get("email")
-        email = _folded(str(read_email or ""))
+        email = lowered(str(read_email or "").strip())
         ext = get("externalMemberId") or None
         status = get("status")
         products = get("productAssignations") or []
@@ -764,13 +765,6 @@ def live_resources(members: Iterable[dict[str, Any]], teams: Iterable[dict[str, 
                     {"team": key, "member": member.key, "role": role},
                     (f"email:{key}:{member.attrs['email']}",)))
     return out
-
-
-def _folded(email: str) -> str:
-    """`email` stripped and lower-cased, as an identity: the same string when it already
-    is (the usual email), so that a member holds one copy of it, not two."""
-    folded = email.strip().lower()
-    return email if folded == email else folded
 
 
 # -- rendering a sync -----------------------------------------------------------------------

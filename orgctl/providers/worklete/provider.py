@@ -48,6 +48,7 @@ from orgctl.providers.base import (
     Provider,
     Settings,
     Write,
+    lowered,
     schema_file,
 )
 from orgctl.providers.csvsafe import FORMULA_PREFIXES, neutralise, render_csv
@@ -603,7 +604,7 @@ class WorkleteProvider(Provider):
         # one pass, where sorting the set would cost a sort.
         for key in sorted([k for k in active if k in wanted]):
             e = active[key]
-            email = _lower(e.email)
+            email = lowered(e.email)
             teams = sorted(member_of.get(key, ()))
             out.append(Resource(
                 "membership", key,
@@ -1237,13 +1238,6 @@ def _team_list(team_ids: Iterable[str], names: Mapping[str, str] | None) -> str:
     """Teams for a message: their names where known, sorted; "(none)" for no team."""
     shown = sorted((names or {}).get(t, t) for t in team_ids)
     return ", ".join(shown) if shown else "(none)"
-
-
-def _lower(text: str) -> str:
-    """`text` lower-cased: the same string when it already is (the usual email), so that
-    a resource does not hold a second copy of it."""
-    lowered = text.lower()
-    return text if lowered == text else lowered
 
 
 def _login(user: Mapping[str, Any]) -> tuple[str, str]:
