@@ -10,7 +10,6 @@ import os
 import pstats
 import re
 import resource
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ from bench.common import (
     ROOT,
     SYSTEMS,
     Figure,
+    PartsCpu,
     Result,
     main,
     pointed_unthrottled,
@@ -29,7 +29,6 @@ from bench.common import (
 from bench.generate import generate, write
 from orgctl import commands
 from orgctl.config import load
-from orgctl.engine import plan as engine_plan
 from orgctl.render import render_json, render_text
 
 EMPLOYEES = int(os.environ.get("BENCH_B2_EMPLOYEES", 100_000))
@@ -89,8 +88,7 @@ def run(workdir: Path) -> Result:
         phases[name] = (time.perf_counter() - wall, clock() - cpu)
         return value
 
-    parts = [0.0]  # CPU of the parts made in the worker thread, during the read
-    profiling: list[cProfile.Profile] = []  # the worker's profiles, while profiling
+    parts = PartsCpu()  # the parts made in the worker thread, during the read
 
     @contextmanager
     def timing(module: Any, name: str, label: str) -> Iterator[None]:
@@ -112,33 +110,6 @@ def run(workdir: Path) -> Result:
         finally:
             setattr(module, name, original)
 
-    @contextmanager
-    def part_timing() -> Iterator[None]:
-        original = engine_plan.plan_part
-
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            worker = threading.current_thread() is not threading.main_thread()
-            cpu = time.thread_time()
-            # Timed by the thread's own CPU: by the wall clock, a worker's function would
-            # be charged the time it waits for the interpreter lock.
-            profile = cProfile.Profile(time.thread_time) if worker and profiling else None
-            if profile is not None:
-                profile.enable()  # cProfile sees only the thread it is enabled in
-            try:
-                return original(*args, **kwargs)
-            finally:
-                if profile is not None:
-                    profile.disable()
-                    profiling.append(profile)
-                if worker:
-                    parts[0] += time.thread_time() - cpu  # else within make_plan's
-
-        engine_plan.plan_part = timed  # type: ignore[assignment]
-        try:
-            yield
-        finally:
-            engine_plan.plan_part = original  # type: ignore[assignment]
-
     org = phase("load", lambda: load(config, resolve_env=False))
     server = unthrottled_serve(workdir, None, config=config, drift=DRIFT)
     try:
@@ -148,8 +119,8 @@ def run(workdir: Path) -> Result:
 
         def plan_once() -> tuple[Any, dict[str, Any]]:
             # The plan as the CLI runs it; its steps timed where `plan_org` calls them.
-            parts[0] = 0.0
-            with timing(commands, "read_and_plan", "read"), part_timing(), \
+            parts.seconds = 0.0
+            with timing(commands, "read_and_plan", "read"), parts.counting(), \
                     timing(commands, "make_plan", "diff"):
                 made = phase("plan call", lambda: commands.plan(config, org=target),
                              time.process_time)
@@ -169,14 +140,14 @@ def run(workdir: Path) -> Result:
         # The parts were made during the read, in the worker: diff's CPU, not read's.
         read_wall, read_cpu = measured["read"]
         diff_wall, diff_cpu = measured["diff"]
-        measured["read"] = (read_wall, read_cpu - parts[0])
-        measured["diff"] = (diff_wall, diff_cpu + parts[0])
+        measured["read"] = (read_wall, read_cpu - parts.seconds)
+        measured["diff"] = (diff_wall, diff_cpu + parts.seconds)
         measured = {name: measured[name] for name in ("load", "read", "diff", "other",
                                                       "render")}
         del plan, live
 
         profile = cProfile.Profile()
-        profiling.append(profile)
+        parts.profiles.append(profile)  # and the worker's parts after it
         profile.enable()
         plan_once()
         profile.disable()
@@ -211,7 +182,7 @@ def run(workdir: Path) -> Result:
     ]
     for name, (w, c) in measured.items():
         result.detail.append(f"| {name} | {w:.1f} s | {c:.1f} s ({c / cpu:.0%}) |")
-    stats = pstats.Stats(*profiling)  # the main thread's and the worker's
+    stats = pstats.Stats(*parts.profiles)  # the main thread's and the worker's
     areas = by_area(stats)
     total = sum(areas.values()) or 1.0
     result.detail += ["", "Own time by area (cProfile, second plan, both threads): " + ", ".join(

@@ -6,17 +6,22 @@ from __future__ import annotations
 
 import os
 import random
-import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.common import Figure, Result, main, pointed_unthrottled, unthrottled_serve
+from bench.common import (
+    Figure,
+    PartsCpu,
+    Result,
+    main,
+    pointed_unthrottled,
+    unthrottled_serve,
+)
 from bench.generate import generate, write
 from orgctl import commands
 from orgctl.config import load
-from orgctl.engine import plan as engine_plan
 
 EMPLOYEES = int(os.environ.get("BENCH_B6_EMPLOYEES", 10_000))
 DATED = 0.03
@@ -65,32 +70,24 @@ def run(workdir: Path) -> Result:
         org = pointed_unthrottled(load(config, resolve_env=False), server)
         spent: dict[int, float] = {}
         sizes: dict[int, tuple[int, int]] = {}
-        original, original_part = commands.make_plan, engine_plan.plan_part
-        parts = [0.0]
-
-        def part(*args: Any, **kwargs: Any) -> Any:
-            # Each provider's part is made in a worker thread during the read: its CPU is
-            # the plan's as much as make_plan's own (which then adds the schedule).
-            cpu = time.thread_time()
-            try:
-                return original_part(*args, **kwargs)
-            finally:
-                if threading.current_thread() is not threading.main_thread():
-                    parts[0] += time.thread_time() - cpu
-
+        original = commands.make_plan
+        # Each provider's part is made in a worker thread during the read: its CPU is the
+        # plan's as much as make_plan's own (which then adds the schedule).
+        parts = PartsCpu()
         for horizon in (0, HORIZON):
             def timed(*args: Any, horizon: int = horizon, **kwargs: Any) -> Any:
                 cpu = time.thread_time()
                 made = original(*args, **kwargs)
-                spent[horizon] = time.thread_time() - cpu + parts[0]
+                spent[horizon] = time.thread_time() - cpu + parts.seconds
                 return made
-            parts[0] = 0.0
-            commands.make_plan, engine_plan.plan_part = timed, part  # type: ignore[assignment]
+            parts.seconds = 0.0
+            commands.make_plan = timed
             try:
-                made = commands.plan(config, org=org, as_of=DAY, horizon=horizon,
-                                     force=True, allow=["--allow-orphans"])
+                with parts.counting():
+                    made = commands.plan(config, org=org, as_of=DAY, horizon=horizon,
+                                         force=True, allow=["--allow-orphans"])
             finally:
-                commands.make_plan, engine_plan.plan_part = original, original_part  # type: ignore[assignment]
+                commands.make_plan = original
             sizes[horizon] = (len(made.plan.changes), len(made.plan.scheduled))
     finally:
         server.stop()

@@ -3,6 +3,7 @@ and their live state, and sandbox servers running in a process of their own."""
 
 from __future__ import annotations
 
+import cProfile
 import json
 import os
 import platform
@@ -11,8 +12,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,7 @@ import httpx
 
 from bench.generate import generate, write
 from orgctl.config import load
+from orgctl.engine import plan as engine_plan
 from orgctl.model import Org
 from orgctl.sandbox import BASE_PATHS
 
@@ -218,6 +222,44 @@ def pointed_unthrottled(org: Org, server: ServerProcess) -> Org:
     endpoints = {name: dict(e) for name, e in server.endpoints.items()}
     endpoints["workelo"]["rate_limit"] = f"{UNLIMITED}/h"
     return point_at(org, endpoints)
+
+
+class PartsCpu:
+    """The CPU of the providers' parts of a plan made in `read_and_plan`'s worker thread,
+    while the reads go on (`counting`): each part's own thread CPU, summed in `seconds`. A
+    part made in the main thread (`make_plan` making one it was not given) is left out: it
+    is in that thread's CPU already. While `profiles` is not empty, each worker part is
+    also profiled, by its thread's CPU (by the wall clock it would be charged the time it
+    waits for the interpreter lock), and its profile added to `profiles`."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.profiles: list[cProfile.Profile] = []
+
+    @contextmanager
+    def counting(self) -> Iterator[PartsCpu]:
+        original = engine_plan.plan_part
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            worker = threading.current_thread() is not threading.main_thread()
+            cpu = time.thread_time()
+            profile = cProfile.Profile(time.thread_time) if worker and self.profiles else None
+            if profile is not None:
+                profile.enable()  # cProfile sees only the thread it is enabled in
+            try:
+                return original(*args, **kwargs)
+            finally:
+                if profile is not None:
+                    profile.disable()
+                    self.profiles.append(profile)
+                if worker:
+                    self.seconds += time.thread_time() - cpu
+
+        engine_plan.plan_part = timed  # type: ignore[assignment]
+        try:
+            yield self
+        finally:
+            engine_plan.plan_part = original  # type: ignore[assignment]
 
 
 def workdir() -> tempfile.TemporaryDirectory[str]:
