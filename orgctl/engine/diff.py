@@ -27,6 +27,9 @@ class DiffResult:
     # live resources matched by identity (their key is not the desired one) or kept among
     # duplicates, by the desired address: a lone match by key has that address already.
     matched: dict[str, Resource] = field(default_factory=dict)
+    # live resources whose attributes equal their desired match's: nearly all of them, and
+    # the plan's fingerprint writes them short (see `orgctl.engine.plan.fingerprint`).
+    same: list[Resource] = field(default_factory=list)
 
 
 def diff(provider: str, desired: Iterable[Resource], live: Iterable[Resource],
@@ -77,7 +80,7 @@ def diff(provider: str, desired: Iterable[Resource], live: Iterable[Resource],
                 else:
                     idents[ident] = [there, r]
     claimed: set[int] = set()
-    changes, matched = result.changes, result.matched
+    changes, matched, same = result.changes, result.matched, result.same.append
 
     def candidates(d: Resource, there: Any, idents: dict[str, Any]) -> list[Resource]:
         """Every unclaimed live object `d` matches: by its key (`there`, what the key
@@ -159,6 +162,7 @@ def diff(provider: str, desired: Iterable[Resource], live: Iterable[Resource],
                 level="info"))
         wanted = d.attrs
         if not match.unknown and match.attrs == wanted:
+            same(match)
             continue  # the cheapest path: the same attributes, nothing unknown
         if match.unknown:  # what the read could not see is never drift, never rewritten
             wanted = {k: v for k, v in d.attrs.items() if k not in match.unknown}

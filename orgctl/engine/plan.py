@@ -341,8 +341,16 @@ def canonical(value: Any) -> str:
     return _CANONICAL.encode(value)
 
 
-def fingerprint(resources: Iterable[Resource]) -> str:
-    """A digest of live state: changes whenever any managed attribute or id moves."""
+def fingerprint(resources: Iterable[Resource], same: Iterable[Resource] = ()) -> str:
+    """A digest of live state, as planned against the config: changes whenever any
+    managed attribute or id moves.
+
+    `same`: the live resources whose attributes equal their desired match's (`diff`). Each
+    is written as its kind, key and remote id only: the config, whose digest the plan
+    carries too (`check_stale`), says its attributes, so were they to move, it would no
+    longer be `same` and would be written in full. Every other live resource is written in
+    full. At 100,000 people nearly all of the 500,000 are `same`, and their short rows
+    cost a fifth of the full ones (canonical JSON)."""
     # `_CANONICAL.encode` makes a C encoder on every call: made once here, it writes the
     # same text (without the check for circular values: resources are decoded JSON).
     make = json.encoder.c_make_encoder
@@ -355,7 +363,12 @@ def fingerprint(resources: Iterable[Resource]) -> str:
 
         def encode(value: Any) -> str:
             return "".join(step(value, 0))
-    rows = sorted([encode([r.kind, r.key, r.attrs, r.remote_id]) for r in resources])
+    # A short row is not JSON (a full one is an array): the two never read alike, and the
+    # key and id are escaped as JSON strings, so a NUL cannot be part of either.
+    text = json.encoder.encode_basestring
+    short = {id(r) for r in same}
+    rows = sorted([f"{r.kind}\0{text(r.key)}\0{text(r.remote_id or '')}" if id(r) in short
+                   else encode([r.kind, r.key, r.attrs, r.remote_id]) for r in resources])
     digest = hashlib.sha256()
     for row in rows:
         digest.update(row.encode())
@@ -443,8 +456,10 @@ class Part:
 def plan_part(provider: Provider, org: Org, live: list[Resource],
               remove_duplicates: bool = False) -> Part:
     """One provider's part of the plan of `org` (evaluated for it: `Views.of`)."""
-    changes, findings, existing, ids = plan_provider(provider, org, live, remove_duplicates)
-    return Part(changes, findings, existing, ids, fingerprint(live))
+    same: list[Resource] = []
+    changes, findings, existing, ids = plan_provider(provider, org, live, remove_duplicates,
+                                                     same)
+    return Part(changes, findings, existing, ids, fingerprint(live, same))
 
 
 async def read_and_plan(providers: list[Provider], views: Views,
@@ -529,10 +544,11 @@ def prune_enabled(provider: Provider, kind: str) -> bool:
 
 
 def plan_provider(provider: Provider, org: Org, live: list[Resource],
-                  remove_duplicates: bool = False) -> tuple[
-        list[Change], list[Finding], dict[str, int], RemoteIds]:
+                  remove_duplicates: bool = False, same: list[Resource] | None = None
+                  ) -> tuple[list[Change], list[Finding], dict[str, int], RemoteIds]:
     """Diff one provider under its policies; return changes, findings, live counts, ids.
-    `remove_duplicates`: plan the removal of every duplicate but the oldest."""
+    `remove_duplicates`: plan the removal of every duplicate but the oldest. `same`, when
+    given, is extended with the live resources equal to their desired match."""
     kinds = managed_kinds(provider)
     ignore = provider.option("ignore") or []
     # Live objects by kind, counted in one pass at C speed (400,000 at 100,000 people).
@@ -580,6 +596,8 @@ def plan_provider(provider: Provider, org: Org, live: list[Resource],
 
     result = diff(provider.name, desired, live, removal,
                   provider.removal_of if remove_duplicates else None)
+    if same is not None:
+        same.extend(result.same)
     findings = notes + result.findings
     if ignored:
         findings.append(Finding(provider.name, "*", "ignored",

@@ -11,7 +11,7 @@ import pytest
 
 from orgctl import commands
 from orgctl import config as org_config
-from tests.engine.memory_provider import MemoryProvider
+from tests.engine.memory_provider import DIRECTORIES, MemoryProvider
 from tests.engine.test_fifth_system import config
 
 
@@ -53,3 +53,28 @@ def test_remote_ids_are_made_when_first_asked_for(registered: None, tmp_path: Pa
     assert plan.ids == {"directory.unit.acme": "m-1", "directory.unit.eng": "m-2",
                         "directory.person.EMP-1": "m-3", "directory.person.EMP-2": "m-4"}
     assert plan.ids is plan.ids  # made once: apply adds what it creates to the same dict
+
+
+def test_every_live_attribute_that_moves_moves_the_fingerprint(registered: None,
+                                                                tmp_path: Path) -> None:
+    """An object equal to its config is written short in the fingerprint (its kind, key and
+    id: the config says the rest), yet the fingerprint still moves with any live attribute,
+    set by the config or not, so `apply plan.json` refuses a plan made before it moved."""
+    path = config(tmp_path, "moves")
+    commands.apply(path, confirm=lambda plan: True)
+    person = DIRECTORIES["http://127.0.0.1:9/moves"][("person", "EMP-1")][1]
+
+    def fingerprint() -> str:
+        plan = commands.plan(path).plan
+        return plan.fingerprints["directory"]
+
+    equal = fingerprint()
+    person["email"] = "someone.else@acme.test"  # set by the config: now a change
+    moved = fingerprint()
+    person["email"] = commands.load(path).employees["EMP-1"].email
+    assert moved != equal and fingerprint() == equal
+    person["phone"] = "+33 1"  # not in the config: no change planned, the fingerprint moves
+    assert not commands.plan(path).plan.has_changes
+    extra = fingerprint()
+    person["phone"] = "+33 2"
+    assert len({equal, extra, fingerprint()}) == 3
