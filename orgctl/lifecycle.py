@@ -161,6 +161,8 @@ def events_by_day(org: Org, after: date, until: date,
     shifts = [timedelta(days=n) for n in sorted({0, *leads})]
     days: dict[date, set[str]] = {}
     for key, employee in org.employees.items():
+        if not (employee.dated or employee.start_date or employee.leave_date):
+            continue  # most people: nothing dated (two lists each cost 0.1 s at 100,000)
         events = [d.on for d in employee.dated]
         events += [e for e in (employee.start_date, employee.leave_date) if e is not None]
         for event in events:
