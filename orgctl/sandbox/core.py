@@ -37,11 +37,11 @@ from starlette import responses
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Match, Route
+from starlette.routing import BaseRoute, Match, Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTROL_PREFIX = "/_sandbox"
-ROUTE_NAMES_KEPT = 50_000  # requests' (method, path) whose route `Emulator.route_of` keeps
+ROUTES_KEPT = 50_000  # requests' (method, path) whose route `_Router` keeps
 
 
 # Answers are encoded as Starlette's JSONResponse encodes them (compact, UTF-8, no NaN), by
@@ -51,12 +51,64 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(","
                             check_circular=False)
 
 
+def encode(content: Any) -> bytes:
+    """`content` as `JSONResponse` writes it."""
+    return _ENCODER.encode(content).encode("utf-8")
+
+
+class Encoded(bytes):
+    """One list item already encoded (`Encoded(encode(item))`), for an emulator that keeps
+    the items of its long lists encoded between requests: encoding them was most of the
+    CPU of answering a page. `JSONResponse` writes a list of them that is a value of the
+    answer object as the list they encode, without encoding anything again."""
+
+
 class JSONResponse(responses.JSONResponse):
-    """Starlette's JSONResponse, the same bytes, less CPU per answer (see _ENCODER). The
-    emulators answer with this one."""
+    """Starlette's JSONResponse, the same bytes, less CPU per answer (see _ENCODER and
+    `Encoded`). The emulators answer with this one."""
 
     def render(self, content: Any) -> bytes:
-        return _ENCODER.encode(content).encode("utf-8")
+        if type(content) is dict and any(map(_is_encoded_list, content.values())):
+            # What the encoder writes for an object, `{"key":value,...}`, with the lists of
+            # Encoded items joined as they are.
+            return b"{%s}" % b",".join(
+                b"%s:[%s]" % (encode(key), b",".join(value)) if _is_encoded_list(value)
+                else b"%s:%s" % (encode(key), encode(value))
+                for key, value in content.items())
+        return encode(content)
+
+
+def _is_encoded_list(value: Any) -> bool:
+    return type(value) is list and bool(value) and type(value[0]) is Encoded
+
+
+class EncodedItems:
+    """The items of an emulator's list answers, each kept encoded until the state object it
+    shows changes.
+
+    `item(key, obj, extra, render)` is `Encoded(encode(render(obj, extra)))`, made again
+    only when `obj` is another object than last time for `key`, or holds other values (a
+    handler, or a test, may edit it in place: it is compared with a copy taken when it was
+    encoded), or `extra` (whatever else the item shows, such as another object's fields)
+    compares unequal. `extra` is kept as given: pass a value nobody edits in place. The
+    copy goes one level deep, as deep as the emulators' objects go (lists and dicts of
+    text). Each kept item costs about a kilobyte."""
+
+    def __init__(self) -> None:
+        self._kept: dict[Any, tuple[dict[str, Any], dict[str, Any], Any, Encoded]] = {}
+
+    def item(self, key: Any, obj: dict[str, Any], extra: Any,
+             render: Callable[[dict[str, Any], Any], Any]) -> Encoded:
+        kept = self._kept.get(key)
+        if kept is not None and kept[0] is obj and kept[1] == obj and kept[2] == extra:
+            return kept[3]
+        encoded = Encoded(encode(render(obj, extra)))
+        copy = {k: v.copy() if type(v) in (list, dict) else v for k, v in obj.items()}
+        self._kept[key] = (obj, copy, extra, encoded)
+        return encoded
+
+    def clear(self) -> None:
+        self._kept.clear()
 
 
 @dataclass
@@ -308,6 +360,43 @@ class SlidingWindowLimiter:
         return max(self.limit - len(self._hits.get(key, ())), 0)
 
 
+class _Router(Router):
+    """Starlette's router, which tries the routes' patterns in turn on every request (a
+    tenth of the CPU of a small answer, for a route twenty deep), with the route each
+    (method, path) takes fully kept: the routes are fixed once built, so the first that
+    matches a path fully always will. A request no route takes fully (a 405, 404 or
+    redirect) goes Starlette's way."""
+
+    def __init__(self, routes: list[BaseRoute]):
+        super().__init__(routes=routes)
+        self._taken: dict[tuple[str, str, str], BaseRoute | None] = {}
+
+    def route_for(self, scope: Scope) -> BaseRoute | None:
+        """The first route that matches the request fully, if any."""
+        key = (scope["method"], scope.get("root_path", ""), scope["path"])
+        try:
+            return self._taken[key]
+        except KeyError:
+            pass
+        route = next((r for r in self.routes if r.matches(scope)[0] is Match.FULL), None)
+        if len(self._taken) >= ROUTES_KEPT:
+            self._taken.clear()  # ids in paths: keep the memory bounded
+        self._taken[key] = route
+        return route
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = self.route_for(scope) if scope["type"] == "http" else None
+        if route is None:
+            await super().app(scope, receive, send)
+            return
+        # As Starlette's router hands a request over, with the route's path parameters.
+        _, child_scope = route.matches(scope)
+        scope.setdefault("router", self)
+        scope["route"] = route
+        scope.update(child_scope)
+        await route.handle(scope, receive, send)
+
+
 class _Dropped(Exception):
     """Raised after a partial response so the server closes the connection."""
 
@@ -431,7 +520,7 @@ class Emulator:
         self.state: dict[str, Any] = {}
         self.load_seed(seed or {})
         self._routes = self.routes()
-        self._route_names: dict[tuple[str, str], str] = {}  # see route_of
+        self._router = _Router(self._control_routes() + self._routes)
         self.app = self._build_app()
 
     # -- to implement -------------------------------------------------------------------
@@ -463,34 +552,23 @@ class Emulator:
             return copy.deepcopy(self.state)
 
     def route_of(self, scope: Scope) -> str:
-        """The declared route a request matches (`/teams/{team_id}/admins`), else its path.
-        Every logged request asks, and matching runs the routes' patterns in turn, so the
-        answer is kept per method and path (the routes are fixed once built)."""
-        key = (scope["method"], scope["path"])
-        route = self._route_names.get(key)
-        if route is None:
-            route = self._match_route(scope)
-            if len(self._route_names) >= ROUTE_NAMES_KEPT:
-                self._route_names.clear()  # ids in paths: keep the memory bounded
-            self._route_names[key] = route
-        return route
+        """The declared route a request matches (`/teams/{team_id}/admins`), else its
+        path."""
+        route = self._router.route_for(scope)
+        return route.path if isinstance(route, Route) else scope["path"]
 
-    def _match_route(self, scope: Scope) -> str:
-        for route in self._routes:
-            if isinstance(route, Route):
-                match, _ = route.matches(scope)
-                if match == Match.FULL:
-                    return route.path
-        return scope["path"]
-
-    def _build_app(self) -> ASGIApp:
-        control = [
+    def _control_routes(self) -> list[BaseRoute]:
+        return [
             Route(f"{CONTROL_PREFIX}/state", self._control_state),
             Route(f"{CONTROL_PREFIX}/log", self._control_log),
             Route(f"{CONTROL_PREFIX}/reset", self._control_reset, methods=["POST"]),
             Route(f"{CONTROL_PREFIX}/clock", self._control_clock, methods=["GET", "POST"]),
         ]
-        app = Starlette(routes=control + self._routes)
+
+    def _build_app(self) -> ASGIApp:
+        app = Starlette()
+        # Starlette builds its middleware around `app.router` on the first request.
+        app.router = self._router
         return FaultInjector(app, self)
 
     async def _control_state(self, request: Request) -> Response:

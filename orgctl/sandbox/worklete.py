@@ -114,7 +114,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from orgctl.sandbox.core import ApiError, Emulator, JSONResponse
+from orgctl.sandbox.core import ApiError, Emulator, Encoded, EncodedItems, JSONResponse
 
 API = "/api/v1"
 UPLOADS = "/_uploads"
@@ -173,6 +173,8 @@ class WorkleteEmulator(Emulator):
         self._by_user: dict[str, list[dict[str, Any]]] = {}
         self._by_org: dict[str, list[dict[str, Any]]] = {}
         self._memberships_stamp: tuple[int, int] | None = None
+        self._admins_by_team: dict[str, list[dict[str, Any]]] = {}
+        self._admins_stamp: tuple[int, int, str | None] | None = None
         super().__init__(seed, **kwargs)
 
     # -- options --------------------------------------------------------------------------
@@ -335,6 +337,8 @@ class WorkleteEmulator(Emulator):
                                 "created_at": now}
 
         self._memberships_stamp = None
+        self._admins_stamp = None
+        self._encoded_memberships = EncodedItems()  # see _encoded_membership
         self.state = {
             "users": users, "organizations": orgs, "teams": teams,
             "memberships": memberships, "team_admins": admins,
@@ -676,8 +680,7 @@ class WorkleteEmulator(Emulator):
         with self.lock:
             team = self._team(user, team_id)
             if request.method == "GET":
-                admins = [self._admin_json(a) for a in self._in_order(
-                    a for a in self.state["team_admins"].values() if a["team_id"] == team_id)]
+                admins = [self._admin_json(a) for a in self._in_order(self._admins_of(team_id))]
                 return JSONResponse({"data": admins})
             self._require_admin(user, team["organization_id"])
             membership = self.state["memberships"].get(str(body.get("membership_id") or ""))
@@ -709,6 +712,21 @@ class WorkleteEmulator(Emulator):
             for aid in gone:
                 del admins[aid]
         return JSONResponse(body)
+
+    def _admins_of(self, team_id: str) -> list[dict[str, Any]]:
+        """The team's admin records, in creation order. A plan reads every team's, so they
+        are indexed by team: scanning every record per team made reading them quadratic.
+        Records are added and removed, never edited, so the index is rebuilt when the
+        records' dict changes: its length, or its newest key, for a removal followed by
+        an addition."""
+        admins = self.state["team_admins"]
+        stamp = (id(admins), len(admins), next(reversed(admins), None))
+        if self._admins_stamp != stamp:
+            by_team: dict[str, list[dict[str, Any]]] = {}
+            for a in admins.values():
+                by_team.setdefault(a["team_id"], []).append(a)
+            self._admins_by_team, self._admins_stamp = by_team, stamp
+        return self._admins_by_team.get(team_id, [])
 
     def _admin_json(self, admin: dict[str, Any]) -> dict[str, Any]:
         """ASSUMED shape: the record plus the membership's names and email. Strict: the
@@ -765,7 +783,7 @@ class WorkleteEmulator(Emulator):
                     and (ids is None or m["id"] in ids)
                     and (team_ids is None or team_ids.intersection(m["team_ids"]))
                 ]
-            body = self._listed(request, rows, self._membership_json)
+            body = self._listed(request, rows, self._encoded_membership)
         return JSONResponse(body)
 
     async def admin_permission(self, request: Request, user: dict[str, Any]) -> Response:
@@ -780,6 +798,15 @@ class WorkleteEmulator(Emulator):
             m["org_admin"] = raw == "true"
             m["updated_at"] = _now()
             return JSONResponse({"data": self._membership_json(m)})
+
+    def _encoded_membership(self, m: dict[str, Any]) -> Encoded:
+        """`_membership_json(m)`, kept encoded until the membership or what the answer
+        shows of its user change (see EncodedItems): rendering and encoding each
+        membership again was most of the CPU of a page."""
+        u = self.state["users"].get(m["user_id"], {})
+        return self._encoded_memberships.item(
+            m["id"], m, (u.get("id"), u.get("username"), u.get("email")),
+            lambda m, _user: self._membership_json(m))
 
     def _membership_json(self, m: dict[str, Any]) -> dict[str, Any]:
         """ASSUMED shape (the seed's is `{ }`); first/last name are the membership's, as the
@@ -1072,11 +1099,12 @@ class WorkleteEmulator(Emulator):
     def _in_order(self, rows: Any) -> list[dict[str, Any]]:
         """Rows in the order a list answers them: creation order, or the strict server's id
         order (nothing in the seed promises either)."""
-        rows = list(rows)
-        return sorted(rows, key=lambda r: str(r["id"])) if self.profile.strict else rows
+        if self.profile.strict:
+            return sorted(rows, key=lambda r: str(r["id"]))
+        return rows if isinstance(rows, list) else list(rows)  # a page slices, not a copy
 
     def _paged(self, request: Request, items: list[dict[str, Any]],
-               render: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+               render: Callable[[dict[str, Any]], dict[str, Any] | Encoded] | None = None
                ) -> dict[str, Any]:
         """Seed "List teams": `page` from 0 (default 0), `size` default 25. ASSUMED: sizes
         above the cap (MAX_PAGE_SIZE, or the profile's) are clamped; meta `{page, size,
@@ -1093,7 +1121,7 @@ class WorkleteEmulator(Emulator):
         return {"data": [render(row) for row in data] if render else data, "meta": meta}
 
     def _listed(self, request: Request, items: list[dict[str, Any]],
-                render: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+                render: Callable[[dict[str, Any]], dict[str, Any] | Encoded] | None = None
                 ) -> dict[str, Any]:
         """A list the seed shows as `{data, meta}` without paging parameters: paged like
         the team list (ASSUMED) by the permissive server; whole, `page` and `size` ignored,

@@ -1,4 +1,5 @@
-"""The fault injector shared by all emulators: each fault does what its name says."""
+"""What all emulators share: each fault of the fault injector does what its name says;
+answers kept encoded are the bytes Starlette would write; routing keeps Starlette's."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from orgctl.sandbox.core import Emulator, Faults, ServerThread
+from orgctl.sandbox.core import Emulator, Encoded, EncodedItems, Faults, ServerThread, encode
+from orgctl.sandbox.core import JSONResponse as EmulatorJSONResponse
 
 
 class Counter(Emulator):
@@ -71,3 +73,49 @@ def test_request_log_counts_every_answer_by_route_and_status():
     assert emu.log.count(route="/things") == 40
     assert emu.log.count(status=503) + emu.log.count(status=201) == 40
     assert emu.log.count(status=201) == emu.state["writes"]
+
+
+def test_a_list_of_encoded_items_is_written_as_the_items_would_be():
+    answer = {"items": [{"id": 1, "name": "Zoë", "tags": ["a"]}, {"id": 2, "extra": None}],
+              "page": 1, "meta": {"total": 2}}
+    kept = {**answer, "items": [Encoded(encode(item)) for item in answer["items"]]}
+    written = EmulatorJSONResponse(kept).body
+    assert written == EmulatorJSONResponse(answer).body == JSONResponse(answer).body
+
+
+def test_kept_items_are_encoded_again_when_their_object_changes_even_in_place():
+    kept, renders = EncodedItems(), []
+
+    def render(obj: dict, extra: str) -> dict:
+        renders.append(extra)
+        return {**obj, "extra": extra}
+
+    row = {"id": 1, "tags": ["a"]}
+    first = kept.item(1, row, "x", render)
+    assert first == b'{"id":1,"tags":["a"],"extra":"x"}'
+    assert kept.item(1, row, "x", render) is first and len(renders) == 1
+    row["tags"].append("b")  # edited in place, one level down
+    assert kept.item(1, row, "x", render) == b'{"id":1,"tags":["a","b"],"extra":"x"}'
+    assert kept.item(1, row, "y", render) == b'{"id":1,"tags":["a","b"],"extra":"y"}'
+    replaced = {"tags": ["a", "b"], "id": 1}  # another object: its own key order
+    assert kept.item(1, replaced, "y", render) == b'{"tags":["a","b"],"id":1,"extra":"y"}'
+    assert len(renders) == 4
+
+
+def test_routes_keep_their_path_parameters_405s_and_404s():
+    class Echo(Counter):
+        def routes(self) -> list[Route]:
+            async def echo(request: Request) -> Response:
+                return JSONResponse(request.path_params)
+
+            return [*super().routes(), Route("/things/{thing_id}", echo)]
+
+    emu = Echo()
+    with ServerThread({"e": emu.app}) as servers, httpx.Client() as client:
+        for _ in range(2):  # the second time from the routes kept
+            assert client.get(servers.url("e") + "/things/7").json() == {"thing_id": "7"}
+            assert client.get(servers.url("e") + "/things/8").json() == {"thing_id": "8"}
+            assert client.get(servers.url("e") + "/things").status_code == 405
+            assert client.get(servers.url("e") + "/nothing").status_code == 404
+    assert emu.log.count(route="/things/{thing_id}") == 4
+    assert emu.log.count(route="/things", status=405) == 2

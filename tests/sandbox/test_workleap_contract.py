@@ -379,6 +379,26 @@ def test_reads_are_paginated_with_a_cap() -> None:
         assert len(emails) == PAGE_CAP + 20
 
 
+def test_member_pages_show_each_change_to_a_member(
+        env: tuple[WorkleapEmulator, httpx.Client]) -> None:
+    """Assumed read endpoint: the member list keeps each member encoded between requests
+    (B0), yet what a sync changes, the teams a manager gains, and an edit made to the state
+    in place (as a test may make one) all show on the next read."""
+    emu, client = env
+    assert members_by_email(client)["ana@acme.io"]["lastName"] == "Silva"
+    members = csv(MEMBERS_HEADER, "E1,ana@acme.io,Ana,Silva-Roy,fr,",
+                  "E2,bob@acme.io,Bob,Stone,,", "E3,cy@acme.io,Cy,Roy,,",
+                  "E4,root@acme.io,Root,Admin,,")
+    sync(client, members, None, csv(MAPPINGS_HEADER, "eng,E1,,manager"))
+    ana = members_by_email(client)["ana@acme.io"]
+    assert (ana["lastName"], ana["languagePreferences"]) == ("Silva-Roy", "fr")
+    assert ana["accessibleTeamIds"] == [teams_by_ext(client)["eng"]["id"]]
+    with emu.lock:
+        member = next(m for m in emu.state["members"].values() if m["email"] == "ana@acme.io")
+        member["productAssignations"].append("Skills")
+    assert members_by_email(client)["ana@acme.io"]["productAssignations"] == ["Skills"]
+
+
 def test_mappings_only_reach_members_listed_in_members_csv(
         env: tuple[WorkleapEmulator, httpx.Client]) -> None:
     """teams-mappings.csv: "Map externalTeamId (from teams.csv) to externalMemberId (from

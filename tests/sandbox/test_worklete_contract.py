@@ -280,6 +280,21 @@ def test_team_admins_create_list_and_revoke_by_membership_id(api: Api) -> None:
     assert api.call("DELETE", f"/teams/{sales}/admins/{plain}").status_code == 404
 
 
+def test_team_admin_lists_follow_each_grant_and_revoke(api: Api) -> None:
+    """Seed "Retrieve team admins": the lists are indexed by team (B1), yet a revoke
+    followed by a grant on another team, which leaves as many records as before, shows on
+    both teams."""
+    sales, engineering = api.team("Sales"), api.team("Engineering")
+    plain = api.membership("plain@acme.example")["id"]
+    api.call("POST", f"/teams/{sales}/admins", json={"membership_id": plain})
+    assert len(api.call("GET", f"/teams/{sales}/admins").json()["data"]) == 1
+    api.call("DELETE", f"/teams/{sales}/admins/{plain}")
+    api.call("POST", f"/teams/{engineering}/admins", json={"membership_id": plain})
+    assert api.call("GET", f"/teams/{sales}/admins").json()["data"] == []
+    listed = api.call("GET", f"/teams/{engineering}/admins").json()["data"]
+    assert [a["membership_id"] for a in listed] == [plain]
+
+
 def test_a_team_admin_must_be_a_membership_of_the_teams_organization(api: Api) -> None:
     """Seed "Make a membership a team admin": ASSUMED 404 for a foreign membership."""
     other = next(m["id"] for m in api.emu.state["memberships"].values()
@@ -309,6 +324,30 @@ def test_memberships_filter_by_organization_team_and_id(api: Api) -> None:
     ids = f"{api.membership('bob@acme.example')['id']},{api.membership('plain@acme.example')['id']}"
     assert emails({"id": ids, "organization_id": acme}) == [
         "bob@acme.example", "plain@acme.example"]
+
+
+def test_membership_pages_show_each_change_to_a_membership_or_its_user(api: Api) -> None:
+    """Seed "Retrieve a list of memberships": the list keeps each membership encoded
+    between requests (B1), yet changes made through the API, to the membership or to its
+    user, and an edit made to the state in place (as a test may make one) all show on the
+    next read."""
+    plain = api.membership("plain@acme.example")
+
+    def listed() -> dict[str, Any]:
+        data = api.call("GET", "/worklete_admin/memberships",
+                        params={"organization_id": api.org()}).json()["data"]
+        return next(m for m in data if m["id"] == plain["id"])
+
+    assert (listed()["org_admin"], listed()["user"]["email"]) == (False, "plain@acme.example")
+    api.call("PATCH", f"/memberships/{plain['id']}/admin_permission",
+             params={"org_admin": "true"})
+    assert listed()["org_admin"] is True
+    assert api.call("PATCH", f"/users/{plain['user_id']}",
+                    json={"email": "paul@acme.example"}).json() is True
+    assert listed()["user"]["email"] == "paul@acme.example"
+    with api.emu.lock:
+        plain["team_ids"].append(api.team("Engineering"))
+    assert listed()["team_ids"] == [api.team("Sales"), api.team("Engineering")]
 
 
 def test_membership_by_id_on_both_endpoints(api: Api) -> None:
