@@ -8,6 +8,7 @@ import dataclasses
 import json
 import math
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -405,6 +406,31 @@ def test_a_lost_submit_answer_is_retried_into_the_same_sync(
     assert transport.lost == 1
     assert {a: o.status for a, o in result.outcomes.items()} == {"workleap.member.E4": "applied"}
     assert len(sb.emu.snapshot()["syncs"]) == 1  # the retry found the first sync
+
+
+def test_a_plan_folds_the_config_emails_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whether the next sync keeps a live mapping of a team the config does not have, of a
+    member it does not have either, depends on the config's emails (`removal_of`). They
+    are folded once a plan, not once per such mapping: at 100,000 people each folding cost
+    25 ms, so 200 such mappings took 5 s."""
+    data = seed()
+    data["members"] += [{"externalMemberId": f"C{i}", "email": f"c{i}@acme.io",
+                         "firstName": "Con", "lastName": f"Tractor {i}", "status": "active"}
+                        for i in range(5)]
+    data["mappings"] += [{"externalTeamId": "sales", "externalMemberId": f"C{i}",
+                          "role": "member"} for i in range(5)]
+    folded: Counter[str] = Counter()
+    real = workleap_provider.lowered
+
+    def counted(text: str) -> str:
+        folded[text] += 1
+        return real(text)
+
+    monkeypatch.setattr(workleap_provider, "lowered", counted)
+    for box in sandbox(data):
+        changes, _ = plan(box.provider(), org())
+    assert not [c.address for c in changes if c.key.startswith("sales:")]  # left alone
+    assert folded["Ana@Acme.io"] == 1  # E1's email as the config writes it
 
 
 def test_someone_listed_as_manager_and_member_reads_as_one_manager_mapping() -> None:

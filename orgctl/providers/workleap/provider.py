@@ -209,6 +209,7 @@ class WorkleapProvider(Provider):
         # config's, as a hand-written team's are (`removal_of`).
         self.derived: dict[str, ReportingTeam] = {}
         self._unknown_sets: dict[frozenset[str], frozenset[str]] = {}  # see _unknown_columns
+        self._written_of: _Written | None = None  # see _written
 
     # -- plumbing -----------------------------------------------------------------------
     def make_http(self) -> Http:
@@ -278,7 +279,7 @@ class WorkleapProvider(Provider):
         live = self.live_members.get(member)
         if live is None:
             return True  # not read this run (a plan applied later): as the plan said
-        if live.attrs.get("email") in _claimed_emails(org):
+        if live.attrs.get("email") in self._written(org).claimed:
             return True
         if live.attrs.get("deactivated") or not live.attrs.get("external_id"):
             return False
@@ -303,6 +304,18 @@ class WorkleapProvider(Provider):
     def bind(self, org: Org) -> None:
         super().bind(org)
         self.derived = self.derived_teams(org)
+        self._written_of = None
+
+    def _written(self, org: Org) -> _Written:
+        """The active employees of `org` as a sync writes them, made once for the org
+        bound: `desired`, `findings` and `removal_of` (for each live mapping of a team
+        the config does not have) all ask, and each asking walked everyone."""
+        written = self._written_of
+        if written is None or written.org is not org:
+            emails = {key: neutralise(lowered(e.email.strip()))
+                      for key, e in org.employees.items() if e.active}
+            written = self._written_of = _Written(org, emails, frozenset(emails.values()))
+        return written
 
     def derived_teams(self, org: Org) -> dict[str, ReportingTeam]:
         """The reporting teams `reporting_teams` derives from `manager:` (none when it is
@@ -315,12 +328,12 @@ class WorkleapProvider(Provider):
         (`derived_teams`, source "manager"), a mapping per (team, employee); free text is
         neutralised as the CSV will write it, so it reads back equal."""
         out: list[Resource] = []
-        active = {key: e for key, e in org.employees.items() if e.active}
-        emails: dict[str, str] = {}  # key -> the email as the CSV writes it, for mappings
+        emails = self._written(org).emails  # the active employees: whom mappings may name
+        employees = org.employees
         system = self.type
         language, products = "language" not in self.unread, "products" not in self.unread
-        for key, e in active.items():
-            email = emails[key] = neutralise(lowered(e.email.strip()))
+        for key, email in emails.items():
+            e = employees[key]
             attrs: dict[str, Any] = {
                 "external_id": key, "email": email,
                 "first_name": neutralise(e.first_name), "last_name": neutralise(e.last_name),
@@ -328,10 +341,10 @@ class WorkleapProvider(Provider):
             }
             own = e.settings_for(system)
             if own:
-                if language and own.get("language"):
-                    attrs["language"] = own["language"]
-                if products and own.get("products"):
-                    attrs["products"] = sorted(own["products"])
+                if language and (value := own.get("language")):
+                    attrs["language"] = value
+                if products and (value := own.get("products")):
+                    attrs["products"] = sorted(value)
             identities: tuple[str, ...] = (f"email:{email}",)
             if e.previously:
                 identities = tuple(dict.fromkeys([*identities, *(
@@ -339,14 +352,15 @@ class WorkleapProvider(Provider):
             out.append(Resource("member", key, attrs, identities, protected=e.protected))
         for key, t in org.teams.items():
             out.append(self._team(key, t.name, t.parent, protected=t.protected))
-        derived = self.derived_teams(org)
+        # `bind` derived them for this org already: deriving costs a walk of everyone.
+        derived = self.derived if org is self.org else self.derived_teams(org)
         for key, d in derived.items():
             out.append(self._team(key, d.name, d.parent, source=DERIVED))
         for key, t in org.teams.items():
             # ASSUMED: someone listed as both manager and member of one team is its manager;
             # Workleap holds one role per member and team.
-            roles = {m: "member" for m in t.members if m in active}
-            roles.update({m: "manager" for m in t.managers if m in active})
+            roles = {m: "member" for m in t.members if m in emails}
+            roles.update({m: "manager" for m in t.managers if m in emails})
             out += self._mappings(key, roles.items(), "yaml", emails)
         for key, d in derived.items():
             out += self._mappings(key, [(d.manager, "manager"),
@@ -357,11 +371,11 @@ class WorkleapProvider(Provider):
                   emails: Mapping[str, str]) -> list[Resource]:
         """The mappings of `team`: one per (employee key, role) of `roles`, for the active
         employees of `desired`, their emails already neutralised. What every mapping of the
-        team shares (its reference, its identities' prefix) is made once."""
-        team_ref, member_at, identity = (self.address("team", team), f"{self.name}.member.",
-                                         f"email:{team}:")
-        return [Resource("mapping", f"{team}:{key}", {"team": team, "member": key, "role": role},
-                         (identity + emails[key],), source=source,
+        team shares (its reference, its key's and identities' prefixes) is made once."""
+        team_ref, member_at, key_at, identity_at = (
+            self.address("team", team), f"{self.name}.member.", f"{team}:", f"email:{team}:")
+        return [Resource("mapping", key_at + key, {"team": team, "member": key, "role": role},
+                         (identity_at + emails[key],), source=source,
                          refs={"team": team_ref, "member": member_at + key})
                 for key, role in roles]
 
@@ -377,6 +391,7 @@ class WorkleapProvider(Provider):
         mappings come from the teams' member and manager lists. Every answer is checked
         before anything is planned (`_member_rows`, `_team_rows`, `check_references`)."""
         done = 0
+        self._unknown_sets = {}  # this read's, for `unread`
 
         def counted(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             nonlocal done
@@ -393,15 +408,18 @@ class WorkleapProvider(Provider):
             if isinstance(result, BaseException):
                 raise result
         members, teams = results
-        check_references(self.name, members, teams)
         if any(m.get("isAdmin") is None for m in members):  # absent or null
             self.note("unknown:member.isAdmin", (
                 f"GET {MEMBERS} answers do not say of every member whether it is an admin: "
                 "Workleap never removes an admin (seed 003 \"Effects of missing data\"), so "
                 "a removal planned for one of them will not happen"))
         live = live_resources(members, teams, self._unknown_columns)
-        self.unread = frozenset(a for r in live for a in r.unknown)
-        self.live_members = {r.key: r for r in live if r.kind == "member"}
+        # Checked as resources, their emails folded once: nothing is returned unchecked.
+        people = live[:len(members)]  # one per member row, first (`live_resources`)
+        check_references(self.name, people, teams)
+        # Every member's `unknown` is one of these sets (or empty): no walk of the members.
+        self.unread = frozenset().union(*self._unknown_sets)
+        self.live_members = {r.key: r for r in people}
         return live
 
     def _unknown_columns(self, row: dict[str, Any]) -> frozenset[str]:
@@ -489,15 +507,12 @@ class WorkleapProvider(Provider):
         claims it by email (which gives it the employee key as externalMemberId); and it
         names only members members.csv lists, so a deactivated member (never listed:
         listing reactivates) loses its teams unless the config has it active again."""
-        employees = org.employees
-        claimed: set[str] | None = None  # made for the first member that needs it
+        written = self._written(org)
+        active = written.emails
         why: dict[str, str] = {}
-        for r in live:
-            if r.kind != "member":
-                continue
-            employee = employees.get(r.key)
-            if employee is not None and employee.active:
-                continue  # the usual member: the config has it by key
+        # The usual member is one the config has active by key: left out in one filter.
+        others = [r for r in live if r.kind == "member" and r.key not in active]
+        for r in others:
             attrs = r.attrs
             if attrs.get("deactivated"):
                 reason = "is deactivated, so members.csv cannot list it"
@@ -505,9 +520,7 @@ class WorkleapProvider(Provider):
                 reason = "has no externalMemberId, so teams-mappings.csv cannot name it"
             else:
                 continue
-            if claimed is None:
-                claimed = _claimed_emails(org)
-            if attrs.get("email") not in claimed:
+            if attrs.get("email") not in written.claimed:
                 why[r.key] = reason
         if not why:
             return []
@@ -657,34 +670,31 @@ class WorkleapProvider(Provider):
 
 # -- reading ------------------------------------------------------------------------------
 
-def _claimed_emails(org: Org) -> set[str]:
-    """The emails of the config's active employees as a sync writes them: a live member
-    with one of them is claimed by the config, which binds it to the employee key."""
-    return {neutralise(lowered(e.email.strip())) for e in org.employees.values() if e.active}
+@dataclass(frozen=True)
+class _Written:
+    """The active employees of `org` as a sync writes them: their emails by employee key
+    (neutralised, lower-cased), and the set of those emails: a live member with one of
+    them is claimed by the config, which binds it to the employee key."""
+
+    org: Org
+    emails: dict[str, str]
+    claimed: frozenset[str]
 
 
-def check_references(provider: str, members: list[dict[str, Any]],
+def check_references(provider: str, members: list[Resource],
                      teams: list[dict[str, Any]]) -> None:
-    """Fail closed on lists a sync could not write back as they are: two members or two
-    teams with one identity (a sync names them by it, so one would be lost), or a team
-    whose parent, managers or members are not in the lists (they changed while read, or
-    the read was partial: planning from it would drop those links)."""
-    def twice(name: str, value: str, first: str, second: str) -> NoReturn:
-        raise UnexpectedAnswer(provider, f"GET {MEMBERS}", (
-            f"members {first} and {second} both have {name} {value!r}: a sync names "
-            "members by it, so one of them would be lost"))
-
-    by_ext: dict[str | None, str] = {}
-    by_email: dict[str, str] = {}
-    member_ids: set[str] = set()
-    for m in members:
-        mid, ext, email = str(m["id"]), m["externalMemberId"], m["email"].strip().lower()
-        if ext and ext in by_ext:
-            twice("externalMemberId", ext, by_ext[ext], mid)
-        if email and email in by_email:
-            twice("email", email, by_email[email], mid)
-        by_ext[ext] = by_email[email] = mid
-        member_ids.add(mid)
+    """Fail closed on lists a sync could not write back as they are: two members (as
+    `live_resources` makes them) or two teams with one identity (a sync names them by it,
+    so one would be lost), or a team whose parent, managers or members are not in the
+    lists (they changed while read, or the read was partial: planning from it would drop
+    those links)."""
+    # Counted first, in comprehensions: the usual lists name no member twice, and only
+    # when the counts say one does are they walked again, to name the first pair.
+    member_ids = {m.remote_id for m in members}
+    exts = [ext for m in members if (ext := m.attrs["external_id"])]
+    emails = {m.attrs["email"] for m in members}
+    if len(set(exts)) < len(exts) or len(emails) < len(members):
+        _members_named_twice(provider, members)
     team_with: dict[str, str] = {}
     for t in teams:
         value = str(t["externalTeamId"])
@@ -709,20 +719,42 @@ def check_references(provider: str, members: list[dict[str, Any]],
             "read, or were read in part; run again"))
 
 
+def _members_named_twice(provider: str, members: list[Resource]) -> None:
+    """Fail on the first member whose externalMemberId or email (lower-cased) an earlier
+    member has."""
+    def twice(name: str, value: str, first: str, second: str) -> NoReturn:
+        raise UnexpectedAnswer(provider, f"GET {MEMBERS}", (
+            f"members {first} and {second} both have {name} {value!r}: a sync names "
+            "members by it, so one of them would be lost"))
+
+    by_ext: dict[str | None, str] = {}
+    by_email: dict[str, str] = {}
+    for m in members:
+        mid, ext, email = str(m.remote_id), m.attrs["external_id"], m.attrs["email"]
+        if ext and ext in by_ext:
+            twice("externalMemberId", ext, by_ext[ext], mid)
+        if email and email in by_email:
+            twice("email", email, by_email[email], mid)
+        by_ext[ext] = by_email[email] = mid
+
+
 def live_resources(members: Iterable[dict[str, Any]], teams: Iterable[dict[str, Any]],
                    unknown: Callable[[dict[str, Any]], frozenset[str]] | None = None
                    ) -> list[Resource]:
     """Members, teams and mappings as read, in the attribute shapes of `desired()`;
-    `unknown(row)`: the attributes a member's answer does not carry.
+    `unknown(row)`: the attributes a member's answer does not carry, asked only of a row
+    without every optional column (`OPTIONAL_COLUMNS`).
 
     A member without an externalMemberId is keyed by its email, and every member carries
     its email as an identity, so the plan matches it by fallback as Workleap would. The
     email and products as read (case, order) are kept in `server` for the sync to write
-    back; the attributes compare them lower-cased and sorted.
+    back; the attributes compare them lower-cased and sorted. The members come first, one
+    per row in the order read, then each team followed by its mappings.
     """
     out: list[Resource] = []
     team_key: dict[str, str] = {str(t["id"]): str(t["externalTeamId"]) for t in teams}
     member_of: dict[str, Resource] = {}  # by remote id, for the mappings
+    optional = OPTIONAL_COLUMNS.keys()
     for m in members:
         get = m.get
         read_email = get("email")
@@ -730,8 +762,10 @@ def live_resources(members: Iterable[dict[str, Any]], teams: Iterable[dict[str, 
         ext = get("externalMemberId") or None
         status = get("status")
         products = get("productAssignations") or []
+        custom = get("customProperties")
         accessible = get("accessibleTeamIds")
         remote_id = str(m["id"])
+        # The answer's own list and dict go into `server` uncopied: nothing else holds them.
         member = member_of[remote_id] = Resource(
             "member", ext or email,
             {"external_id": ext, "email": email, "first_name": get("firstName") or "",
@@ -739,11 +773,12 @@ def live_resources(members: Iterable[dict[str, Any]], teams: Iterable[dict[str, 
              "products": sorted(products), "deactivated": status == "deactivated"},
             (f"email:{email}",), remote_id=remote_id,
             server={"status": status, "isAdmin": get("isAdmin"),
-                    "customProperties": dict(get("customProperties") or {}),
+                    "customProperties": {} if custom is None else custom,
                     "accessibleTeams": sorted([team_key[t] for t in map(str, accessible)
                                                if t in team_key]) if accessible else [],
-                    "email": read_email, "productAssignations": list(products)},
-            unknown=unknown(m) if unknown else _CARRIED)
+                    "email": read_email, "productAssignations": products},
+            # The usual member carries every optional column: nothing to ask `unknown`.
+            unknown=_CARRIED if unknown is None or optional <= m.keys() else unknown(m))
         out.append(member)
     for t in teams:
         remote_id = str(t["id"])
@@ -751,19 +786,15 @@ def live_resources(members: Iterable[dict[str, Any]], teams: Iterable[dict[str, 
         parent = team_key.get(str(t.get("parentId"))) if t.get("parentId") else None
         out.append(Resource("team", key, {"name": t.get("teamName") or "", "parent": parent},
                             remote_id=remote_id))
-        mapped: set[str] = set()
         # Managers first: someone listed both ways reads as the manager, as desired() says.
-        for role, ids in (("manager", t.get("managerIds") or ()),
-                          ("member", t.get("memberIds") or ())):
-            for mid in map(str, ids):
-                member = member_of.get(mid)
-                if member is None or mid in mapped:
-                    continue
-                mapped.add(mid)
-                out.append(Resource(
-                    "mapping", f"{key}:{member.key}",
-                    {"team": key, "member": member.key, "role": role},
-                    (f"email:{key}:{member.attrs['email']}",)))
+        roles = dict.fromkeys(map(str, t.get("managerIds") or ()), "manager")
+        for mid in map(str, t.get("memberIds") or ()):
+            roles.setdefault(mid, "member")
+        key_at, identity_at = f"{key}:", f"email:{key}:"  # shared by the team's mappings
+        out += [Resource("mapping", key_at + member.key,
+                         {"team": key, "member": member.key, "role": role},
+                         (identity_at + member.attrs["email"],))
+                for mid, role in roles.items() if (member := member_of.get(mid)) is not None]
     return out
 
 
