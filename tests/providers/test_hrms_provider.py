@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from orgctl.errors import ProviderError
@@ -23,6 +24,7 @@ from orgctl.providers.hrms import (
     HrmsUser,
     org_from_hrms,
 )
+from orgctl.providers.http import Http
 from orgctl.resources import Change, Resource
 from orgctl.sandbox.core import Faults, ServerThread
 from orgctl.sandbox.hrms import SCOPES, HrmsEmulator
@@ -203,6 +205,52 @@ def test_read_normalises_users_keyed_by_staff_id(served: Served) -> None:
         "position": "HR Partner",
     }
     assert "+60123456789" not in repr(live)  # the audit does not need the phone number
+
+
+def test_a_name_the_include_leaves_out_comes_from_the_lists_or_stays_unknown() -> None:
+    """A user whose included objects name its department and position is read as they say;
+    a reference the include does not name is named by the department or position list; one
+    neither names is unknown (never "none"), and the plan says so once."""
+
+    def related(kind: str, ref: str) -> dict[str, Any]:
+        return {"data": {"type": kind, "id": ref}}
+
+    def listed(staff_id: str, department: str, position: str) -> dict[str, Any]:
+        return {"id": f"user_{staff_id}", "type": "user",
+                "attributes": {"staffId": staff_id, "name": "Ann Lee", "email": "a@acme.io",
+                               "status": "active"},
+                "relationships": {"department": related("department", department),
+                                  "position": related("position", position)}}
+
+    answers = {
+        "/v1/users": {"data": [listed("S1", "dept_eng", "pos_swe"),
+                               listed("S2", "dept_eng", "pos_hrp"),
+                               listed("S3", "dept_gone", "pos_swe")],
+                      "included": [
+                          {"type": "department", "id": "dept_eng",
+                           "attributes": {"name": "Engineering"}},
+                          {"type": "position", "id": "pos_swe",
+                           "attributes": {"title": "Software Engineer"}}]},
+        "/v1/departments": {"data": [{"id": "dept_eng", "attributes": {"name": "Eng"}}]},
+        "/v1/positions": {"data": [{"id": "pos_hrp", "attributes": {"title": "HR Partner"}}]},
+    }
+    provider = HrmsProvider(ProviderConfig("hrms", "hrms", "http://hrms.invalid/api",
+                                           {"token": TOKEN, "environment": "staging"}))
+    provider.make_http = lambda: Http(  # type: ignore[method-assign]
+        provider.name, "http://hrms.invalid/api", transport=httpx.MockTransport(
+            lambda request: httpx.Response(
+                200, json=answers[request.url.path.removeprefix("/api")])))
+    live = {r.key: r for r in read(provider)}
+    assert {key: (r.attrs.get("department"), r.attrs.get("position"), r.unknown)
+            for key, r in live.items()} == {
+        "S1": ("Engineering", "Software Engineer", frozenset()),
+        "S2": ("Engineering", "HR Partner", frozenset()),
+        "S3": (None, "Software Engineer", frozenset({"department"})),
+    }
+    assert "department" not in live["S3"].attrs  # unknown: left out, not emptied
+    assert provider.notes["unnamed"].message == (
+        "1 users refer to a department or position that GET /v1/departments and GET "
+        "/v1/positions do not list: not compared")
 
 
 def test_source_mode_reports_only_unmatchable_users(served: Served) -> None:

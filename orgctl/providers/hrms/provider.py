@@ -396,6 +396,9 @@ class HrmsProvider(Provider):
         out = []
         unnamed = 0
         for u in users:
+            if u.department and u.position:
+                out.append(u)  # named by its answer, as nearly every user: nothing to fill
+                continue
             department = u.department or dept.get(u.department_id or "")
             position = u.position or pos.get(u.position_id or "")
             unknown = u.unknown

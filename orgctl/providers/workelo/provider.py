@@ -850,7 +850,10 @@ class WorkeloProvider(Provider):
                                 identities=(f"name:{parent or ''}/{u['name']}",),
                                 remote_id=str(u["id"]), unknown=unknown))
         out += people
-        self._live_people = {r.key for r in people} | {r.identities[0] for r in people}
+        # The email identities added in place: a union of two sets would build a third
+        # and insert every one of their 200,000 entries again.
+        self._live_people = {r.key for r in people}
+        self._live_people.update([r.identities[0] for r in people])
         for s in scopes:
             employee = emp_key.get(s["employee_id"])
             unit = unit_key.get(s["unit_organization_id"])
