@@ -407,3 +407,27 @@ def test_source_data_is_the_last_read_as_config(served: Served) -> None:
 def test_the_docs_show_the_capability_table_as_declared() -> None:
     docs = Path(__file__).parents[2] / "docs" / "providers" / "hrms.md"
     assert capability_table(HrmsProvider) in docs.read_text(encoding="utf-8")
+
+
+def test_a_user_without_a_department_takes_no_name_from_an_included_one_without_an_id() -> None:
+    """`{"data": null}` is "no department". Before the fix the name lookup used
+    `str(None)`, so an included department whose id was null ("None") named it."""
+    answers = {
+        "/v1/users": {"data": [{
+            "id": "user_S1", "type": "user",
+            "attributes": {"staffId": "S1", "name": "Ann Lee", "email": "a@acme.io",
+                           "status": "active"},
+            "relationships": {"department": {"data": None}, "position": {"data": None}}}],
+            "included": [{"type": "department", "id": None,
+                          "attributes": {"name": "Nowhere"}}]},
+        "/v1/departments": {"data": []},
+        "/v1/positions": {"data": []},
+    }
+    provider = HrmsProvider(ProviderConfig("hrms", "hrms", "http://hrms.invalid/api",
+                                           {"token": TOKEN, "environment": "staging"}))
+    provider.make_http = lambda: Http(  # type: ignore[method-assign]
+        provider.name, "http://hrms.invalid/api", transport=httpx.MockTransport(
+            lambda request: httpx.Response(
+                200, json=answers[request.url.path.removeprefix("/api")])))
+    (user,) = read(provider)
+    assert user.attrs.get("department") is None and "department" not in user.unknown

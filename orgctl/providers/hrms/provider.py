@@ -462,8 +462,8 @@ class HrmsProvider(Provider):
                 statuses[status] = (status or "").lower()
             users.append(HrmsUser(  # positional, in the order of the fields: a third faster
                 str(obj["id"]), attrs["staffId"] or None, attrs["email"], attrs["name"],
-                statuses[status], department_id, department_names.get(str(department_id)),
-                position_id, position_names.get(str(position_id)),
+                statuses[status], department_id, department_names.get(department_id),
+                position_id, position_names.get(position_id),
                 UNCARRIED["department" in rel, "position" in rel]))
         return users
 
