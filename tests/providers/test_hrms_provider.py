@@ -207,6 +207,17 @@ def test_read_normalises_users_keyed_by_staff_id(served: Served) -> None:
     assert "+60123456789" not in repr(live)  # the audit does not need the phone number
 
 
+def answering(answers: dict[str, Any]) -> HrmsProvider:
+    """A provider whose server answers each path with `answers[path]`, in memory."""
+    provider = HrmsProvider(ProviderConfig("hrms", "hrms", "http://hrms.invalid/api",
+                                           {"token": TOKEN, "environment": "staging"}))
+    provider.make_http = lambda: Http(  # type: ignore[method-assign]
+        provider.name, "http://hrms.invalid/api", transport=httpx.MockTransport(
+            lambda request: httpx.Response(
+                200, json=answers[request.url.path.removeprefix("/api")])))
+    return provider
+
+
 def test_a_name_the_include_leaves_out_comes_from_the_lists_or_stays_unknown() -> None:
     """A user whose included objects name its department and position is read as they say;
     a reference the include does not name is named by the department or position list; one
@@ -234,12 +245,7 @@ def test_a_name_the_include_leaves_out_comes_from_the_lists_or_stays_unknown() -
         "/v1/departments": {"data": [{"id": "dept_eng", "attributes": {"name": "Eng"}}]},
         "/v1/positions": {"data": [{"id": "pos_hrp", "attributes": {"title": "HR Partner"}}]},
     }
-    provider = HrmsProvider(ProviderConfig("hrms", "hrms", "http://hrms.invalid/api",
-                                           {"token": TOKEN, "environment": "staging"}))
-    provider.make_http = lambda: Http(  # type: ignore[method-assign]
-        provider.name, "http://hrms.invalid/api", transport=httpx.MockTransport(
-            lambda request: httpx.Response(
-                200, json=answers[request.url.path.removeprefix("/api")])))
+    provider = answering(answers)
     live = {r.key: r for r in read(provider)}
     assert {key: (r.attrs.get("department"), r.attrs.get("position"), r.unknown)
             for key, r in live.items()} == {
@@ -423,11 +429,5 @@ def test_a_user_without_a_department_takes_no_name_from_an_included_one_without_
         "/v1/departments": {"data": []},
         "/v1/positions": {"data": []},
     }
-    provider = HrmsProvider(ProviderConfig("hrms", "hrms", "http://hrms.invalid/api",
-                                           {"token": TOKEN, "environment": "staging"}))
-    provider.make_http = lambda: Http(  # type: ignore[method-assign]
-        provider.name, "http://hrms.invalid/api", transport=httpx.MockTransport(
-            lambda request: httpx.Response(
-                200, json=answers[request.url.path.removeprefix("/api")])))
-    (user,) = read(provider)
+    (user,) = read(answering(answers))
     assert user.attrs.get("department") is None and "department" not in user.unknown
