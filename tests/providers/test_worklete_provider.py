@@ -227,6 +227,80 @@ def test_no_change_plan_makes_the_minimum_number_of_requests(world: World) -> No
     assert log.count("GET", "/api/v1/teams/{team_id}/admins") == teams
 
 
+MEMBERSHIP_LIST = "/api/v1/worklete_admin/memberships"
+ADMIN_LIST = "/api/v1/teams/{team_id}/admins"
+
+
+class Answering:
+    """ASGI wrapper: the requests whose path ends with `path_suffix` (counted in `seen`)
+    are answered `delay` seconds late, or refused with `status` when it is given."""
+
+    def __init__(self, app: ASGIApp, path_suffix: str, delay: float = 0.0,
+                 status: int | None = None):
+        self.app = app
+        self.path_suffix = path_suffix
+        self.delay = delay
+        self.status = status
+        self.seen = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].endswith(self.path_suffix):
+            self.seen += 1
+            await asyncio.sleep(self.delay)
+            if self.status is not None:
+                await Response("refused", self.status)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def test_the_admin_lists_are_read_while_the_membership_pages_are(tmp_path: Path) -> None:
+    """Issue 18: each team's admin list is asked for as soon as the teams are known, so
+    the requests in flight are not left idle while the last membership pages are read.
+    Failed before: no admin list was asked for until every membership page was in."""
+    teams = 20
+    emu = WorkleteEmulator(_big_seed(teams, 250), upload_delay=0.05)
+    with ServerThread({"worklete": Answering(emu.app, "/memberships", delay=0.3)}) as st:
+        world = World(emu, st.url("worklete") + "/api/v1", tmp_path)
+        provider = world.provider()
+        steps: list[tuple[int, int | None]] = []
+        live = run(provider, provider.read(lambda done, total: steps.append((done, total))))
+        assert logged(emu, teams, "GET", ADMIN_LIST) == teams
+    assert len([r for r in live if r.kind == "membership"]) == 251
+    answered = [e.route for e in emu.log.entries]
+    last_page = max(i for i, route in enumerate(answered) if route == MEMBERSHIP_LIST)
+    assert answered.index(ADMIN_LIST) < last_page
+    # Progress: every list read counted once (the teams, the memberships, each team's
+    # admins), against a total that does not move.
+    assert steps == [(done, 2 + teams) for done in range(1, 3 + teams)]
+
+
+def test_a_refused_admin_list_stops_the_whole_read_at_once(tmp_path: Path) -> None:
+    """A read that fails leaves nothing behind: the reads still going are cancelled and
+    waited for, so no request of it is sent after the error, and no error is left for
+    nobody to see ("Task exception was never retrieved"). Failed before: the other admin
+    lists went on after the read had failed, every one of them."""
+    teams = 130
+    emu = WorkleteEmulator(_big_seed(teams, 250), upload_delay=0.05)
+    app = Answering(emu.app, "/admins", status=403)
+    unseen: list[dict[str, Any]] = []
+
+    async def read_then_wait(provider: WorkleteProvider) -> None:
+        asyncio.get_running_loop().set_exception_handler(lambda _, ctx: unseen.append(ctx))
+        with pytest.raises(ProviderError, match="403"):
+            await provider.read()
+        assert asyncio.all_tasks() == {asyncio.current_task()}
+        sent = provider.http().requests
+        await asyncio.sleep(0.3)  # time for requests still going, were there any
+        gc.collect()
+        assert provider.http().requests == sent
+
+    with ServerThread({"worklete": app}) as st:
+        world = World(emu, st.url("worklete") + "/api/v1", tmp_path)
+        provider = world.provider()
+        run(provider, read_then_wait(provider))
+    assert 0 < app.seen < teams
+    assert unseen == []
+
 def test_an_expired_session_signs_in_again(world: World) -> None:
     provider = world.provider()
 

@@ -31,8 +31,9 @@ import asyncio
 import logging
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from itertools import compress
 from types import NoneType
 from typing import Any, ClassVar, Literal, NoReturn
 
@@ -61,7 +62,7 @@ from orgctl.providers.reporting import (
     reporting_findings,
 )
 from orgctl.redact import register
-from orgctl.resources import Action, Change, Finding, Resource
+from orgctl.resources import NOTHING, Action, Change, Finding, Resource
 
 log = logging.getLogger("orgctl.worklete")
 
@@ -88,6 +89,7 @@ UNPROVEN, PROVEN_WITHOUT_TEAMS, PROVEN_WITH_TEAMS = 0, 1, 2
 NAME = "name:"  # identity and fallback key prefix of a team matched by name within parent
 EMAIL = "email:"  # identity prefix of a membership (and fallback key without employee_id)
 REMOTE = NO_KEY  # key of a live object that has neither (a second team of the same name)
+NO_LOGIN = ("", "")  # (email, username) of a membership without a user
 
 # `assumed` topics: what a membership list answer may not carry.
 TEAMS_OF = "membership teams"
@@ -383,74 +385,80 @@ class WorkleteProvider(Provider):
         keeps by id and email, when given), each with its email and its teams among
         `teams` (None: every team of the organisation)."""
         rows = await self._membership_rows(team_ids)
-        emails = await self._emails(rows)
+        logins = await self._emails(rows)
         if pick is not None:
-            rows = [r for r in rows if pick(str(r["id"]), emails[str(r["id"])][0])]
-        team_map = await self._teams_of(rows, teams)
-        return [self._member(row, emails[str(row["id"])], team_map[str(row["id"])])
-                for row in rows]
+            kept = [pick(str(r["id"]), login[0]) for r, login in zip(rows, logins, strict=True)]
+            rows, logins = list(compress(rows, kept)), list(compress(logins, kept))
+        return list(map(self._member, rows, logins, await self._teams_of(rows, teams)))
 
     def _member(self, row: dict[str, Any], login: tuple[str, str],
-                team_ids: Iterable[str]) -> _Member:
+                team_ids: tuple[str, ...]) -> _Member:
+        """The membership of answer `row` (its types checked: MEMBERSHIP_FIELDS), whose
+        user is `login` (email, username) and whose teams are `team_ids`."""
         get = row.get
-        employee_id, user_id = get("employee_id"), get("user_id")
+        employee_id = get("employee_id")
+        # The fields in order, as `_Member` lists them: keywords cost more (one call per
+        # membership read).
         return _Member(
-            id=str(row["id"]), user_id=str(user_id) if user_id else None,
-            email=login[0], username=login[1],
-            employee_id=str(employee_id) if employee_id not in (None, "") else None,
-            first_name=get("first_name"), last_name=get("last_name"),
-            org_admin=bool(get("org_admin")), team_ids=tuple(team_ids),
-            carried=CARRIED if row.keys() >= CARRIED else CARRIED.intersection(row))
+            row["id"], get("user_id") or None, login[0], login[1],
+            str(employee_id) if employee_id not in (None, "") else None,
+            get("first_name"), get("last_name"), bool(get("org_admin")), team_ids,
+            CARRIED if row.keys() >= CARRIED else CARRIED.intersection(row))
 
-    async def _emails(self, rows: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:
-        """Membership id -> (email lowercased, username) of its user: from the answers'
-        `user` object (assumed), else from the documented user list by `user_id`."""
+    async def _emails(self, rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+        """(email lowercased, username) of each membership's user, in the order of `rows`:
+        from the answers' `user` object (assumed), else from the documented user list by
+        `user_id`."""
 
-        async def assumed() -> dict[str, tuple[str, str]]:
+        async def assumed() -> list[tuple[str, str]]:
             # A null user is a value (no user): only an absent field is not served.
             if any("user" not in r or (isinstance(r["user"], dict) and "email" not in r["user"])
                    for r in rows):
                 raise NotServed(f"GET {MEMBERSHIPS} answers carry no user.email")
-            return {str(r["id"]): _login(r["user"]) if r["user"] else ("", "") for r in rows}
+            return [_login(user) if (user := r["user"]) else NO_LOGIN for r in rows]
 
-        async def documented() -> dict[str, tuple[str, str]]:
+        async def documented() -> list[tuple[str, str]]:
             if not rows:
-                return {}
+                return []
             with self.explaining():
                 users = {str(u["id"]): u for u in await self._pages(USERS, {}, USER_FIELDS,
                                                                     paged=False)}
             self.note_fallback(EMAILS_OF, f"GET {USERS} (joined by user_id)", 1)
-            out: dict[str, tuple[str, str]] = {}
+            out: list[tuple[str, str]] = []
             for r in rows:
                 user = users.get(str(r.get("user_id") or ""))
                 if user is None and isinstance(r.get("user"), dict):
                     user = r["user"]
-                out[str(r["id"])] = _login(user) if user is not None else ("", "")
+                out.append(_login(user) if user is not None else NO_LOGIN)
             return out
 
         return await self.assumed(EMAILS_OF, assumed, documented)
 
     async def _teams_of(self, rows: list[dict[str, Any]],
-                        teams: Iterable[str] | None) -> dict[str, tuple[str, ...]]:
-        """Membership id -> the ids of its teams (among `teams`; None: all of them): the
-        answers' `team_ids` (assumed), else the documented reads, whichever takes fewer
-        requests: the `team_id` filter once per team, or `my_teams` once per membership."""
+                        teams: Iterable[str] | None) -> list[tuple[str, ...]]:
+        """The ids of each membership's teams (among `teams`; None: all of them), in the
+        order of `rows`: the answers' `team_ids` (assumed), else the documented reads,
+        whichever takes fewer requests: the `team_id` filter once per team, or `my_teams`
+        once per membership."""
 
-        async def assumed() -> dict[str, tuple[str, ...]]:
+        async def assumed() -> list[tuple[str, ...]]:
             if any("team_ids" not in r for r in rows):
                 raise NotServed(f"GET {MEMBERSHIPS} answers carry no team_ids")
-            return {str(r["id"]): tuple(map(str, r["team_ids"] or ())) for r in rows}
+            return [tuple(map(str, r["team_ids"] or ())) for r in rows]
 
-        async def documented() -> dict[str, tuple[str, ...]]:
+        async def documented() -> list[tuple[str, ...]]:
             if not rows:
-                return {}
+                return []
             among = sorted(teams) if teams is not None else [
                 str(t["id"]) for t in await self._teams()]
             if not among:
-                return {str(r["id"]): () for r in rows}
+                return [() for _ in rows]
+            ids = [str(r["id"]) for r in rows]
             if len(rows) < len(among):
-                return await self._my_teams([str(r["id"]) for r in rows], among)
-            return await self._team_members(among, {str(r["id"]) for r in rows})
+                found = await self._my_teams(ids, among)
+            else:
+                found = await self._team_members(among, set(ids))
+            return [found[i] for i in ids]
 
         return await self.assumed(TEAMS_OF, assumed, documented)
 
@@ -648,32 +656,50 @@ class WorkleteProvider(Provider):
 
     # -- live -----------------------------------------------------------------------------
     async def read(self, progress: Progress | None = None) -> list[Resource]:
-        """Teams and memberships (concurrently, pages of 100), then each team's admins (one
-        request per team: the seed has no organisation-wide admin list) and, when the
-        membership answers do not carry them, the memberships' teams and emails the
-        documented ways. Team keys are name paths until `match_live` turns them into config
-        keys."""
+        """Teams and memberships (concurrently, pages of 100) and each team's admins (one
+        request per team: the seed has no organisation-wide admin list), asked for as soon
+        as the teams are known, and, when the membership answers do not carry them, the
+        memberships' teams and emails the documented ways. Team keys are name paths until
+        `match_live` turns them into config keys."""
         await self._organization_id()
-        teams, rows = await asyncio.gather(self._teams(), self._membership_rows())
-        done = 2
-        total = 2 + len(teams)
-        if progress:
-            progress(done, total)
+        teams_read = asyncio.ensure_future(self._teams())
+        done = 0
 
-        async def admins_of(team: dict[str, Any]) -> list[dict[str, Any]]:
+        def step() -> None:  # a list read: the teams, the memberships, a team's admins
             nonlocal done
-            admins = await self._admins(team["id"])
             done += 1
             if progress:
-                progress(done, total)
+                progress(done, 2 + len(teams_read.result()))
+
+        async def memberships() -> list[_Member]:
+            rows = await self._membership_rows()
+            team_ids = [str(t["id"]) for t in await teams_read]
+            step()
+            # The answers are let go as soon as their memberships are made (this returns),
+            # not kept until the admin lists are all read too.
+            return await self._read_rows(rows, team_ids)
+
+        # At most a client's worth of admin lists wait at the client, not all of them: the
+        # membership pages it asks for later (a window at a time, `Http.collect`) then
+        # queue ahead of the admin lists still to come, and the memberships are made while
+        # the last admin lists are read rather than after them.
+        admin_turns = asyncio.Semaphore(max(1, self.settings.max_concurrency))
+
+        async def admins_of(team: dict[str, Any]) -> list[dict[str, Any]]:
+            async with admin_turns:
+                admins = await self._admins(team["id"])
+            step()
             return admins
 
+        async def admin_lists() -> list[list[dict[str, Any]]]:
+            # Started with the teams, not after the memberships: the admin lists share the
+            # client's requests in flight with the last membership pages, none left idle.
+            teams = await teams_read
+            step()
+            return await _together(*map(admins_of, teams))
+
+        teams, members, admins = await _together(teams_read, memberships(), admin_lists())
         team_ids = [str(t["id"]) for t in teams]
-        # The membership answers are let go as soon as `_read_rows` has made the memberships
-        # of them, not at the end of the read: the admin lists take longest.
-        reading = self._read_rows(rows, team_ids)
-        del rows
-        members, *admins = await asyncio.gather(reading, *map(admins_of, teams))
         self._team_names = {str(t["id"]): str(t["name"]) for t in teams}
         self._remember(members)
         admin_ids = {team_id: [self._admin_of(team_id, item, self._members) for item in items]
@@ -684,10 +710,9 @@ class WorkleteProvider(Provider):
                          team_ids: list[str]) -> list[_Member]:
         """The memberships of the answers `rows`, each with its email and its teams among
         `team_ids` (see `_emails`, `_teams_of`), the answers checked (`_check_org_admins`)."""
-        emails, team_map = await asyncio.gather(self._emails(rows),
-                                                self._teams_of(rows, team_ids))
-        members = [self._member(r, emails[str(r["id"])], team_map[str(r["id"])])
-                   for r in rows]
+        logins, teams = await asyncio.gather(self._emails(rows),
+                                             self._teams_of(rows, team_ids))
+        members = list(map(self._member, rows, logins, teams))
         self._check_org_admins(rows)
         return members
 
@@ -733,7 +758,8 @@ class WorkleteProvider(Provider):
         keys = _team_keys([], provisional)
         teams_attr = _teams_attrs(keys)
         out = [_keyed_team(r, keys) for r in provisional]
-        key_of = {m.id: _membership_key(m) for m in members}
+        # (an employee id, the usual key, without a call)
+        key_of = {m.id: m.employee_id or _membership_key(m) for m in members}
         key_of.update(self._keys_by_email(
             [(m.id, m.email) for m in members if "employee_id" not in m.carried],
             key_of.values()))
@@ -745,16 +771,17 @@ class WorkleteProvider(Provider):
                     f"GET {MEMBERSHIPS}", "membership", dict.fromkeys(m.carried),
                     MEMBERSHIP_OPTIONAL)  # (an answer with exactly the fields carried)
             attrs = {"email": m.email or None, "first_name": m.first_name,
-                     "last_name": m.last_name, "employee_id": m.employee_id}
+                     "last_name": m.last_name, "employee_id": m.employee_id,
+                     "teams": teams_attr(m.team_ids)}
             for name in unknown:
                 del attrs[name]
-            attrs["teams"] = teams_attr(m.team_ids)
             key = key_of[m.id]
             identities = (f"{EMAIL}{m.email}",) if m.email else ()
-            # `team_ids` is the membership's own tuple: the resource shares it.
-            out.append(Resource("membership", key, attrs, identities, remote_id=m.id,
-                                server={"team_ids": m.team_ids, "user_id": m.user_id},
-                                unknown=unknown))
+            # `team_ids` is the membership's own tuple: the resource shares it. The fields
+            # in order (`RESOURCE_FIELDS`), as `_moved` passes them: keywords cost more.
+            out.append(Resource("membership", key, attrs, identities, NOTHING, m.id, False,
+                                "yaml", {"team_ids": m.team_ids, "user_id": m.user_id},
+                                unknown))
             if m.org_admin:
                 out.append(Resource("org_admin", key, identities=identities, remote_id=m.id))
         for team_id, membership_ids in admins.items():
@@ -1238,6 +1265,20 @@ def _team_list(team_ids: Iterable[str], names: Mapping[str, str] | None) -> str:
     """Teams for a message: their names where known, sorted; "(none)" for no team."""
     shown = sorted((names or {}).get(t, t) for t in team_ids)
     return ", ".join(shown) if shown else "(none)"
+
+
+async def _together(*reads: Awaitable[Any]) -> list[Any]:
+    """`asyncio.gather(*reads)`, but the first failure cancels the reads still going and
+    waits for them before it is raised: no request is sent for a read that has failed, and
+    no read is left behind with an error nobody sees."""
+    tasks = [asyncio.ensure_future(r) for r in reads]
+    try:
+        return await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 def _login(user: Mapping[str, Any]) -> tuple[str, str]:
