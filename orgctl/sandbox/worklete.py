@@ -799,7 +799,7 @@ class WorkleteEmulator(Emulator):
             m["updated_at"] = _now()
             return JSONResponse({"data": self._membership_json(m)})
 
-    def _encoded_membership(self, m: dict[str, Any]) -> Encoded:
+    def _encoded_membership(self, m: dict[str, Any]) -> dict[str, Any] | Encoded:
         """`_membership_json(m)`, kept encoded until the membership or what the answer
         shows of its user change (see EncodedItems): rendering and encoding each
         membership again was most of the CPU of a page."""
