@@ -2,10 +2,11 @@
 
 The server is `orgctl sandbox serve` in a process of its own, seeded with the live state of
 a generated 1,000-employee org; the client is one asyncio process with an httpx
-AsyncClient keeping CONCURRENCY connections busy, cycling through the pages of each
-system's main list (the one a plan reads most), at the page size the provider asks for and
-at the API's default page size. The same against the sandbox in the client's own process
-is given for reference: there client and server share one interpreter.
+AsyncClient over orgctl's own transport keeping CONCURRENCY connections busy, cycling
+through the pages of each system's main list (the one a plan reads most), at the page size
+the provider asks for and at the API's default page size. The same against the sandbox in
+the client's own process is given for reference: there client and server share one
+interpreter.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import httpx
 
 from bench.common import Figure, Result, ServerProcess, main, make_org, median, orgctl_serve
+from orgctl.providers.http import Http1Transport
 from orgctl.sandbox import Sandbox
 from orgctl.sandbox.seeding import seed_from_org
 
@@ -33,7 +35,10 @@ WORKELO_TOKEN_BUDGET = 900  # the emulator allows 1000 requests/hour per token b
 METHOD = f"""\
 `orgctl sandbox serve --seed live.json` runs in a process of its own, seeded with
 `seed_from_org` of a generated {EMPLOYEES:,}-employee org. The client is one asyncio
-process with an httpx `AsyncClient` keeping {CONCURRENCY} keep-alive connections busy; it
+process with an httpx `AsyncClient` over orgctl's own HTTP/1.1 transport
+(`Http1Transport`, what a plan sends through; httpx's default one spent more CPU per
+request than the server, so the figure was the client's) keeping {CONCURRENCY}
+keep-alive connections busy; it
 cycles through the pages of each system's main list (the one a plan reads most) at the
 page size the provider asks for (the cap in docs/providers/*.md) and at the API's default
 page size. Each figure is the median of {RUNS} runs of {REQUESTS:,} requests after
@@ -116,7 +121,8 @@ async def throughput(target: Target, size: int, requests: int,
     burst; the server's is 0 in-process)."""
     pages = max(1, EMPLOYEES // size)
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
-    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+    async with httpx.AsyncClient(limits=limits, timeout=60,
+                                 transport=Http1Transport(CONCURRENCY)) as client:
         await target.prepare(client, requests + WARM_UP)
 
         async def worker(numbers: Iterator[int]) -> None:
