@@ -24,10 +24,18 @@ server's `PYTHONPATH`), on the machine above, {date}:
 
 httptools takes a tenth of a millisecond or so off a small response's server CPU and
 nothing measurable off a full page, where building and encoding the JSON dominates; and the
-requests a client gets served do not change, because the httpx client, not the server,
-is what saturates first on this machine (B0: about 2 ms of client CPU per request). A
+requests a client gets served did not change, because the httpx client, not the server,
+was what saturated first on this machine (B0 then: about 2 ms of client CPU per request). A
 compiled dependency for every sandbox user does not earn its place for that; the
 `sandbox` extra stays as it is.
+
+Since (issue 18, 2026-11-30): B0's client sends through orgctl's own transport and is no
+longer what saturates, and the emulators keep list items encoded, so h11 is now the larger
+part of a small answer's server CPU (about two thirds of a Worklete admin list's, measured
+with a profile of the server). A helper measured httptools again then: admin lists 0.17 ->
+0.12 ms, membership pages 0.31 -> 0.26 ms of server CPU. B1's wall did not follow the
+emulator's CPU (keeping items encoded lowered it and left B1 where it was), so the
+decision stands until a figure that matters moves with it.
 """
 
 SCALE = """\
