@@ -162,7 +162,7 @@ def events_by_day(org: Org, after: date, until: date,
     days: dict[date, set[str]] = {}
     for key, employee in org.employees.items():
         if not (employee.dated or employee.start_date or employee.leave_date):
-            continue  # most people: nothing dated (two lists each cost 0.1 s at 100,000)
+            continue  # most people: nothing dated (their two lists cost 0.017 s at 100,000)
         events = [d.on for d in employee.dated]
         events += [e for e in (employee.start_date, employee.leave_date) if e is not None]
         for event in events:
@@ -317,7 +317,7 @@ def orphans(org: Org, day: date) -> list[Orphan]:
     for key, person in people.items():
         if key in gone:
             continue
-        for role, holder in zip(IMPLICATIONS, holders(person)):
+        for role, holder in zip(IMPLICATIONS, holders(person), strict=True):
             if holder != key and (why := gone.get(holder)):
                 found.append(Orphan(key, role, holder, why))
         for journey in _open_journeys(person, day):

@@ -420,10 +420,8 @@ class Http:
         request.read()  # as httpx reads a request's body when it makes the stream itself
         start = time.perf_counter()
         status, reason, raw, content = await transport.exchange(request)
-        response = httpx.Response(status, headers=raw, stream=httpx.ByteStream(content),
-                                  request=request,
-                                  extensions={"http_version": b"HTTP/1.1",
-                                              "reason_phrase": reason})
+        response = _response(status, reason, raw, content)
+        response.request = request
         names = {name.lower() for name, _ in raw}
         if b"set-cookie" in names:
             client.cookies.extract_cookies(response)
@@ -722,6 +720,13 @@ def _plain_base(base_url: str) -> _Base | None:
     return base
 
 
+def _response(status: int, reason: bytes, headers: list[tuple[bytes, bytes]],
+              content: bytes) -> httpx.Response:
+    """The answer `Http1Transport.exchange` received, as an httpx answer still to read."""
+    return httpx.Response(status, headers=headers, stream=httpx.ByteStream(content),
+                          extensions={"http_version": b"HTTP/1.1", "reason_phrase": reason})
+
+
 def _read_whole(response: httpx.Response, content: bytes) -> None:
     """`await response.aread()` for an answer whose body is read whole and has no
     Content-Encoding to undo: the same response (its body, bytes downloaded, stream
@@ -794,10 +799,7 @@ class Http1Transport(httpx.AsyncBaseTransport):
         self._checked: dict[tuple[bytes, bytes], tuple[bytes, bool]] = {}  # `_request_head`
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        status, reason, headers, content = await self.exchange(request)
-        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(content),
-                              extensions={"http_version": b"HTTP/1.1",
-                                          "reason_phrase": reason})
+        return _response(*await self.exchange(request))
 
     async def exchange(self, request: httpx.Request
                        ) -> tuple[int, bytes, list[tuple[bytes, bytes]], bytes]:
