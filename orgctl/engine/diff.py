@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from deepdiff import DeepDiff
@@ -30,6 +32,10 @@ class DiffResult:
     # live resources whose attributes equal their desired match's: nearly all of them, and
     # the plan's fingerprint writes them short (see `orgctl.engine.plan.fingerprint`).
     same: list[Resource] = field(default_factory=list)
+    # live resources holding every attribute of their desired match, equal, and more (fields
+    # the server keeps that the config does not set), with the desired attributes: the
+    # fingerprint writes them short too, with those other fields.
+    covered: list[tuple[Resource, dict[str, Any]]] = field(default_factory=list)
 
 
 def diff(provider: str, desired: Iterable[Resource], live: Iterable[Resource],
@@ -47,40 +53,10 @@ def diff(provider: str, desired: Iterable[Resource], live: Iterable[Resource],
     # The desired keys by kind, made when first needed: only an identity that finds
     # another live object than the key did asks for them.
     desired_keys: dict[str, set[str]] | None = None
-    # Indexes by kind, then by key (or identity): a resource, or a list of them when several
-    # share it. No tuple or list per resource: with 100,000s of them, those allocations
-    # cost more than the matching (and set the garbage collector scanning the heap).
-    by_key: dict[str, dict[str, Any]] = {}
-    by_identity: dict[str, dict[str, Any]] = {}
-    index: dict[str, Any] = {}
-    kind = ""
-    for r in live:  # inlined: a call per resource and identity cost more than the work
-        if r.kind != kind:
-            kind = r.kind
-            index = by_key.get(kind)
-            if index is None:
-                index = by_key[kind] = {}
-        there = index.get(r.key)
-        if there is None:
-            index[r.key] = r
-        elif type(there) is list:
-            there.append(r)
-        else:
-            index[r.key] = [there, r]
-        if r.identities:
-            idents = by_identity.get(kind)
-            if idents is None:
-                idents = by_identity[kind] = {}
-            for ident in r.identities:
-                there = idents.get(ident)
-                if there is None:
-                    idents[ident] = r
-                elif type(there) is list:
-                    there.append(r)
-                else:
-                    idents[ident] = [there, r]
+    by_key, by_identity = _indexes(live)
     claimed: set[int] = set()
-    changes, matched, same = result.changes, result.matched, result.same.append
+    changes, matched = result.changes, result.matched
+    same, covered = result.same.append, result.covered.append
 
     def candidates(d: Resource, there: Any, idents: dict[str, Any]) -> list[Resource]:
         """Every unclaimed live object `d` matches: by its key (`there`, what the key
@@ -110,67 +86,19 @@ def diff(provider: str, desired: Iterable[Resource], live: Iterable[Resource],
                     found.append(c)
         return found
 
-    nothing: dict[str, Any] = {}
-    keyed: dict[str, Any] = nothing
-    idents = nothing
-    prefix = ""
-    kind = ""
-
-    for d in desired:
-        if d.kind != kind:  # desired resources come grouped by kind: look the kind up once
-            kind = d.kind
-            keyed = by_key.get(kind, nothing)
-            idents = by_identity.get(kind, nothing)
-            prefix = f"{provider}.{kind}."
-        there = keyed.get(d.key)
-        match = None
-        if there is not None and type(there) is not list and id(there) not in claimed:
-            match = there  # nearly always: one live object has the key...
-            for ident in d.identities:
-                other = idents.get(ident)
-                if other is not None and other is not match:
-                    match = None  # ...unless an identity names another: see `candidates`
-                    break
-        if match is not None:
-            claimed.add(id(match))
-        else:
-            found = candidates(d, there, idents)
-            if not found:
-                if d.attrs.get("status") == "inactive":
-                    continue  # nothing to create for someone who has left
-                changes.append(Change(
-                    action="create", provider=provider, kind=kind, key=d.key,
-                    after=d.attrs, reason="absent from live state", refs=dict(d.refs),
-                    source=d.source))
-                continue
-            if len(found) > 1:
-                match = _duplicates(provider, d, found, remove_duplicate, result)
-                for r in found:
-                    claimed.add(id(r))
-                matched[prefix + d.key] = match  # the oldest, whichever shares its key
-            else:
-                match = found[0]
-                claimed.add(id(match))
-        if match.key == d.key:
-            how = "key"
-        else:
-            matched[prefix + d.key] = match
-            how = next((i for i in d.identities if i in match.identities), "identity")
-            result.findings.append(Finding(
-                provider, d.kind, d.key,
-                f"matched live object {match.key!r} by {how} (it has no key of its own)",
-                level="info"))
+    def compare(d: Resource, match: Resource, how: str, kind: str) -> None:
+        """The update `d` needs of `match`, its live object (matched by `how`), if any."""
         wanted = d.attrs
-        if not match.unknown and match.attrs == wanted:
-            same(match)
-            continue  # the cheapest path: the same attributes, nothing unknown
         if match.unknown:  # what the read could not see is never drift, never rewritten
             wanted = {k: v for k, v in d.attrs.items() if k not in match.unknown}
         if wanted.items() <= match.attrs.items():
-            continue  # every wanted attribute there, equal (live has more: server fields)
+            # every wanted attribute there, equal (live has more: server fields)
+            if not match.unknown:
+                covered((match, wanted))
+            return
         before = {k: match.attrs.get(k) for k in wanted}
-        if before == wanted:  # the cheap path: nearly every pair ends here
-            continue
+        if before == wanted:  # a null wanted, the field absent: no change either
+            return
         fields = field_changes(before, wanted)
         action: Action = "update"
         reason = "differs from config"
@@ -183,6 +111,63 @@ def diff(provider: str, desired: Iterable[Resource], live: Iterable[Resource],
             after=wanted, fields=fields, reason=reason, remote_id=match.remote_id,
             refs=dict(d.refs), source=d.source))
 
+    def elsewhere(d: Resource, there: Any, idents: dict[str, Any], kind: str) -> None:
+        """Match `d` when its key alone does not (`there`: what the key index holds):
+        by identity, among duplicates, or nothing (a create)."""
+        found = candidates(d, there, idents)
+        if not found:
+            if d.attrs.get("status") != "inactive":  # nothing to create for a leaver
+                changes.append(Change(
+                    action="create", provider=provider, kind=kind, key=d.key,
+                    after=d.attrs, reason="absent from live state", refs=dict(d.refs),
+                    source=d.source))
+            return
+        address = f"{provider}.{kind}.{d.key}"
+        if len(found) > 1:
+            match = _duplicates(provider, d, found, remove_duplicate, result)
+            for r in found:
+                claimed.add(id(r))
+            matched[address] = match  # the oldest, whichever shares its key
+        else:
+            match = found[0]
+            claimed.add(id(match))
+        if match.key == d.key:
+            how = "key"
+        else:
+            matched[address] = match
+            how = next((i for i in d.identities if i in match.identities), "identity")
+            result.findings.append(Finding(
+                provider, d.kind, d.key,
+                f"matched live object {match.key!r} by {how} (it has no key of its own)",
+                level="info"))
+        if match.attrs == d.attrs and not match.unknown:
+            same(match)
+        else:
+            compare(d, match, how, kind)
+
+    nothing: dict[str, Any] = {}
+    claim = claimed.add
+    for kind, group in groupby(desired, KIND):  # desired resources come grouped by kind
+        keyed = by_key.get(kind, nothing).get
+        idents = by_identity.get(kind, nothing)
+        ident_of = idents.get
+        for d in group:
+            there = keyed(d.key)
+            if there is not None and type(there) is not list and id(there) not in claimed:
+                # Nearly always: one live object has the key...
+                for ident in d.identities:
+                    other = ident_of(ident)
+                    if other is not None and other is not there:
+                        break  # ...unless an identity names another: see `candidates`
+                else:
+                    claim(id(there))
+                    if there.attrs == d.attrs and not there.unknown:
+                        same(there)  # the cheapest path: the same attributes, nothing unknown
+                    else:
+                        compare(d, there, "key", kind)
+                    continue
+            elsewhere(d, there, idents, kind)
+
     for r in live:
         if id(r) in claimed:
             continue
@@ -194,6 +179,61 @@ def diff(provider: str, desired: Iterable[Resource], live: Iterable[Resource],
             action=action, provider=provider, kind=r.kind, key=r.key, before=r.attrs,
             reason=reason, remote_id=r.remote_id, source=r.source))
     return result
+
+
+KIND, KEY = attrgetter("kind"), attrgetter("key")
+IDENTITIES = attrgetter("identities")
+FIRST = itemgetter(0)
+
+
+def _indexes(live: list[Resource]) -> tuple[dict[str, dict[str, Any]],
+                                            dict[str, dict[str, Any]]]:
+    """Live resources by kind, then by key, and by kind, then by identity: a resource, or
+    a list of them (in live order) when several share it. No tuple or list per resource:
+    with 100,000s of them, those allocations cost more than the matching (and set the
+    garbage collector scanning the heap). Each kind's indexes are made by `dict` from
+    the keys (and the one identity most objects have) when none is shared, the usual case,
+    at C speed; else one resource at a time."""
+    kinds: dict[str, list[Resource]] = {}
+    for kind, run in groupby(live, KIND):
+        group = kinds.get(kind)
+        if group is None:
+            kinds[kind] = list(run)
+        else:
+            group.extend(run)
+    by_key: dict[str, dict[str, Any]] = {}
+    by_identity: dict[str, dict[str, Any]] = {}
+    for kind, group in kinds.items():
+        index = dict(zip(map(KEY, group), group, strict=True))
+        if len(index) != len(group):
+            index = {}
+            for r in group:
+                _add(index, r.key, r)
+        by_key[kind] = index
+        identities = list(map(IDENTITIES, group))
+        counts = set(map(len, identities))
+        if counts == {0}:
+            continue
+        if counts == {1}:
+            index = dict(zip(map(FIRST, identities), group, strict=True))
+            if len(index) == len(group):
+                by_identity[kind] = index
+                continue
+        index = by_identity[kind] = {}
+        for r in group:
+            for ident in r.identities:
+                _add(index, ident, r)
+    return by_key, by_identity
+
+
+def _add(index: dict[str, Any], name: str, r: Resource) -> None:
+    there = index.get(name)
+    if there is None:
+        index[name] = r
+    elif type(there) is list:
+        there.append(r)
+    else:
+        index[name] = [there, r]
 
 
 def _among(resource: Resource, found: list[Resource]) -> bool:

@@ -341,16 +341,18 @@ def canonical(value: Any) -> str:
     return _CANONICAL.encode(value)
 
 
-def fingerprint(resources: Iterable[Resource], same: Iterable[Resource] = ()) -> str:
+def fingerprint(seen: Seen) -> str:
     """A digest of live state, as planned against the config: changes whenever any
     managed attribute or id moves.
 
-    `same`: the live resources whose attributes equal their desired match's (`diff`). Each
-    is written as its kind, key and remote id only: the config, whose digest the plan
-    carries too (`check_stale`), says its attributes, so were they to move, it would no
-    longer be `same` and would be written in full. Every other live resource is written in
-    full. At 100,000 people nearly all of the 500,000 are `same`, and their short rows
-    cost a fifth of the full ones (canonical JSON)."""
+    Every live resource the plan was made from (`Seen.live`) is a row. One equal to its
+    desired match (`Seen.same`, from `diff`) is written as its kind, key and remote id
+    only: the config, whose digest the plan carries too (`check_stale`), says its
+    attributes, so were they to move, it would no longer be `same` and would be written in
+    full. One holding its desired attributes and more (`Seen.covered`: fields the server
+    keeps that the config does not set) is written short with those other fields. Every
+    other live resource is written in full. At 100,000 people nearly all of the 500,000
+    are short rows, which cost a fifth of the full ones (canonical JSON)."""
     # `_CANONICAL.encode` makes a C encoder on every call: made once here, it writes the
     # same text (without the check for circular values: resources are decoded JSON).
     make = json.encoder.c_make_encoder
@@ -364,16 +366,24 @@ def fingerprint(resources: Iterable[Resource], same: Iterable[Resource] = ()) ->
         def encode(value: Any) -> str:
             return "".join(step(value, 0))
     # A short row is not JSON (a full one is an array): the two never read alike, and the
-    # key and id are escaped as JSON strings, so a NUL cannot be part of either.
+    # key and id are escaped as JSON strings, so a NUL cannot be part of either; a short
+    # row with other fields has one NUL more.
     text = json.encoder.encode_basestring
-    short = {id(r) for r in same}
-    rows = sorted([f"{r.kind}\0{text(r.key)}\0{text(r.remote_id or '')}" if id(r) in short
-                   else encode([r.kind, r.key, r.attrs, r.remote_id]) for r in resources])
-    digest = hashlib.sha256()
-    for row in rows:
-        digest.update(row.encode())
-        digest.update(b"\n")
-    return "sha256:" + digest.hexdigest()
+    short = {id(r) for r in seen.same}
+    more = {id(r): wanted for r, wanted in seen.covered}
+    rows = []
+    for r in seen.live:
+        if id(r) in short:
+            rows.append(f"{r.kind}\0{text(r.key)}\0{text(r.remote_id or '')}")
+        elif id(r) in more:
+            wanted = more[id(r)]
+            rows.append(f"{r.kind}\0{text(r.key)}\0{text(r.remote_id or '')}\0" + encode(
+                {k: v for k, v in r.attrs.items() if k not in wanted}))
+        else:
+            rows.append(encode([r.kind, r.key, r.attrs, r.remote_id]))
+    rows.sort()
+    rows.append("")  # every row ends with a newline
+    return "sha256:" + hashlib.sha256("\n".join(rows).encode()).hexdigest()
 
 
 def config_digest(path: Path) -> str:
@@ -453,13 +463,24 @@ class Part:
     fingerprint: str
 
 
+@dataclass
+class Seen:
+    """The live state one provider's part was planned from, for its `fingerprint`: every
+    live resource as diffed (after `Provider.match_live`) and those left out by policy
+    (`manages`, `ignore`), and what `diff` found equal to the config among them."""
+
+    live: list[Resource] = field(default_factory=list)
+    same: list[Resource] = field(default_factory=list)
+    covered: list[tuple[Resource, dict[str, Any]]] = field(default_factory=list)
+
+
 def plan_part(provider: Provider, org: Org, live: list[Resource],
               remove_duplicates: bool = False) -> Part:
     """One provider's part of the plan of `org` (evaluated for it: `Views.of`)."""
-    same: list[Resource] = []
+    seen = Seen()
     changes, findings, existing, ids = plan_provider(provider, org, live, remove_duplicates,
-                                                     same)
-    return Part(changes, findings, existing, ids, fingerprint(live, same))
+                                                     seen)
+    return Part(changes, findings, existing, ids, fingerprint(seen))
 
 
 async def read_and_plan(providers: list[Provider], views: Views,
@@ -544,27 +565,32 @@ def prune_enabled(provider: Provider, kind: str) -> bool:
 
 
 def plan_provider(provider: Provider, org: Org, live: list[Resource],
-                  remove_duplicates: bool = False, same: list[Resource] | None = None
+                  remove_duplicates: bool = False, seen: Seen | None = None
                   ) -> tuple[list[Change], list[Finding], dict[str, int], RemoteIds]:
     """Diff one provider under its policies; return changes, findings, live counts, ids.
-    `remove_duplicates`: plan the removal of every duplicate but the oldest. `same`, when
-    given, is extended with the live resources equal to their desired match."""
+    `remove_duplicates`: plan the removal of every duplicate but the oldest. `seen`, when
+    given, is filled with the live state this plan was made from (see `Seen`)."""
     kinds = managed_kinds(provider)
     ignore = provider.option("ignore") or []
     # Live objects by kind, counted in one pass at C speed (400,000 at 100,000 people).
     existing = dict(Counter(map(KIND, live)))
     desired = desired_of(provider, org, existing)
+    left_out: list[Resource] = []  # by policy: not managed, or ignored
     if not kinds.issuperset(existing):
+        left_out = [r for r in live if r.kind not in kinds]
         live = [r for r in live if r.kind in kinds]
     ignored: list[Resource] = []
     if ignore:
         ignored = [r for r in live if _ignored(r, ignore)]
         live = [r for r in live if not _ignored(r, ignore)]
+        left_out += ignored
     if len(live) != sum(existing.values()):
         existing = dict(Counter(map(KIND, live)))
     notes = list(provider.notes.values())  # what the read learnt about the server
     if provider.READ_ONLY:
         # Nothing is ever written to an audit source: its whole contribution is findings.
+        if seen is not None:
+            seen.live = live + left_out
         return [], notes + provider.findings(org, live), existing, RemoteIds(
             provider.name, [], {})
     # A system without external ids (teams matched by name) can write a live object's relations
@@ -596,8 +622,9 @@ def plan_provider(provider: Provider, org: Org, live: list[Resource],
 
     result = diff(provider.name, desired, live, removal,
                   provider.removal_of if remove_duplicates else None)
-    if same is not None:
-        same.extend(result.same)
+    if seen is not None:
+        # The plan is made from these and the config alone: as matched, not as read.
+        seen.live, seen.same, seen.covered = live + left_out, result.same, result.covered
     findings = notes + result.findings
     if ignored:
         findings.append(Finding(provider.name, "*", "ignored",

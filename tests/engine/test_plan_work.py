@@ -78,3 +78,46 @@ def test_every_live_attribute_that_moves_moves_the_fingerprint(registered: None,
     extra = fingerprint()
     person["phone"] = "+33 2"
     assert len({equal, extra, fingerprint()}) == 3
+
+
+def test_a_fingerprint_writes_equal_objects_short_and_the_others_in_full() -> None:
+    """An object equal to the config is its kind, key and id; one holding the config's
+    attributes and more is those with the others; any other object is written whole."""
+    from orgctl.engine.plan import Seen, fingerprint
+    from orgctl.resources import Resource
+
+    def person(**attrs: object) -> Resource:
+        return Resource("person", "EMP-1", attrs, remote_id="m-1")
+
+    wanted = {"email": "a@acme.test"}
+
+    def covered(r: Resource) -> str:
+        return fingerprint(Seen([r], covered=[(r, wanted)]))
+
+    base = person(email="a@acme.test", phone="+33 1")
+    # The attributes the config sets are its digest's to pin, not the fingerprint's...
+    assert covered(base) == covered(person(email="b@acme.test", phone="+33 1"))
+    # ...every other one moves it.
+    assert covered(base) != covered(person(email="a@acme.test", phone="+33 2"))
+    assert covered(base) != covered(person(email="a@acme.test"))
+    short = fingerprint(Seen([base], same=[base]))
+    full = fingerprint(Seen([base]))
+    assert len({short, full, covered(base)}) == 3
+    assert fingerprint(Seen([base, person()], same=[base])) != short
+
+
+def test_the_fingerprint_is_of_live_state_as_the_provider_matched_it(
+        registered: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A provider whose `match_live` gives new objects (Worklete re-keys its teams and
+    memberships) still has those equal to the config written short: the plan is made
+    from them, so the fingerprint is too."""
+    import dataclasses
+
+    path = config(tmp_path, "matched")
+    commands.apply(path, confirm=lambda plan: True)
+    as_read = commands.plan(path).plan.fingerprints["directory"]
+    monkeypatch.setattr(MemoryProvider, "match_live", lambda self, desired, live: [
+        dataclasses.replace(r) for r in live])
+    plan = commands.plan(path).plan
+    assert not plan.has_changes
+    assert plan.fingerprints["directory"] == as_read
