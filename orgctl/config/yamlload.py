@@ -207,6 +207,10 @@ class _PlainValues(dict[str, Any]):
         self.strings = strings
 
     def __missing__(self, text: str) -> Any:
+        if text[:1] not in _IMPLICIT:  # text whatever follows: most names, keys, emails
+            value = self.strings.setdefault(text, text)
+            self[value] = value
+            return value
         try:
             value = _construct(_implicit_tag(text), text)
         except (ValueError, ConstructorError) as e:
@@ -547,11 +551,27 @@ _QUOTED_SCALAR = (  # with no escape but '' in '...'
     rf"'(?:[^'\n{_UNUSUAL}]|'')*+'|\"[^\"\\\n{_UNUSUAL}]*+\"")
 _END = rf"(?:[ ]+(?:\#[^\n{_UNUSUAL}]*)?)?\n"  # trailing spaces, a comment
 
+_RUN = 8
+"""Lines of a run that one match of `_BLOCK_LINES` reads, each in groups of its own, so
+that a run is not scanned a second time for its values (a longer run takes more matches;
+the 7 fields most people have take one)."""
+
+
+def _run(first: str, indent: str, line: str) -> str:
+    """A regex for `first`, then up to `_RUN - 1` more `line`s at the indentation `first`
+    captured in group `indent`; nested, so that each line is tried once."""
+    more = ""
+    for _ in range(_RUN - 1):
+        more = f"(?:(?P={indent}){line}{more})?"
+    return first + more
+
+
 _BLOCK_LINES = re.compile(rf"""
-    (?P<pairs>(?P<pairs_indent>[ ]*){_WORD}:[ ]+{_PLAIN_SCALAR}{_END}
-        (?:(?P=pairs_indent){_WORD}:[ ]+{_PLAIN_SCALAR}{_END})*)
-  | (?P<items>(?P<items_indent>[ ]*)-[ ]+{_PLAIN_SCALAR}{_END}
-        (?:(?P=items_indent)-[ ]+{_PLAIN_SCALAR}{_END})*)
+    (?: {_run(rf"(?P<pairs_indent>[ ]*)({_WORD}):[ ]+({_PLAIN_SCALAR}){_END}",
+              "pairs_indent", rf"({_WORD}):[ ]+({_PLAIN_SCALAR}){_END}")}
+      | {_run(rf"(?P<items_indent>[ ]*)-[ ]+({_PLAIN_SCALAR}){_END}",
+              "items_indent", rf"-[ ]+({_PLAIN_SCALAR}){_END}")} )
+    (?:(?P<opener_indent>[ ]*)(?P<opener>{_WORD}):{_END})?
   | (?P<indent>[ ]*)
     (?:
         (?P<dash>-[ ]+)?
@@ -564,11 +584,18 @@ _BLOCK_LINES = re.compile(rf"""
   | (?P<other>[^\n]*\n)
 """, re.VERBOSE)
 """What `_read_block` reads a match at a time: a run of `key: plain scalar` lines, or of
-`- plain scalar` lines, at one indentation; or one line: `key:` (its value below),
+`- plain scalar` lines, at one indentation (up to `_RUN` of them), and the `key:` line that
+often follows it (`opener`: the key of a mapping or list below, as `workleap:` or
+`unit_scopes:`, or the next person's key); or one line: `key:` (its value below),
 `key: 'quoted'`, `- 'quoted'`, `- key...` (a mapping as a list item), blank, a comment;
 or `other`, any other line."""
-_PAIR = re.compile(rf"^[ ]*({_WORD}):[ ]+({_PLAIN_SCALAR})", re.MULTILINE)
-_ITEM = re.compile(rf"^[ ]*-[ ]+({_PLAIN_SCALAR})", re.MULTILINE)
+_PAIRS_INDENT = _BLOCK_LINES.groupindex["pairs_indent"] - 1
+_PAIRS = slice(_PAIRS_INDENT + 1, _PAIRS_INDENT + 1 + 2 * _RUN)
+_ITEMS_INDENT = _BLOCK_LINES.groupindex["items_indent"] - 1
+_ITEMS = slice(_ITEMS_INDENT + 1, _ITEMS_INDENT + 1 + _RUN)
+_LINE = slice(_BLOCK_LINES.groupindex["opener_indent"] - 1, None)
+"""Where `match.groups()` holds a run's indentation and its keys and values (in turn, None
+past the run's last line), and the groups of `opener` and of a line on its own."""
 
 
 def _read_block(text: str, texts: Texts) -> tuple[dict[str, Any], Spans] | None:
@@ -607,29 +634,34 @@ class _BlockReader:
     def read(self, text: str) -> tuple[dict[str, Any], Spans]:
         root: dict[str, Any] | None = None
         for match in _BLOCK_LINES.finditer(text):
-            (pairs, pairs_indent, items, items_indent, spaces, dash, key, plain, quoted,
-             quoted_item, other) = match.groups()
+            groups = match.groups()
+            pairs_indent, items_indent = groups[_PAIRS_INDENT], groups[_ITEMS_INDENT]
+            (opener_indent, opener, spaces, dash, key, plain, quoted, quoted_item,
+             other) = groups[_LINE]
             if other is not None:
                 raise _NotBlock
-            if pairs is None and items is None and key is None and quoted_item is None:
+            if (pairs_indent is None and items_indent is None and key is None
+                    and quoted_item is None):
                 self.line += 1  # blank, or a comment
                 continue
-            column = len(pairs_indent if pairs is not None else
-                         items_indent if items is not None else spaces)
+            column = len(pairs_indent if pairs_indent is not None else
+                         items_indent if items_indent is not None else spaces)
             if root is None:  # at column 0, or `_place` refuses the line
                 self.container = root = {}
                 self.spans.root = (self.line << _BITS) << _KEY | self.line << _BITS
-            if items is not None:
+            if items_indent is not None:
                 self._place(column, "-")
-                self._items(_ITEM.findall(text, match.start(), match.end()))
-            elif pairs is not None:
+                self._items(groups[_ITEMS])
+            elif pairs_indent is not None:
                 self._place(column, None)
-                self._pairs(_PAIR.findall(text, match.start(), match.end()))
+                self._pairs(groups[_PAIRS])
             elif key is None and dash is None:
                 raise _NotBlock  # a quoted scalar alone on its line
             else:
                 self._place(column, dash)
                 self._line(column, dash, key, plain, quoted, quoted_item)
+            if opener is not None:
+                self._opener(len(opener_indent), opener)
         if root is None:
             raise _NotBlock
         if self.pending is not None:
@@ -659,6 +691,21 @@ class _BlockReader:
                 raise _NotBlock
             self.container, self.indent, self.path, self.is_map = self.stack.pop()
 
+    def _opener(self, column: int, key: str) -> None:
+        """A `key:` line after a run (so with no key pending), as `_place` and `_line`
+        would read it."""
+        while column < self.indent:
+            self.container, self.indent, self.path, self.is_map = self.stack.pop()
+        if column > self.indent:
+            raise _NotBlock
+        if not self.is_map:
+            self._place(column, None)  # the end of a list at its key's column
+        key = self.same(key, key)
+        if key in self.container:
+            raise _NotBlock
+        self.pending = (key, self.line, column)
+        self.line += 1
+
     def _open(self, key: Any, new: Any, at: tuple[int, int], column: int) -> None:
         """Put `new`, a collection whose first line is `self.line` at `column`, at `key`
         of `container` (written at `at`), and make it the container."""
@@ -675,22 +722,26 @@ class _BlockReader:
         self.container, self.indent, self.path, self.is_map = (
             new, column, child, isinstance(new, dict))
 
-    def _pairs(self, found: list[tuple[str, str]]) -> None:
-        """`key: plain scalar` lines, one per pair found, into `container`."""
+    def _pairs(self, found: tuple[str | None, ...]) -> None:
+        """`key: plain scalar` lines into `container`: `found` holds their keys and values
+        in turn, then None for the lines of `_RUN` that the run does not have."""
         container, same, plain = self.container, self.same, self.plain
         size = len(container)
-        for key, text in found:
+        lines = _RUN - found.count(None) // 2
+        for key, text in zip(found[0:2 * lines:2], found[1:2 * lines:2], strict=True):
             container[same(key, key)] = plain(text)
-        if len(container) != size + len(found):
+        if len(container) != size + lines:
             raise _NotBlock  # a duplicate key: libyaml's reading reports it
-        self.line += len(found)
+        self.line += lines
 
-    def _items(self, found: list[str]) -> None:
-        """`- plain scalar` lines, one per item found, onto `container`."""
+    def _items(self, found: tuple[str | None, ...]) -> None:
+        """`- plain scalar` lines onto `container`: `found` holds their values, then None
+        for the lines of `_RUN` that the run does not have."""
         plain, append = self.plain, self.container.append
-        for text in found:
+        lines = _RUN - found.count(None)
+        for text in found[:lines]:
             append(plain(text))
-        self.line += len(found)
+        self.line += lines
 
     def _line(self, column: int, dash: str | None, key: str | None, plain: str | None,
               quoted: str | None, quoted_item: str | None) -> None:
