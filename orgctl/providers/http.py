@@ -27,7 +27,7 @@ import time
 import urllib.request
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -411,9 +411,8 @@ class Http:
         if client.is_closed:
             raise RuntimeError("Cannot send a request, as the client has been closed.")
         # Given its stream, httpx adds no header to a request: its headers are set after,
-        # complete, as httpx would have made them (`_headers`). With `params`, httpx makes
-        # the URL (the query), as the client would.
-        target = self._url(url) if params is None else url
+        # complete, as httpx would have made them (`_headers`).
+        target, params = self._url(url, params)
         request = httpx.Request(method, target, params=params, stream=_NO_BODY,
                                 extensions={"timeout": client.timeout.as_dict()})
         request.headers = httpx.Headers(self._headers(method, request.url, headers))
@@ -440,16 +439,25 @@ class Http:
         response.elapsed = timedelta(seconds=time.perf_counter() - start)
         return response
 
-    def _url(self, url: str) -> httpx.URL:
-        """`httpx.URL(url)`. A URL under the base URL whose rest is plain (`_PLAIN_REST`) is
-        made of the base URL's parsed parts, the rest added to the path: parsing it whole
-        (checking each character, percent-encoding the path) took 0.01 ms of CPU."""
+    def _url(self, url: str, params: dict[str, Any] | None = None
+             ) -> tuple[httpx.URL | str, dict[str, Any] | None]:
+        """The URL `httpx.Request` makes of `url` and `params` (its query), and the params
+        still to add to it: made here for a URL under the base URL whose rest is plain
+        (`_PLAIN_REST`), of the base URL's parsed parts, the rest added to the path, and
+        plain params (`_plain_query`) as the query. Parsing a URL whole (checking each
+        character, percent-encoding the path) took 0.01 ms of CPU, and encoding params
+        (a page number and size) 0.015 ms more. Any other URL or params: as they are,
+        for httpx to make."""
         base = self._base
         if base is not None and url.startswith(base.prefix):
             rest = url[len(base.prefix):]
             if _PLAIN_REST.match(rest):
-                return base.join(rest)
-        return httpx.URL(url)
+                if params is None:
+                    return base.join(rest), None
+                query = _plain_query(params) if base.queries else None
+                if query is not None:
+                    return base.join(rest, query), None
+        return url, params
 
     def _headers(self, method: str, url: httpx.URL,
                  headers: dict[str, str]) -> httpx.Headers:
@@ -687,14 +695,16 @@ class _Base:
 
     prefix: str  # the base URL as given
     url: httpx.URL
+    queries: bool = True  # params httpx would encode as they are are a query made here
 
-    def join(self, rest: str) -> httpx.URL:
-        """`httpx.URL(prefix + rest)` for a plain `rest` (`_PLAIN_REST`): the base URL's
-        parsed parts, `rest` added to the path. httpx keeps them in `_uri_reference`, a
-        named tuple; `_plain_base` checks that this httpx does, and parses as assumed."""
+    def join(self, rest: str, query: str | None = None) -> httpx.URL:
+        """`httpx.URL(prefix + rest)` for a plain `rest` (`_PLAIN_REST`), with `query`
+        (`_plain_query`): the base URL's parsed parts, `rest` added to the path. httpx
+        keeps them in `_uri_reference`, a named tuple; `_plain_base` checks that this
+        httpx does, and parses as assumed."""
         url = httpx.URL(self.url)
         parts = url._uri_reference
-        url._uri_reference = parts._replace(path=parts.path + rest)
+        url._uri_reference = parts._replace(path=parts.path + rest, query=query)
         return url
 
 
@@ -717,7 +727,32 @@ def _plain_base(base_url: str) -> _Base | None:
     probe = "/a/b-c/d_e.f~"
     if base.join(probe)._uri_reference != httpx.URL(base_url + probe)._uri_reference:
         return None
+    params = {"page": 2, "size-of": "100", "q": "-1_a.b~", "empty": ""}
+    made = httpx.Request("GET", base_url + probe, params=params).url
+    if (query := _plain_query(params)) is None or made._uri_reference != base.join(
+            probe, query)._uri_reference:
+        return replace(base, queries=False)  # httpx makes every query
     return base
+
+
+_PLAIN_PARAM = re.compile(r"[-._~A-Za-z0-9]*\Z")
+
+
+def _plain_query(params: dict[str, Any]) -> str | None:
+    """The query httpx makes of `params` when it leaves every name and value as it is:
+    each a text of unreserved characters (RFC 3986 2.3: never percent-encoded) or an
+    integer, written `name=value` in their order. None for any other params (a list, a
+    bool, None, a float, a text httpx would encode): httpx makes their query."""
+    pairs = []
+    for name, value in params.items():
+        if type(value) is int:
+            value = str(value)
+        elif type(value) is not str:
+            return None
+        if not (type(name) is str and _PLAIN_PARAM.match(name) and _PLAIN_PARAM.match(value)):
+            return None
+        pairs.append(f"{name}={value}")
+    return "&".join(pairs) if pairs else None
 
 
 def _response(status: int, reason: bytes, headers: list[tuple[bytes, bytes]],
