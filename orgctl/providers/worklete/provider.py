@@ -94,6 +94,7 @@ NO_LOGIN = ("", "")  # (email, username) of a membership without a user
 # `assumed` topics: what a membership list answer may not carry.
 TEAMS_OF = "membership teams"
 EMAILS_OF = "membership emails"
+NO_EMAIL = f"GET {MEMBERSHIPS} answers carry no user.email"  # why they are read otherwise
 
 # What reading relies on in each listed object (answers' shapes: see CAPABILITIES).
 ORGANIZATION_FIELDS: Fields = {"id": str, "name": (str, NoneType)}
@@ -411,11 +412,13 @@ class WorkleteProvider(Provider):
         `user_id`."""
 
         async def assumed() -> list[tuple[str, str]]:
-            # A null user is a value (no user): only an absent field is not served.
-            if any("user" not in r or (isinstance(r["user"], dict) and "email" not in r["user"])
-                   for r in rows):
-                raise NotServed(f"GET {MEMBERSHIPS} answers carry no user.email")
-            return [_login(user) if (user := r["user"]) else NO_LOGIN for r in rows]
+            # A null user is a value (no user): only an absent field is not served. (One
+            # pass: an absent `user` raises KeyError; `user` is an object or null, checked.)
+            try:
+                return [NO_LOGIN if (user := r["user"]) is None else
+                        _login(user) if "email" in user else _no_email() for r in rows]
+            except KeyError:
+                raise NotServed(NO_EMAIL) from None
 
         async def documented() -> list[tuple[str, str]]:
             if not rows:
@@ -442,9 +445,10 @@ class WorkleteProvider(Provider):
         once per membership."""
 
         async def assumed() -> list[tuple[str, ...]]:
-            if any("team_ids" not in r for r in rows):
-                raise NotServed(f"GET {MEMBERSHIPS} answers carry no team_ids")
-            return [tuple(map(str, r["team_ids"] or ())) for r in rows]
+            try:  # (one pass: an absent `team_ids` raises KeyError)
+                return [tuple(map(str, r["team_ids"] or ())) for r in rows]
+            except KeyError:
+                raise NotServed(f"GET {MEMBERSHIPS} answers carry no team_ids") from None
 
         async def documented() -> list[tuple[str, ...]]:
             if not rows:
@@ -592,12 +596,21 @@ class WorkleteProvider(Provider):
             ))
 
         active = {k: e for k, e in org.employees.items() if e.active}
-        admins = sorted(k for k, e in active.items() if self.wants_org_admin(e))
-        member_of: dict[str, set[str]] = {}
+        # Asked only of those with Worklete settings (`wants_org_admin`): most have none.
+        worklete = self.type
+        admins = sorted([k for k, e in active.items()
+                         if worklete in e.systems and self.wants_org_admin(e)])
+        # Each member's teams, sorted as they are made: the teams are taken in key order,
+        # a name listed twice in one team comes twice in a row.
+        member_of: dict[str, list[str]] = {}
         wanted: set[str] = set(admins)
-        for team in every.values():
+        for team in in_order:
             for key in team.members:
-                member_of.setdefault(key, set()).add(team.key)
+                teams = member_of.get(key)
+                if teams is None:
+                    member_of[key] = [team.key]
+                elif teams[-1] != team.key:
+                    teams.append(team.key)
             wanted.update(team.members, team.managers)
         # Someone taken out of their last team keeps the membership orgctl wrote (Worklete
         # removes none), so it stays desired, with no teams: the removal is an update. Where
@@ -608,12 +621,14 @@ class WorkleteProvider(Provider):
                           if {m.lower() for m in (e.email, *e.previously)} & self._live_emails)
         # A membership refers to each of its teams: (ref name, address), made once a team.
         team_refs = {key: (f"teams.{key}", self.address("team", key)) for key in every}
+        team_ref = team_refs.__getitem__  # (mapped over a membership's teams, in C)
         # Taken in the config's order, which is usually sorted already: sorting then costs
         # one pass, where sorting the set would cost a sort.
         for key in sorted([k for k in active if k in wanted]):
             e = active[key]
             email = lowered(e.email)
-            teams = sorted(member_of.get(key, ()))
+            teams = member_of.get(key) or []
+            # The fields in order (`RESOURCE_FIELDS`): keywords cost more (one a person).
             out.append(Resource(
                 "membership", key,
                 # Names go through the CSV, which neutralises formula characters: compare
@@ -622,7 +637,7 @@ class WorkleteProvider(Provider):
                  "last_name": neutralise(e.last_name), "employee_id": key, "teams": teams},
                 tuple(f"{EMAIL}{m.lower()}" for m in dict.fromkeys((e.email, *e.previously)))
                 if e.previously else (f"{EMAIL}{email}",),
-                dict([team_refs[t] for t in teams]), protected=e.protected))
+                dict(map(team_ref, teams)), None, e.protected))
         for team in in_order:
             for key in team.managers:
                 if key not in active:
@@ -679,24 +694,27 @@ class WorkleteProvider(Provider):
             # not kept until the admin lists are all read too.
             return await self._read_rows(rows, team_ids)
 
-        # At most a client's worth of admin lists wait at the client, not all of them: the
-        # membership pages it asks for later (a window at a time, `Http.collect`) then
-        # queue ahead of the admin lists still to come, and the memberships are made while
-        # the last admin lists are read rather than after them.
-        admin_turns = asyncio.Semaphore(max(1, self.settings.max_concurrency))
-
-        async def admins_of(team: dict[str, Any]) -> list[dict[str, Any]]:
-            async with admin_turns:
-                admins = await self._admins(team["id"])
-            step()
-            return admins
-
         async def admin_lists() -> list[list[dict[str, Any]]]:
             # Started with the teams, not after the memberships: the admin lists share the
             # client's requests in flight with the last membership pages, none left idle.
             teams = await teams_read
             step()
-            return await _together(*map(admins_of, teams))
+            lists: list[list[dict[str, Any]]] = [[] for _ in teams]
+            turns = iter(enumerate(teams))  # shared: each team is read by the next reader free
+
+            async def reader() -> None:
+                for i, team in turns:
+                    lists[i] = await self._admins(team["id"])
+                    step()
+
+            # At most a client's worth of admin lists wait at the client, not all of them:
+            # the membership pages it asks for later (a window at a time, `Http.collect`)
+            # then queue ahead of the admin lists still to come, and the memberships are
+            # made while the last admin lists are read rather than after them. That many
+            # readers, rather than a task a team waiting on a semaphore: with 5,000 teams
+            # (100,000 people) those tasks and their waits cost some 35 ms of CPU.
+            await _together(*(reader() for _ in range(max(1, self.settings.max_concurrency))))
+            return lists
 
         teams, members, admins = await _together(teams_read, memberships(), admin_lists())
         team_ids = [str(t["id"]) for t in teams]
@@ -756,7 +774,7 @@ class WorkleteProvider(Provider):
                                                             "team", t, {"parent_id": "parent"}))
                        for t in teams]
         keys = _team_keys([], provisional)
-        teams_attr = _teams_attrs(keys)
+        teams_attr = _TeamsAttrs(keys)
         out = [_keyed_team(r, keys) for r in provisional]
         # (an employee id, the usual key, without a call)
         key_of = {m.id: m.employee_id or _membership_key(m) for m in members}
@@ -772,7 +790,7 @@ class WorkleteProvider(Provider):
                     MEMBERSHIP_OPTIONAL)  # (an answer with exactly the fields carried)
             attrs = {"email": m.email or None, "first_name": m.first_name,
                      "last_name": m.last_name, "employee_id": m.employee_id,
-                     "teams": teams_attr(m.team_ids)}
+                     "teams": [*teams_attr[m.team_ids]]}
             for name in unknown:
                 del attrs[name]
             key = key_of[m.id]
@@ -812,18 +830,19 @@ class WorkleteProvider(Provider):
             elif r.kind == "membership":
                 memberships.append(r)
         keys = _team_keys([d for d in desired if d.kind == "team"], teams)
-        teams_attr = _teams_attrs(keys)
-        claimed = self._keys_by_email(
+        teams_attr = _TeamsAttrs(keys)
+        # Membership id -> key: its own, but for those `_keys_by_email` gives one. (A live
+        # membership's id is the answer's `id`, a string: used as it is.)
+        member_keys = {r.remote_id: r.key for r in memberships}
+        member_keys.update(self._keys_by_email(
             [(str(r.remote_id), str(r.attrs.get("email") or "")) for r in memberships
-             if "employee_id" in r.unknown], (r.key for r in memberships))
-        member_keys = {str(r.remote_id): claimed.get(str(r.remote_id), r.key)
-                       for r in memberships}
+             if "employee_id" in r.unknown], member_keys.values()))
         out: list[Resource] = []
         for r in live:
             kind = r.kind
             if kind == "membership":
-                key = member_keys[str(r.remote_id)]
-                teams_now = teams_attr(r.server["team_ids"])
+                key = member_keys[r.remote_id]
+                teams_now = [*teams_attr[tuple(r.server["team_ids"])]]
                 if key == r.key and teams_now == r.attrs.get("teams"):
                     out.append(r)
                     continue
@@ -840,7 +859,7 @@ class WorkleteProvider(Provider):
                                   identities=(f"{team}:{EMAIL}{server['email']}",),
                                   server={**server, "membership_key": member}))
             elif kind == "org_admin":
-                key = member_keys.get(str(r.remote_id), r.key)
+                key = member_keys.get(r.remote_id, r.key)
                 out.append(r if key == r.key else _moved(r, key))
             else:
                 out.append(r)
@@ -1281,6 +1300,10 @@ async def _together(*reads: Awaitable[Any]) -> list[Any]:
         raise
 
 
+def _no_email() -> NoReturn:
+    raise NotServed(NO_EMAIL)
+
+
 def _login(user: Mapping[str, Any]) -> tuple[str, str]:
     return (str(user.get("email") or "").lower(), str(user.get("username") or ""))
 
@@ -1299,20 +1322,21 @@ def _membership_key(m: _Member) -> str:
     return f"{EMAIL}{m.email}" if m.email else f"{REMOTE}{m.id}"
 
 
-def _teams_attrs(keys: Mapping[str, str]) -> Callable[[Iterable[str]], list[str]]:
-    """team ids -> a membership's `teams` attribute: the keys of its teams (`keys`: team
-    id -> key; a team not among them by its id), sorted. Memberships share few sets of
-    teams: each set is sorted once, and each membership gets a list of its own."""
-    made: dict[tuple[str, ...], list[str]] = {}
+class _TeamsAttrs(dict[tuple[str, ...], list[str]]):
+    """A membership's team ids (a tuple) -> its `teams` attribute: the keys of its teams
+    (`keys`: team id -> key; a team not among them by its id), sorted. Memberships share
+    few sets of teams: each set is sorted once (`__missing__`), and found again by a plain
+    dict lookup, without a call (one a membership, twice a plan). Each membership gets a
+    list of its own: copy what this gives (`[*teams[ids]]`)."""
 
-    def teams_attr(team_ids: Iterable[str]) -> list[str]:
-        ids = tuple(team_ids)
-        found = made.get(ids)
-        if found is None:
-            found = made[ids] = sorted([keys.get(t, f"{REMOTE}{t}") for t in ids])
-        return list(found)
+    def __init__(self, keys: Mapping[str, str]):
+        super().__init__()
+        self.team_keys = keys
 
-    return teams_attr
+    def __missing__(self, team_ids: tuple[str, ...]) -> list[str]:
+        keys = self.team_keys
+        made = self[team_ids] = sorted([keys.get(t, f"{REMOTE}{t}") for t in team_ids])
+        return made
 
 
 def _keyed_team(r: Resource, keys: Mapping[str, str]) -> Resource:
