@@ -585,7 +585,7 @@ _BLOCK_LINES = re.compile(rf"""
 """, re.VERBOSE)
 """What `_read_block` reads a match at a time: a run of `key: plain scalar` lines, or of
 `- plain scalar` lines, at one indentation (up to `_RUN` of them), and the `key:` line that
-often follows it (`opener`: the key of a mapping or list below, as `workleap:` or
+often follows it (`opener`: the key of a mapping or list below, as `providers:` or
 `unit_scopes:`, or the next person's key); or one line: `key:` (its value below),
 `key: 'quoted'`, `- 'quoted'`, `- key...` (a mapping as a list item), blank, a comment;
 or `other`, any other line."""
