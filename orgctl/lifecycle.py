@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 
 from orgctl.config.build import CLEARABLE, UnitRoles
 from orgctl.errors import OrgctlError
-from orgctl.model import IMPLICATIONS, Employee, Journey, Org, Team, Unit
+from orgctl.model import IMPLICATIONS, UNIT_ROLES, Employee, Journey, Org, Team, Unit
 
 RELATION_NAMES = {"manager": "manager", "hr": "HR", "second_hr": "administrative owner",
                   "second_manager": "second manager", "buddy": "buddy"}
@@ -126,22 +126,29 @@ def evaluate(org: Org, day: date, lead: int | None = 0) -> Org:
                lifecycle=org.lifecycle, as_of=day, pending=pending, joiners=joiners)
 
 
+_UNIT_HOLDERS = attrgetter(*UNIT_ROLES)
+_HOLDERS = attrgetter(*IMPLICATIONS)  # `Employee.relation` of each, at once
+
+
 def _unit_without(unit: Unit, gone: dict[str, date]) -> Unit:
-    drop = {role: None for role in ("hr", "second_hr", "manager") if getattr(unit, role) in gone}
-    return dataclasses.replace(unit, **drop) if drop else unit
+    if gone.keys().isdisjoint(_UNIT_HOLDERS(unit)):
+        return unit  # nearly always: asked at C speed, a unit at a time of every part
+    drop = {role: None for role in UNIT_ROLES if getattr(unit, role) in gone}
+    return dataclasses.replace(unit, **drop)
 
 
 def _team_without(team: Team, gone: dict[str, date]) -> Team:
-    if not any(k in gone for k in (*team.managers, *team.members)):
+    if gone.keys().isdisjoint(team.managers) and gone.keys().isdisjoint(team.members):
         return team
     return dataclasses.replace(team, managers=tuple(k for k in team.managers if k not in gone),
                                members=tuple(k for k in team.members if k not in gone))
 
 
 def _employee_without(employee: Employee, gone: dict[str, date]) -> Employee:
-    drop = {role: None for role in IMPLICATIONS if employee.relation(role) in gone}
+    drop = {} if gone.keys().isdisjoint(_HOLDERS(employee)) else {
+        role: None for role in IMPLICATIONS if employee.relation(role) in gone}
     journeys = employee.journeys
-    if any(who in gone for j in journeys for who in j.implications.values()):
+    if journeys and any(who in gone for j in journeys for who in j.implications.values()):
         journeys = tuple(_journey_without(j, gone) for j in journeys)
     if not drop and journeys is employee.journeys:
         return employee
@@ -189,17 +196,24 @@ class Neighbourhood:
         self.points_at: dict[str, set[str]] = {}
         self.pointed_by: dict[str, set[str]] = {}
         self.reports: dict[str, set[str]] = {}
+        manager_at = IMPLICATIONS.index("manager")
         for key, employee in org.employees.items():
-            values = [{role: employee.relation(role) for role in IMPLICATIONS}]
-            values += [dict(d.values) for d in employee.dated]
-            values += [dict(j.implications) for j in employee.journeys]
-            held = {who for v in values for role in IMPLICATIONS
-                    if isinstance(who := v.get(role), str) and who != key}
+            # Their relations as set (a key or None), at C speed; then those their dated
+            # changes and journeys set, which few people have.
+            own = _HOLDERS(employee)
+            held = set(own)
+            managers = [own[manager_at]]
+            if employee.dated or employee.journeys:
+                values = [*(d.values for d in employee.dated),
+                          *(j.implications for j in employee.journeys)]
+                held.update(v.get(role) for v in values for role in IMPLICATIONS)
+                managers += [v.get("manager") for v in values]
+            held = {who for who in held if isinstance(who, str) and who != key}
             self.points_at[key] = held
             for who in held:
                 self.pointed_by.setdefault(who, set()).add(key)
-            for v in values:
-                if isinstance(manager := v.get("manager"), str):
+            for manager in managers:
+                if isinstance(manager, str):
                     self.reports.setdefault(manager, set()).add(key)
         self.unit_roles = {who for u in org.units.values()
                            for who in (u.hr, u.second_hr, u.manager) if who}
@@ -312,7 +326,7 @@ def orphans(org: Org, day: date) -> list[Orphan]:
     # Who is away is asked once per person, not once per relation held (300,000 of them
     # at 100,000 people); `Employee.relation` for every role at once.
     gone = {key: why for key in people if (why := absent(key)) is not None}
-    holders = attrgetter(*IMPLICATIONS)
+    holders = _HOLDERS
     found: list[Orphan] = []
     away = gone.keys()
     for key, person in people.items():

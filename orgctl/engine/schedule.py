@@ -59,9 +59,12 @@ def schedule(plan: Plan, views: Views, providers: list[Provider],
     leads = set().union(*(p.leads() for p in providers)) if providers else {0}
     events = lifecycle.events_by_day(org, day, until, leads)
     days = sorted(events)
-    hood = lifecycle.Neighbourhood(org) if days else None
+    # Who changes on the plan's own day, for what it changes in relations (`_impacts`).
+    today = lifecycle.events_by_day(org, day - timedelta(days=1), day).get(day, set())
+    hood = lifecycle.Neighbourhood(org) if days or today else None
     parts = {on: lifecycle.restricted(org, hood.around(events[on])) for on in days
              } if hood else {}
+    around_today = lifecycle.restricted(org, hood.around(today)) if hood and today else None
     evaluated: dict[tuple[date, date, int], Org] = {}  # see _provider_schedule
     for provider in providers:
         if provider.READ_ONLY:
@@ -71,7 +74,7 @@ def schedule(plan: Plan, views: Views, providers: list[Provider],
     if parts:  # the days' desired states were bound: again to the plan's own day
         for provider in providers:  # for apply's hooks
             provider.bind(views.of(provider.lead_days()))
-    plan.impacts = _impacts(views, parts)
+    plan.impacts = _impacts(views, around_today, parts)
     plan.orphans = lifecycle.orphans(org, day)
     plan.findings.extend(_coming_orphans(parts, {o.describe() for o in plan.orphans}))
     return [s.change for s in plan.scheduled]
@@ -147,13 +150,15 @@ def _why(org: Org, on: date, leads: set[int], keys: Iterable[str]) -> str:
     return "; ".join(events)
 
 
-def _impacts(views: Views, parts: dict[date, Org]) -> list[lifecycle.Impact]:
+def _impacts(views: Views, today: Org | None, parts: dict[date, Org]
+             ) -> list[lifecycle.Impact]:
     """What the plan's day and each scheduled day change in relations (days that change
-    nothing in them are left out); a scheduled day on the part of the org it touches."""
-    org, day = views.org, views.day
-    if day is None or not lifecycle.has_dates(org):
-        return []  # every day is the same org: nothing changes in relations
-    days = [(lifecycle.evaluate(org, day - timedelta(days=1), None), views.of(None))]
+    nothing in them are left out), each on the part of the org its events touch: `today`
+    for the plan's day (None: no event falls on it), `parts` for the days after."""
+    day = views.day
+    assert day is not None
+    days = [] if today is None else [(lifecycle.evaluate(today, day - timedelta(days=1), None),
+                                      lifecycle.evaluate(today, day, None))]
     days += [(lifecycle.evaluate(part, on - timedelta(days=1), None),
               lifecycle.evaluate(part, on, None)) for on, part in parts.items()]
     return [found for before, after in days if (found := lifecycle.impact(before, after))]

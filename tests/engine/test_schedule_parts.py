@@ -36,7 +36,7 @@ def generated(rng: random.Random, people: int) -> dict[str, Any]:
             e["manager"] = f"E{rng.randrange(max(1, i // 3), i) if i > 3 else 0}"
         if i > 3 and rng.random() < 0.2 and (buddy := f"E{rng.randrange(i)}") != e["manager"]:
             e["buddy"] = buddy
-        when = (DAY + timedelta(days=rng.randint(1, 30))).isoformat()
+        when = (DAY + timedelta(days=rng.randint(0, 30))).isoformat()  # the plan's day too
         roll = rng.random()
         if i > 5 and roll < 0.08:
             e["start_date"] = when
@@ -46,6 +46,12 @@ def generated(rng: random.Random, people: int) -> dict[str, Any]:
             e["changes"] = [{"from": when, "unit": rng.choice(list(units)),
                              "manager": f"E{rng.randrange(i)}"}]
         employees[key] = e
+    # Someone changes manager on the plan's day itself: a relation that day changes.
+    moved = employees["E7"]
+    for field in ("start_date", "leave_date", "changes"):
+        moved.pop(field, None)
+    moved["changes"] = [{"from": DAY.isoformat(),
+                         "manager": "E2" if moved["manager"] != "E2" else "E3"}]
     teams = {f"t{t}": {"name": f"Team {t}", "managers": [f"E{rng.randrange(people)}"],
                        "members": sorted({f"E{rng.randrange(people)}" for _ in range(6)})}
              for t in range(5)}
@@ -62,12 +68,14 @@ def generated(rng: random.Random, people: int) -> dict[str, Any]:
         "units": units, "teams": teams, "employees": employees}
 
 
-def scheduled(org: Any, tmp_path: Path) -> list[tuple[str, str, str, Any]]:
+def scheduled(org: Any, tmp_path: Path) -> tuple[list[tuple[str, str, str, Any]], list[Any]]:
+    """The plan's scheduled changes, and what each day changes in relations (impacts)."""
     providers = [create(org.providers[name]) for name in sorted(org.providers)]
     plan = make_plan(org, providers, {p.name: [] for p in providers}, tmp_path / "org.yaml",
                      as_of=DAY, horizon=30)
     return sorted((s.on, s.change.action, s.change.address,
-                   repr((s.change.before, s.change.after, s.why))) for s in plan.scheduled)
+                   repr((s.change.before, s.change.after, s.why)))
+                  for s in plan.scheduled), plan.impacts
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 6])
@@ -75,10 +83,13 @@ def test_each_day_computed_on_its_part_says_what_the_whole_org_says(
         seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "org.yaml").write_text(yaml.safe_dump(generated(random.Random(seed), 120)))
     org = load(tmp_path, resolve_env=False)
-    parts = scheduled(org, tmp_path)
+    parts, impacts = scheduled(org, tmp_path)
     monkeypatch.setattr(lifecycle, "restricted", lambda whole, keep: whole)
-    whole = scheduled(org, tmp_path)
+    whole, whole_impacts = scheduled(org, tmp_path)
     assert len(whole) > 40  # the generated dates change something in every system
     assert {address.split(".")[0] for _, _, address, _ in whole} == {
         "workelo", "workleap", "worklete"}
     assert parts == whole
+    # The plan's own day among them: its impact too is computed on its part.
+    assert whole_impacts and whole_impacts[0].day == DAY
+    assert impacts == whole_impacts
