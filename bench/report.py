@@ -77,7 +77,7 @@ employees). Against a real API a plan is bound by whichever is slowest:
   (about 1,070) does not, and orgctl paces itself (`rate_limit`) instead of meeting 429s,
   so it takes a little over an hour; the per-employee scope fallback costs one request per
   employee (5,000 employees: more than 4 hours);
-- **CPU**: about 0.12 ms per employee for the whole plan (B2: about 12 s for 100,000,
+- **CPU**: about 0.11 ms per employee for the whole plan (B2: about 11 s for 100,000,
   load and render included), which is minutes only past a million employees; a provider's
   part of the plan is made while the slower providers still read, so against a real API
   the CPU mostly hides behind the latency (B1).
