@@ -215,8 +215,7 @@ class Neighbourhood:
             for manager in managers:
                 if isinstance(manager, str):
                     self.reports.setdefault(manager, set()).add(key)
-        self.unit_roles = {who for u in org.units.values()
-                           for who in (u.hr, u.second_hr, u.manager) if who}
+        self.unit_roles = {who for u in org.units.values() for who in _UNIT_HOLDERS(u) if who}
 
     def around(self, keys: Iterable[str]) -> set[str]:
         found = set(keys)

@@ -373,14 +373,14 @@ def fingerprint(seen: Seen) -> str:
     more = {id(r): wanted for r, wanted in seen.covered}
     rows = []
     for r in seen.live:
-        if id(r) in short:
-            rows.append(f"{r.kind}\0{text(r.key)}\0{text(r.remote_id or '')}")
-        elif id(r) in more:
-            wanted = more[id(r)]
-            rows.append(f"{r.kind}\0{text(r.key)}\0{text(r.remote_id or '')}\0" + encode(
-                {k: v for k, v in r.attrs.items() if k not in wanted}))
-        else:
+        wanted = more.get(id(r))
+        if wanted is None and id(r) not in short:
             rows.append(encode([r.kind, r.key, r.attrs, r.remote_id]))
+            continue
+        row = f"{r.kind}\0{text(r.key)}\0{text(r.remote_id or '')}"
+        if wanted is not None:
+            row += "\0" + encode({k: v for k, v in r.attrs.items() if k not in wanted})
+        rows.append(row)
     rows.sort()
     rows.append("")  # every row ends with a newline
     return "sha256:" + hashlib.sha256("\n".join(rows).encode()).hexdigest()

@@ -683,10 +683,11 @@ def _body(resp: httpx.Response) -> Any:
 
 _NO_BODY = httpx.ByteStream(b"")  # what httpx streams a request without a body from
 
+_UNRESERVED = "[-._~A-Za-z0-9]"  # RFC 3986 2.3: characters httpx never percent-encodes
+
 # The rest of a URL after its base URL that httpx leaves as it is: segments of unreserved
-# characters (RFC 3986 2.3: never percent-encoded), none of them "." or ".." (dropped), no
-# query, no fragment.
-_PLAIN_REST = re.compile(r"(?:/(?!\.\.?(?:/|\Z))[-._~A-Za-z0-9]*)+\Z")
+# characters, none of them "." or ".." (dropped), no query, no fragment.
+_PLAIN_REST = re.compile(rf"(?:/(?!\.\.?(?:/|\Z)){_UNRESERVED}*)+\Z")
 
 
 @dataclass(frozen=True)
@@ -735,14 +736,14 @@ def _plain_base(base_url: str) -> _Base | None:
     return base
 
 
-_PLAIN_PARAM = re.compile(r"[-._~A-Za-z0-9]*\Z")
+_PLAIN_PARAM = re.compile(rf"{_UNRESERVED}*\Z")
 
 
 def _plain_query(params: dict[str, Any]) -> str | None:
     """The query httpx makes of `params` when it leaves every name and value as it is:
-    each a text of unreserved characters (RFC 3986 2.3: never percent-encoded) or an
-    integer, written `name=value` in their order. None for any other params (a list, a
-    bool, None, a float, a text httpx would encode): httpx makes their query."""
+    each a text of unreserved characters (`_UNRESERVED`) or an integer, written
+    `name=value` in their order. None for any other params (a list, a bool, None, a float,
+    a text httpx would encode): httpx makes their query."""
     pairs = []
     for name, value in params.items():
         if type(value) is int:
