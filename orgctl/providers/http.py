@@ -16,6 +16,7 @@ Retry rules (why they differ):
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 import random
@@ -32,6 +33,7 @@ from datetime import timedelta
 from typing import Any, Literal
 
 import httpx
+import msgspec
 
 from orgctl.errors import (
     ApiError,
@@ -670,11 +672,29 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
     return False
 
 
+_DECODE = msgspec.json.Decoder().decode
+"""Decodes an answer's JSON about twice as fast as the standard library's decoder, into the
+same objects (integers of any size stay integers). It refuses a little more: see `_body`."""
+
+
 def _body(resp: httpx.Response) -> Any:
-    if not resp.content:
+    """An answer's JSON; its text when it is not JSON; None when it is empty.
+
+    What msgspec refuses goes to the standard library's decoder, as `resp.json()` would:
+    the answers msgspec refuses and Python reads (NaN and Infinity, a byte order mark,
+    UTF-16 or UTF-32, an escaped lone surrogate, a number beyond a float) decode as Python
+    decodes them, so a server's answer means the same whichever decoder read it. At
+    100,000 people a plan decodes about 140 MB of answers: 0.6 s of CPU in the standard
+    library's decoder, 0.27 s in msgspec's (docs/benchmarks.md)."""
+    content = resp.content
+    if not content:
         return None
     try:
-        return resp.json()
+        return _DECODE(content)
+    except (msgspec.DecodeError, RecursionError):
+        pass
+    try:
+        return json.loads(content)
     except ValueError:
         return resp.text
 
