@@ -12,10 +12,15 @@ regex search).
 from __future__ import annotations
 
 import html as _html
+import json
 import re
+from typing import Any
 
-# C0 and C1 controls, DEL, zero-width and bidi controls, line/paragraph separators, BOM.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+# C0 and C1 controls, DEL, zero-width and bidi controls, line/paragraph separators, BOM,
+# and surrogates: one in a str is alone (JSON may escape one: a server that cut a name
+# inside an emoji's UTF-16 pair sends it), and no terminal or UTF-8 file can take it.
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ud800-\udfff\ufeff]")
 # Characters Markdown (GitHub's) gives a meaning to inside a line (no text printed here
 # starts a line, and a newline never survives `terminal`); <, > and & are HTML-escaped.
 _MARKDOWN = re.compile(r"([\\`*_\[\]|~])")
@@ -32,6 +37,21 @@ def terminal(text: str) -> str:
     """`text` with every control or invisible formatting character shown as \\uXXXX: it
     prints as one line, moves no cursor, and reads in the order it is stored."""
     return _UNSAFE.sub(_visible, text) if _UNSAFE.search(text) else text
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_text(value: Any, **options: Any) -> str:
+    """`json.dumps(value, ensure_ascii=False, **options)`, with each lone surrogate written
+    as JSON's `\\uXXXX` escape, which reads back as the same string: UTF-8 (a file, a pipe,
+    a terminal) cannot hold one, and the standard library leaves it raw."""
+    return escape_surrogates(json.dumps(value, ensure_ascii=False, **options))
+
+
+def escape_surrogates(json_text: str) -> str:
+    """JSON text with each lone surrogate written as its `\\uXXXX` escape (`json_text`)."""
+    return _SURROGATE.sub(_visible, json_text) if _SURROGATE.search(json_text) else json_text
 
 
 def markdown(text: str) -> str:

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from orgctl import inert
-from orgctl.engine.plan import make_plan
+from orgctl.engine.plan import Plan, make_plan
 from orgctl.model import Org, ProviderConfig
 from orgctl.render import render
 from tests.engine.fakes import FakeProvider, resource
@@ -84,3 +84,37 @@ def test_a_hostile_live_value_cannot_break_the_markdown_plan(tmp_path: Path) -> 
     # JSON keeps the exact value, escaped by JSON itself
     plan = json.loads(render(hostile_plan(tmp_path), "json"))
     assert any(c["key"] == HOSTILE_KEY for c in plan["changes"])
+
+
+def test_a_lone_surrogate_is_planned_shown_escaped_and_saved_as_json_escapes_it(
+        tmp_path: Path) -> None:
+    # `json.loads('"Team \\ud83d"')`: a name a server cut inside an emoji's UTF-16 pair.
+    cut = "Team \ud83d"
+    live = [resource({"kind": "team", "key": "t\udc00", "remote_id": "1",
+                      "attrs": {"name": cut}})]
+    desired = [resource({"kind": "team", "key": "t\udc00", "attrs": {"name": "Team"}})]
+    provider = FakeProvider(desired=desired, live=live)
+    provider.KINDS = ("team",)
+    config = tmp_path / "org.yaml"
+    config.write_text("version: 1\n")
+    org = Org()
+    org.providers["fake"] = ProviderConfig("fake", "fake", "http://127.0.0.1", {})
+    plan = make_plan(org, [provider], {"fake": live}, config)  # digests it
+
+    text = render(plan, "text")
+    assert '~ team t\\udc00' in text and 'name: "Team \\ud83d" → "Team"' in text
+    for shown in (text, render(plan, "markdown"), render(plan, "json")):
+        shown.encode("utf-8")  # prints anywhere
+    assert json.loads(render(plan, "json"))["changes"][0]["before"]["name"] == cut
+    saved = tmp_path / "plan.json"
+    plan.write(saved)
+    assert b"Team \\ud83d" in saved.read_bytes()
+    again = Plan.read(saved)  # its checksum holds
+    assert again.changes[0].before["name"] == cut
+    assert again.fingerprints == plan.fingerprints
+
+
+def test_json_text_escapes_only_lone_surrogates() -> None:
+    value = {"k\ud800": ["é \U0001f680", "\udfff"]}
+    assert inert.json_text(value) == '{"k\\ud800": ["é \U0001f680", "\\udfff"]}'
+    assert json.loads(inert.json_text(value)) == value

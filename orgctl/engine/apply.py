@@ -17,7 +17,6 @@ live state and does only what is left.
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import time
 from collections import deque
@@ -30,6 +29,7 @@ from typing import IO, Any
 
 from orgctl.errors import OrgctlError, ProviderError, UnknownOutcome
 from orgctl.files import open_private
+from orgctl.inert import json_text
 from orgctl.providers.base import Provider
 from orgctl.redact import redact
 from orgctl.resources import STATUSES, Change, Outcome, Resource, Status
@@ -81,7 +81,7 @@ class Journal:
         event = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), **event}
         # Redact the values before JSON escapes them (a secret holding `"` or `\` would no
         # longer match once escaped), then the line as a whole.
-        line = json.dumps(_redacted(event), ensure_ascii=False, default=str)
+        line = json_text(_redacted(event), default=str)
         self._file.write(redact(line) + "\n")
         self._file.flush()
 

@@ -33,6 +33,7 @@ from orgctl.engine.diff import diff
 from orgctl.engine.subjects import Subject, subjects_of
 from orgctl.errors import OrgctlError, ProviderError
 from orgctl.files import read_regular, write_private
+from orgctl.inert import json_text
 from orgctl.lifecycle import Impact, Orphan
 from orgctl.model import Org
 from orgctl.providers.base import Provider
@@ -178,7 +179,7 @@ class Plan:
         }
 
     def compute_checksum(self) -> str:
-        return "sha256:" + hashlib.sha256(canonical(self.body()).encode()).hexdigest()
+        return sha256_of(canonical(self.body()))
 
     def to_json(self) -> dict[str, Any]:
         body = self.body()
@@ -216,7 +217,7 @@ class Plan:
 
     def write(self, path: Path) -> None:
         self.checksum = self.compute_checksum()
-        write_private(path, json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n")
+        write_private(path, json_text(self.to_json(), indent=2) + "\n")
 
     @classmethod
     def read(cls, path: Path) -> Plan:
@@ -234,7 +235,7 @@ class Plan:
                 f"plan format {data.get('format_version')!r} is not supported "
                 f"(this orgctl reads format {FORMAT_VERSION})")
         body = {k: data[k] for k in BODY_KEYS if k in data}
-        digest = "sha256:" + hashlib.sha256(canonical(body).encode()).hexdigest()
+        digest = sha256_of(canonical(body))
         if data.get("checksum") != digest:
             raise OrgctlError(f"{path}: checksum mismatch: the plan file was edited or damaged")
         problem = next(iter(_plan_validator().iter_errors(data)), None)
@@ -341,6 +342,14 @@ def canonical(value: Any) -> str:
     return _CANONICAL.encode(value)
 
 
+def sha256_of(text: str) -> str:
+    """`sha256:` and the digest of `text` in UTF-8. A lone surrogate, which JSON can escape
+    (`"\\ud83d"`: a server that cut a name inside an emoji's UTF-16 pair writes one), is
+    digested as its three bytes rather than refused."""
+    return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+
 def fingerprint(seen: Seen) -> str:
     """A digest of live state, as planned against the config: changes whenever any
     managed attribute or id moves.
@@ -383,7 +392,7 @@ def fingerprint(seen: Seen) -> str:
         rows.append(row)
     rows.sort()
     rows.append("")  # every row ends with a newline
-    return "sha256:" + hashlib.sha256("\n".join(rows).encode()).hexdigest()
+    return sha256_of("\n".join(rows))
 
 
 def config_digest(path: Path) -> str:

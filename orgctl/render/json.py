@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 from orgctl.engine.plan import Plan
+from orgctl.inert import json_text
 
 __all__ = ["render_json"]
 
 
 def render_json(plan: Plan) -> str:
-    return json.dumps(plan.to_json(), indent=2, ensure_ascii=False) + "\n"
+    return json_text(plan.to_json(), indent=2) + "\n"

@@ -40,6 +40,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from orgctl.inert import escape_surrogates
+
 CONTROL_PREFIX = "/_sandbox"
 ROUTES_KEPT = 50_000  # requests' (method, path) whose route `_Router` keeps
 
@@ -52,8 +54,13 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(","
 
 
 def encode(content: Any) -> bytes:
-    """`content` as `JSONResponse` writes it."""
-    return _ENCODER.encode(content).encode("utf-8")
+    """`content` as `JSONResponse` writes it; a lone surrogate (a test's name cut inside an
+    emoji's UTF-16 pair) as `JSON.stringify` writes it, `\\ud83d`, where Starlette fails."""
+    text = _ENCODER.encode(content)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return escape_surrogates(text).encode("utf-8")
 
 
 class Encoded(bytes):
