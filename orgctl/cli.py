@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from orgctl import __version__
+from orgctl import __version__, inert
 from orgctl.errors import ConfigError, OrgctlError
 from orgctl.providers import TYPES as PROVIDER_TYPES
 from orgctl.redact import RedactingFilter, redact
@@ -41,7 +41,8 @@ def _color(ctx: click.Context) -> bool:
 
 
 def _fail(message: str, code: int = EXIT_ERROR) -> None:
-    click.echo(redact(message), err=True)
+    # Each line inert: a message can quote a config value or a server's answer.
+    click.echo("\n".join(map(inert.terminal, redact(message).split("\n"))), err=True)
     sys.exit(code)
 
 
@@ -418,7 +419,8 @@ def apply(ctx: click.Context, source: Path, auto_approve: bool, force: bool, no_
             return
         for outcome in report.result.outcomes:
             if outcome.status in ("failed", "skipped", "pending", "unknown"):
-                click.echo(f"  {outcome.status}: {outcome.address}: {outcome.detail}", err=True)
+                click.echo(inert.terminal(f"  {outcome.status}: {outcome.address}: "
+                                          f"{outcome.detail}"), err=True)
         click.echo(report.result.summary())
         if not report.result.ok:
             raise OrgctlError("some changes were not applied; fix the cause and re-run: "

@@ -19,10 +19,10 @@ around a block.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from orgctl.inert import json_text, terminal
 from orgctl.redact import redact
 
 __all__ = [
@@ -100,7 +100,7 @@ class ApiError(ProviderError):
         # Masked before anyone shortens it: a cut through an echoed secret would leave a
         # piece that redact() no longer recognises.
         self.body = redacted(body)
-        detail = self.body if isinstance(self.body, str) else short(self.body)
+        detail = short(self.body)
         super().__init__(provider, redact(f"{method} {path} answered {status}: {detail}"))
 
 
@@ -172,5 +172,9 @@ def redacted(body: Any) -> Any:
 
 
 def short(body: Any, limit: int = 300) -> str:
-    text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False, default=str)
-    return text if len(text) <= limit else text[:limit] + "..."
+    """An answer's body for a message: JSON, or its text on one line (an error page's
+    whitespace runs as one space); at most `limit` characters of it; every control or
+    invisible character it holds shown as \\uXXXX (`inert.terminal`): it comes from the
+    server, and goes to a terminal or a log."""
+    text = " ".join(body.split()) if isinstance(body, str) else json_text(body, default=str)
+    return terminal(text if len(text) <= limit else text[:limit] + "...")

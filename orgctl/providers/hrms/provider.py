@@ -22,7 +22,7 @@ from types import MappingProxyType, NoneType
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-from orgctl.errors import ApiError, IncompleteRead, ProviderError, UnexpectedAnswer
+from orgctl.errors import ApiError, IncompleteRead, ProviderError, UnexpectedAnswer, short
 from orgctl.model import Employee, Org, ProviderConfig, quick_init
 from orgctl.providers.base import (
     Capability,
@@ -193,7 +193,7 @@ class HrmsProvider(Provider):
     def explain(self, err: ApiError) -> ProviderError:
         """An HRMS refusal in words that say what to fix. Never includes the token."""
         body = err.body if isinstance(err.body, dict) else {}
-        said = body.get("message") or str(err.body)[:200]
+        said = short(body.get("message") or err.body, 200)
         what = f"{err.method} {err.path}"
         if err.status == 401:
             text = (f"{what} answered 401 ({said}): the token was refused; check it and "
@@ -203,7 +203,7 @@ class HrmsProvider(Provider):
                     f"{self.SCOPES[_collection_of(err.path)]} scope; add it to the "
                     f"application token in HRMS Company Settings > Integrations")
         elif err.status == 400:
-            text = f"{what} answered 400 ({said}): {body.get('errors') or err.body}"
+            text = f"{what} answered 400 ({said}): {short(body.get('errors') or err.body)}"
         elif err.status == 404:
             text = (f"{what} answered 404 ({said}): is {self.config.url} the API base "
                     f"URL (it ends in /api)?")

@@ -41,7 +41,7 @@ from types import NoneType
 from typing import Any, ClassVar
 
 from orgctl.config.build import UnitRoles
-from orgctl.errors import ApiError, ProviderError, UnexpectedAnswer, UnknownOutcome
+from orgctl.errors import ApiError, ProviderError, UnexpectedAnswer, UnknownOutcome, short
 from orgctl.lifecycle import at
 from orgctl.model import IMPLICATIONS, Employee, Journey, Org, ProviderConfig
 from orgctl.providers.base import (
@@ -285,7 +285,7 @@ class WorkeloProvider(Provider):
     def explain(self, err: ApiError) -> ProviderError:
         """A refusal in words that say what to fix; never a credential."""
         body = err.body if isinstance(err.body, dict) else {}
-        said = "; ".join(str(e) for e in body.get("errors") or []) or str(err.body)[:200]
+        said = short("; ".join(str(e) for e in body.get("errors") or []) or err.body, 200)
         what = f"{err.method} {err.path}"
         if err.status == 401:
             return ProviderError(self.name, f"{what} answered 401 ({said}): the "

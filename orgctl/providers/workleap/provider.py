@@ -37,6 +37,7 @@ from orgctl.errors import (
     ProviderError,
     UnexpectedAnswer,
     UnknownOutcome,
+    short,
 )
 from orgctl.model import Org, ProviderConfig
 from orgctl.providers.base import (
@@ -218,7 +219,7 @@ class WorkleapProvider(Provider):
     def explain(self, err: ApiError) -> ProviderError:
         """A Workleap refusal in words that say what to fix. Never includes the key."""
         body = err.body if isinstance(err.body, dict) else {}
-        said = body.get("message") or str(err.body)[:200]
+        said = short(body.get("message") or err.body, 200)
         what = f"{err.method} {err.path}"
         if err.status in (401, 403):
             text = (f"{what} answered {err.status} ({said}): the API key was refused; create "

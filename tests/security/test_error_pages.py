@@ -1,0 +1,65 @@
+"""A server's error page in orgctl's message: a proxy's 502 page is long HTML over many
+lines, and any server's text can hold terminal control sequences. The message quotes it on
+one line, shortened, with every control character shown as \\uXXXX. Before, a text body was
+quoted whole and raw: escape sequences reached the terminal and a page filled the screen."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from orgctl.errors import ApiError
+from tests.security.conftest import SECRETS, Runner, base_env
+
+PAGE = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+        "\x1b[2J\x1b[1;1HAll good: nothing was changed\x07\r\n" + "<p>upstream</p>\n" * 400
+        + "</body>\r\n</html>\r\n")
+
+
+class BadGateway(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        body = PAGE.encode()
+        self.send_response(502)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def gateway_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BadGateway)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/api"
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_error_page_is_quoted_on_one_short_inert_line(gateway_url: str,
+                                                        tmp_path: Path) -> None:
+    config = tmp_path / "org.yaml"
+    config.write_text(f"version: 1\nproviders:\n  hrms:\n    url: {gateway_url}\n"
+                      "    token: ${HRMS_TOKEN}\n    environment: staging\n")
+    orgctl = Runner(tmp_path, base_env(HRMS_TOKEN=SECRETS["HRMS_TOKEN"]))
+    failed = orgctl("plan", config, code=1)
+    [line] = [x for x in failed.stderr.splitlines() if "answered 502" in x]
+    assert "\x1b" not in failed.stderr and "\x07" not in failed.stderr
+    assert ("answered 502: <html> <head><title>502 Bad Gateway</title></head> <body> "
+            "\\u001b[2J\\u001b[1;1HAll good: nothing was changed\\u0007 <p>upstream</p>") in line
+    assert len(line) < 500 and line.endswith("...")
+    assert "</html>" not in failed.stderr
+
+
+def test_a_json_error_body_is_shortened_and_inert() -> None:
+    error = ApiError("hrms", "GET", "/v1/users", 400,
+                     {"error": "bad\x1b[2J", "detail": "\ud83d" + "x" * 500})
+    said = str(error)
+    assert "\x1b" not in said and "\ud83d" not in said
+    assert '{"error": "bad\\u001b[2J", "detail": "\\ud83dxxx' in said and said.endswith("...")
