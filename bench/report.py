@@ -39,19 +39,24 @@ decision stands until a figure that matters moves with it.
 """
 
 DECODERS = """\
-## Decision: the standard library's JSON decoder and event loop
+## Decision: the JSON decoder (msgspec) and the event loop (the standard library's)
 
 Measured 2026-11-30 (issue 18), on the machine above:
 
-- **JSON.** The 634 answers a 30,000-employee plan reads (20 MB, captured and replayed in
-  one process, the collector paused as during a plan; median of 5): `json` 0.117 s,
-  orjson 3.13 0.073 s, msgspec 0.23 0.079 s; with the collector on, 0.58, 0.68 and 0.52 s.
-  At 100,000 people the best case saves about 0.15 s of a plan's 11 s: decoding is cheap,
-  building the objects is what costs, in any decoder. orjson also decodes an integer past
-  64 bits as a float without a word (`18446744073709551616` becomes
-  `1.8446744073709552e+19`), which an id in an answer must never become: it would need a
-  guard (a scan for long digit runs, then `json`; about 0.01 s of the 20 MB). Neither earns
-  a compiled dependency in the CLI.
+- **JSON.** `python -m bench.decoders` captures every answer a plan of 100,000 employees
+  reads (8,233 answers, 139.5 MB) and decodes them again, the collector paused as during a
+  plan, median of 5, CPU with the system time of the memory the objects take: `json`
+  0.76-0.82 s, msgspec 0.23 0.47 s, orjson 3.13 0.40 s. orgctl decodes with msgspec
+  (`providers/http.py` `_body`): it saves about 0.3 s of a 100,000-person plan (read CPU of
+  the four providers alone, interleaved A/B: 4.37 and 4.43 s -> 4.08 and 4.10 s) and makes
+  the same objects as `json`, integers of any size included. orjson is a little faster but
+  decodes an integer past 64 bits as a float without a word (`-9223372036854775809`
+  becomes `-9.223372036854776e+18`), which an id must never become. What msgspec refuses
+  and Python reads (NaN, a byte order mark, UTF-16, an escaped lone surrogate, `1e400`)
+  goes to `json.loads`, so every answer means what it meant before
+  (`tests/providers/test_http_json.py`). An earlier measurement here (20 MB said to be the
+  answers of a 30,000-employee plan, which read about 42 MB) had concluded the saving was
+  0.15 s and rejected both.
 - **Event loop.** uvloop 0.23 as the loop of a read, each provider alone at 30,000 people,
   two runs each, client CPU: workelo 0.22-0.23 -> 0.21 s, hrms 0.41 -> 0.41 s, workleap
   0.26-0.28 -> 0.26-0.27 s, worklete 0.38-0.43 -> 0.38-0.41 s. orgctl's own transport
