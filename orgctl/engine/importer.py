@@ -114,6 +114,7 @@ async def read(config: ProviderConfig, progress: Progress | None = None) -> Impo
         await provider.aclose()
     imported = provider.to_config(live)
     _fill_required(imported)
+    _mend_cut_characters(imported)
     return imported
 
 
@@ -128,6 +129,36 @@ def _fill_required(imported: Imported) -> None:
                 employee[name] = stand_in
                 imported.note("employees", key, f"no {name} in {imported.system}: "
                                                 f"{stand_in!r} written instead; correct it")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _mend_cut_characters(imported: Imported) -> None:
+    """A text holding a lone surrogate (a server that cut a name inside an emoji's UTF-16
+    pair escapes the half it kept) cannot be written in a UTF-8 file, nor read back from
+    YAML: it is written with U+FFFD in its place, and noted, since the plan will then
+    show the system's value replaced by it. A key so cut is mended alike."""
+    for section in ("units", "teams", "employees"):
+        objects: dict[str, dict[str, Any]] = getattr(imported, section)
+        mended = {_mended(key): _mended(data) for key, data in objects.items()}
+        if mended == objects:
+            continue
+        for key, (was, data) in zip(mended, objects.items(), strict=True):
+            if key != was or mended[key] != data:
+                imported.note(section, key, f"a character {imported.system} holds cut in "
+                                            f"half was written as \ufffd; correct it")
+        setattr(imported, section, mended)
+
+
+def _mended(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_mended(k): _mended(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(map(_mended, value))
+    return value
 
 
 # -- 3. writing -----------------------------------------------------------------------------

@@ -63,6 +63,37 @@ def test_unmapped_values_are_noted_above_their_object_and_the_plan_shows_their_c
     assert fields["workelo.employee.pat"] == {"external_id": [None, "pat"]}
 
 
+def test_a_text_cut_inside_an_emoji_is_written_mended_and_noted(
+        serve, tmp_path: Path) -> None:
+    """A lone surrogate (JSON's `\\ud83d`: a name a server cut inside an emoji's UTF-16
+    pair) fits no UTF-8 file and no YAML: the import crashed with UnicodeEncodeError."""
+    seed = {"workelo": {
+        "unit_organizations": [{"external_id": "ops", "name": "Ops \ud83d",
+                                "level": "Division"}],
+        "employees": [
+            {"external_id": "EMP-1", "first_name": "Ada\ud83d", "last_name": "Byron",
+             "email": "ada@acme.example", "unit": "ops"},
+            {"external_id": "EMP-2", "first_name": "Bo", "last_name": "Lind",
+             "email": "bo@acme.example", "unit": "ops"}]}}
+    box, endpoints = serve(seed)
+    out = tmp_path / "org"
+    result = orgctl("import", "--from", "workelo", "--sandbox", endpoints, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "2 notes on values that could not be mapped" in result.stdout
+
+    note = "a character workelo holds cut in half was written as \ufffd; correct it"
+    units = (out / "units.yaml").read_text(encoding="utf-8")
+    assert f'  # {note}\n  ops:\n    name: "Ops \ufffd"\n' in units
+    people = (out / "people" / "ops.yaml").read_text(encoding="utf-8")
+    assert f'  # {note}\n  EMP-1:\n    first_name: "Ada\ufffd"\n' in people
+    assert people.count(note) == 1
+
+    plan = plan_of(out, endpoints)
+    fields = {c["address"]: c["fields"] for c in plan["changes"]}
+    assert fields == {"workelo.unit.ops": {"name": ["Ops \ud83d", "Ops \ufffd"]},
+                      "workelo.employee.EMP-1": {"first_name": ["Ada\ud83d", "Ada\ufffd"]}}
+
+
 def test_a_second_import_refuses_a_directory_with_yaml_and_force_rewrites_it_identically(
         acme_seed: dict[str, Any], serve, tmp_path: Path) -> None:
     box, endpoints = serve(acme_seed)
