@@ -103,7 +103,7 @@ def _setup_logging(verbose: int, log_format: str) -> None:
 
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(_TextFormatter("%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("orgctl")
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.WARNING)
@@ -111,6 +111,15 @@ def _setup_logging(verbose: int, log_format: str) -> None:
     # One line per change as an apply ends it, whatever the verbosity: off a terminal it
     # is how a CI log shows the apply's work (on one, the progress line does).
     logging.getLogger("orgctl.apply").setLevel(logging.INFO)
+
+
+class _TextFormatter(logging.Formatter):
+    """A log line with its message inert (`inert.terminal`): a line of the apply's names
+    the address of a live object, whose key came from the system. A traceback that
+    follows it (-v) keeps its lines."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        return inert.terminal(super().formatMessage(record))
 
 
 # -- shared options -------------------------------------------------------------------------

@@ -5,7 +5,10 @@ as HTML or forges a heading."""
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
+
+import pytest
 
 from orgctl import inert
 from orgctl.engine.plan import Plan, make_plan
@@ -118,3 +121,19 @@ def test_json_text_escapes_only_lone_surrogates() -> None:
     value = {"k\ud800": ["é \U0001f680", "\udfff"]}
     assert inert.json_text(value) == '{"k\\ud800": ["é \U0001f680", "\\udfff"]}'
     assert json.loads(inert.json_text(value)) == value
+
+
+def test_a_log_line_naming_a_live_key_is_inert(capsys: pytest.CaptureFixture[str]) -> None:
+    from orgctl.cli import _setup_logging
+
+    root, apply_log = logging.getLogger("orgctl"), logging.getLogger("orgctl.apply")
+    kept = (root.handlers[:], root.level, root.propagate, apply_log.level)
+    _setup_logging(0, "text")
+    try:
+        apply_log.info("%s %s (%s)", "removed", f"workleap.team.{HOSTILE_KEY}", "delete")
+    finally:  # the handler writes to this test's captured stderr
+        root.handlers[:], root.level, root.propagate = kept[:3]
+        apply_log.setLevel(kept[3])
+    said = capsys.readouterr().err
+    assert said == ("INFO orgctl.apply: removed workleap.team.evil\\u001b[2K\\u001b[1A\\u000d"
+                    "\\u202e\\u0007\\u009b (delete)\n")
