@@ -39,7 +39,8 @@ def terminal(text: str) -> str:
     return _UNSAFE.sub(_visible, text) if _UNSAFE.search(text) else text
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+"""A surrogate in a str is always alone: Python joins an escaped pair into one character."""
 
 
 def json_text(value: Any, **options: Any) -> str:
@@ -49,9 +50,9 @@ def json_text(value: Any, **options: Any) -> str:
     return escape_surrogates(json.dumps(value, ensure_ascii=False, **options))
 
 
-def escape_surrogates(json_text: str) -> str:
+def escape_surrogates(text: str) -> str:
     """JSON text with each lone surrogate written as its `\\uXXXX` escape (`json_text`)."""
-    return _SURROGATE.sub(_visible, json_text) if _SURROGATE.search(json_text) else json_text
+    return LONE_SURROGATE.sub(_visible, text) if LONE_SURROGATE.search(text) else text
 
 
 def markdown(text: str) -> str:

@@ -36,6 +36,7 @@ from orgctl.config.secrets import PRIVATE_KEYS
 from orgctl.config.sources import discover
 from orgctl.errors import OrgctlError
 from orgctl.files import write_private
+from orgctl.inert import LONE_SURROGATE
 from orgctl.model import Org, ProviderConfig
 from orgctl.providers import create, provider_class
 from orgctl.providers.base import Progress
@@ -131,9 +132,6 @@ def _fill_required(imported: Imported) -> None:
                                                 f"{stand_in!r} written instead; correct it")
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def _mend_cut_characters(imported: Imported) -> None:
     """A text holding a lone surrogate (a server that cut a name inside an emoji's UTF-16
     pair escapes the half it kept) cannot be written in a UTF-8 file, nor read back from
@@ -153,7 +151,7 @@ def _mend_cut_characters(imported: Imported) -> None:
 
 def _mended(value: Any) -> Any:
     if isinstance(value, str):
-        return _SURROGATE.sub("\ufffd", value)
+        return LONE_SURROGATE.sub("\ufffd", value)
     if isinstance(value, dict):
         return {_mended(k): _mended(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -349,7 +349,6 @@ def sha256_of(text: str) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-
 def fingerprint(seen: Seen) -> str:
     """A digest of live state, as planned against the config: changes whenever any
     managed attribute or id moves.
