@@ -15,10 +15,13 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TypeVar
 
@@ -179,3 +182,38 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 @pytest.fixture(scope="module")
 def env() -> dict[str, str]:
     return base_env(**SECRETS, **IDENTITIES)
+
+
+class Handler(BaseHTTPRequestHandler):
+    """A hand-written server's handler for a test (`loopback`): `send` answers whole,
+    nothing is logged."""
+
+    def send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def loopback(handler: type[BaseHTTPRequestHandler]) -> Iterator[ThreadingHTTPServer]:
+    """`handler` served on a free loopback port while the block runs."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def hrms_at(directory: Path, url: str) -> Path:
+    """A config of one HRMS provider at `url`, its token from ${HRMS_TOKEN}."""
+    config = directory / "org.yaml"
+    config.write_text(f"version: 1\nproviders:\n  hrms:\n    url: {url}\n"
+                      "    token: ${HRMS_TOKEN}\n    environment: staging\n")
+    return config

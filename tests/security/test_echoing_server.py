@@ -5,61 +5,41 @@ a field orgctl cannot read (the internal error's traceback, logged with -v, quot
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from tests.security.conftest import SECRETS, Runner, base_env
+from tests.security.conftest import SECRETS, Handler, Runner, base_env, hrms_at, loopback
 
 TOKEN = SECRETS["HRMS_TOKEN"]
 CLIENT_SECRET = SECRETS["WORKELO_CLIENT_SECRET"]
 
 
-class Echo(BaseHTTPRequestHandler):
+class Echo(Handler):
     """Refuses every request with a verbose body quoting the Authorization header, placed
     where a 200-character cut falls inside it."""
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         sent = self.headers.get("Authorization", "")
-        body = json.dumps({"error": "unauthenticated", "detail": "x" * 150 + sent,
-                           "hint": "y" * 300}).encode()
-        self.send_response(401)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.send(401, json.dumps({"error": "unauthenticated", "detail": "x" * 150 + sent,
+                                   "hint": "y" * 300}).encode())
 
     def do_POST(self) -> None:  # noqa: N802
         """Workelo's token endpoint, answering the client secret where a number belongs."""
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        body = json.dumps({"access_token": "t0k", "expires_in": CLIENT_SECRET}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.send(200, json.dumps({"access_token": "t0k", "expires_in": CLIENT_SECRET}).encode())
 
 
 @pytest.fixture
 def echo_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/api"
-    server.shutdown()
-    server.server_close()
+    with loopback(Echo) as server:
+        yield f"http://127.0.0.1:{server.server_address[1]}/api"
 
 
 def test_a_shortened_error_body_shows_no_part_of_the_secret(echo_url: str,
                                                             tmp_path: Path) -> None:
-    config = tmp_path / "org.yaml"
-    config.write_text(f"version: 1\nproviders:\n  hrms:\n    url: {echo_url}\n"
-                      "    token: ${HRMS_TOKEN}\n    environment: staging\n")
+    config = hrms_at(tmp_path, echo_url)
     orgctl = Runner(tmp_path, base_env(HRMS_TOKEN=TOKEN))
     failed = orgctl("-v", "plan", config, code=1)
     assert "answered 401" in failed.stderr

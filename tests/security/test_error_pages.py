@@ -5,48 +5,33 @@ quoted whole and raw: escape sequences reached the terminal and a page filled th
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from orgctl.errors import ApiError
-from tests.security.conftest import SECRETS, Runner, base_env
+from tests.security.conftest import SECRETS, Handler, Runner, base_env, hrms_at, loopback
 
 PAGE = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
         "\x1b[2J\x1b[1;1HAll good: nothing was changed\x07\r\n" + "<p>upstream</p>\n" * 400
         + "</body>\r\n</html>\r\n")
 
 
-class BadGateway(BaseHTTPRequestHandler):
+class BadGateway(Handler):
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        body = PAGE.encode()
-        self.send_response(502)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.send(502, PAGE.encode(), "text/html")
 
 
 @pytest.fixture
 def gateway_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), BadGateway)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/api"
-    server.shutdown()
-    server.server_close()
+    with loopback(BadGateway) as server:
+        yield f"http://127.0.0.1:{server.server_address[1]}/api"
 
 
 def test_an_error_page_is_quoted_on_one_short_inert_line(gateway_url: str,
                                                         tmp_path: Path) -> None:
-    config = tmp_path / "org.yaml"
-    config.write_text(f"version: 1\nproviders:\n  hrms:\n    url: {gateway_url}\n"
-                      "    token: ${HRMS_TOKEN}\n    environment: staging\n")
+    config = hrms_at(tmp_path, gateway_url)
     orgctl = Runner(tmp_path, base_env(HRMS_TOKEN=SECRETS["HRMS_TOKEN"]))
     failed = orgctl("plan", config, code=1)
     [line] = [x for x in failed.stderr.splitlines() if "answered 502" in x]

@@ -6,9 +6,8 @@ from __future__ import annotations
 import asyncio
 import ssl
 import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ import pytest
 from orgctl.config import load
 from orgctl.errors import ConfigError, ProviderError
 from orgctl.providers.http import Http, StaticHeaders
-from tests.security.conftest import SECRETS, Runner, base_env
+from tests.security.conftest import SECRETS, Handler, Runner, base_env, loopback
 
 KEY = SECRETS["WORKLEAP_API_KEY"]
 
@@ -58,7 +57,7 @@ def test_an_insecure_url_from_the_environment_is_refused_without_showing_it(
     assert "the url from the environment must use https://" in failed.stderr
 
 
-class Recorder(BaseHTTPRequestHandler):
+class Recorder(Handler):
     """Answers every request with a redirect to `target`, and records what it was sent."""
 
     target = ""
@@ -71,17 +70,11 @@ class Recorder(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def log_message(self, *args: object) -> None:
-        pass
-
 
 @pytest.fixture
 def server() -> Iterator[ThreadingHTTPServer]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+    with loopback(Recorder) as httpd:
+        yield httpd
 
 
 def test_a_redirect_is_not_followed(server: ThreadingHTTPServer, tmp_path: Path) -> None:
