@@ -28,6 +28,8 @@ from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import msgspec
+
 from orgctl import __version__
 from orgctl.engine.diff import diff
 from orgctl.engine.subjects import Subject, subjects_of
@@ -342,6 +344,13 @@ def canonical(value: Any) -> str:
     return _CANONICAL.encode(value)
 
 
+_FAST_CANONICAL = msgspec.json.Encoder(enc_hook=str, order="sorted").encode
+"""`canonical` in msgspec, in half the CPU: the same text for text, integers, booleans, null,
+lists and objects, the fingerprint's rows at 100,000 people being nearly all of them; a
+float it writes in its own shortest form (`1e16`, not `1e+16`), and NaN or infinity as
+null."""
+
+
 def sha256_of(text: str) -> str:
     """`sha256:` and the digest of `text` in UTF-8. A lone surrogate, which JSON can escape
     (`"\\ud83d"`: a server that cut a name inside an emoji's UTF-16 pair writes one), is
@@ -361,18 +370,12 @@ def fingerprint(seen: Seen) -> str:
     keeps that the config does not set) is written short with those other fields. Every
     other live resource is written in full. At 100,000 people nearly all of the 500,000
     are short rows, which cost a fifth of the full ones (canonical JSON)."""
-    # `_CANONICAL.encode` makes a C encoder on every call: made once here, it writes the
-    # same text (without the check for circular values: resources are decoded JSON).
-    make = json.encoder.c_make_encoder
-    if make is None:
-        encode = _CANONICAL.encode
-    else:
-        c = _CANONICAL
-        step = make(None, c.default, json.encoder.encode_basestring, None, c.key_separator,
-                    c.item_separator, True, False, True)
 
-        def encode(value: Any) -> str:
-            return "".join(step(value, 0))
+    def encode(value: Any) -> str:
+        try:
+            return _FAST_CANONICAL(value).decode()
+        except UnicodeEncodeError:  # a lone surrogate, which msgspec does not write
+            return canonical(value)
     # A short row is not JSON (a full one is an array): the two never read alike, and the
     # key and id are escaped as JSON strings, so a NUL cannot be part of either; a short
     # row with other fields has one NUL more.
