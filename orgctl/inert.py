@@ -14,7 +14,10 @@ from __future__ import annotations
 import html as _html
 import json
 import re
+from collections.abc import Callable
 from typing import Any
+
+import msgspec
 
 # C0 and C1 controls, DEL, zero-width and bidi controls, line/paragraph separators, BOM,
 # and surrogates: one in a str is alone (JSON may escape one: a server that cut a name
@@ -43,11 +46,26 @@ LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 """A surrogate in a str is always alone: Python joins an escaped pair into one character."""
 
 
-def json_text(value: Any, **options: Any) -> str:
-    """`json.dumps(value, ensure_ascii=False, **options)`, with each lone surrogate written
-    as JSON's `\\uXXXX` escape, which reads back as the same string: UTF-8 (a file, a pipe,
-    a terminal) cannot hold one, and the standard library leaves it raw."""
-    return escape_surrogates(json.dumps(value, ensure_ascii=False, **options))
+def json_text(value: Any, *, indent: int | None = None,
+              default: Callable[[Any], Any] | None = None) -> str:
+    """`json.dumps(value, ensure_ascii=False, indent=indent, default=default)`, with each
+    lone surrogate written as JSON's `\\uXXXX` escape, which reads back as the same
+    string: UTF-8 (a file, a pipe, a terminal) cannot hold one, and the standard library
+    leaves it raw.
+
+    Indented, the text is written compact by the standard library's C encoder and indented
+    by msgspec: the same text in about a third of the CPU (`json.dumps` indents in pure
+    Python: most of the render of a 100,000-person plan's JSON). What msgspec does not
+    read (NaN, Infinity: `json.dumps` writes them, JSON has neither) is indented by
+    `json.dumps` itself."""
+    if indent is None:
+        return escape_surrogates(json.dumps(value, ensure_ascii=False, default=default))
+    compact = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=default)
+    try:
+        return msgspec.json.format(escape_surrogates(compact).encode(), indent=indent).decode()
+    except msgspec.DecodeError:
+        return escape_surrogates(json.dumps(value, ensure_ascii=False, indent=indent,
+                                            default=default))
 
 
 def escape_surrogates(text: str) -> str:

@@ -7,8 +7,11 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from orgctl import inert
 from orgctl.engine.plan import Plan, make_plan
@@ -137,3 +140,25 @@ def test_a_log_line_naming_a_live_key_is_inert(capsys: pytest.CaptureFixture[str
     said = capsys.readouterr().err
     assert said == ("INFO orgctl.apply: removed workleap.team.evil\\u001b[2K\\u001b[1A\\u000d"
                     "\\u202e\\u0007\\u009b (delete)\n")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+    | st.text(st.characters(blacklist_categories=("Cs",))),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=30)
+
+
+@settings(max_examples=500, deadline=None)
+@given(json_values)
+def test_indented_json_text_is_json_dumps_text(value: Any) -> None:
+    """The indented text is written compact and indented by msgspec (issue 18): it must be
+    json.dumps's, character for character (the plan file's readers and reviewers see it)."""
+    assert inert.json_text(value, indent=2) == json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def test_indented_json_text_with_nan_or_a_lone_surrogate() -> None:
+    value = {"n": [float("nan"), float("inf")], "cut": "Team \ud83d", "e": {}, "l": []}
+    assert inert.json_text(value, indent=2) == json.dumps(
+        value, indent=2, ensure_ascii=False).replace("\ud83d", "\\ud83d")
