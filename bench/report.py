@@ -39,7 +39,7 @@ decision stands until a figure that matters moves with it.
 """
 
 DECODERS = """\
-## Decision: the JSON decoder (msgspec) and the event loop (the standard library's)
+## Decision: msgspec for JSON, the standard library's event loop
 
 Measured 2026-11-30 (issue 18), on the machine above:
 
@@ -57,6 +57,16 @@ Measured 2026-11-30 (issue 18), on the machine above:
   (`tests/providers/test_http_json.py`). An earlier measurement here (20 MB said to be the
   answers of a 30,000-employee plan, which read about 42 MB) had concluded the saving was
   0.15 s and rejected both.
+- **Writing JSON.** With msgspec a dependency, two writers use it where the standard
+  library's cost showed in B2. The fingerprint's rows (`engine/plan.py`
+  `_FAST_CANONICAL`): msgspec writes the same canonical text as `json` for text,
+  integers, booleans, null, lists and objects (floats in its own shortest form), so saved
+  plans stay valid; fingerprints at 100,000 people 0.68 -> 0.52 s (a scratch replay of
+  the four parts, the collector paused). The indented plan JSON (`inert.json_text`):
+  `json.dumps(indent=2)` indents in pure Python; written compact by the C encoder and
+  indented by `msgspec.json.format` it is the same text, and B2's render went 0.22 ->
+  0.12 s. Both fall back to `json` for what msgspec will not write or read (a lone
+  surrogate; NaN).
 - **Event loop.** uvloop 0.23 as the loop of a read, each provider alone at 30,000 people,
   two runs each, client CPU: workelo 0.22-0.23 -> 0.21 s, hrms 0.41 -> 0.41 s, workleap
   0.26-0.28 -> 0.26-0.27 s, worklete 0.38-0.43 -> 0.38-0.41 s. orgctl's own transport
