@@ -81,6 +81,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import unicodedata
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -547,6 +548,14 @@ def lowered(text: str) -> str:
     a resource read or desired does not hold a second copy of it (100,000s of them)."""
     folded = text.lower()
     return text if folded == text else folded
+
+
+def folded(text: str) -> str:
+    """`text` as a name is compared across systems and people: case folded and in one
+    Unicode form (NFC), so that "Équipe" typed, in capitals or come back decomposed (E and
+    a combining accent, as text that went through a file name or an export can) is one
+    name."""
+    return text.casefold() if text.isascii() else unicodedata.normalize("NFC", text.casefold())
 
 
 _WINDOWS = {3600.0: "hour", 60.0: "minute", 1.0: "second"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -189,6 +190,23 @@ def test_audit_of_an_agreeing_org_is_silent(served: Served) -> None:
     hrms = provider()
     org = Org(units={"eng": Unit("eng", "Engineering", "department")},
               employees={"EMP-001": employee("EMP-001", "Ada", "Lovelace", "ada@acme.io")})
+    assert hrms.findings(org, read(hrms)) == []
+
+
+def test_audit_reads_a_decomposed_accent_as_the_same_letter(served: Served) -> None:
+    """"Équipe Données" decomposed in HRMS (E and a combining accent, as text that went
+    through a file name or an export can come back) and composed in the config are one
+    name: no finding. Before, the audit reported a department and a position that
+    differed in nothing a reader could see."""
+    nfd = unicodedata.normalize("NFD", "Équipe Données")
+    world = seed([user("EMP-001", "Ada Lovelace", "ada@acme.io", department=nfd,
+                       position=nfd)], departments=[{"id": "dept_data", "name": nfd}])
+    world["positions"] = [{"id": "pos_data", "title": nfd}]
+    _, provider = served(world)
+    hrms = provider()
+    org = Org(units={"data": Unit("data", "Équipe Données", "department")},
+              employees={"EMP-001": employee("EMP-001", "Ada", "Lovelace", "ada@acme.io",
+                                             unit="data", job_position="Équipe Données")})
     assert hrms.findings(org, read(hrms)) == []
 
 

@@ -8,6 +8,7 @@ import gc
 import math
 import re
 import time
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -342,6 +343,31 @@ def test_rename_declared_with_previously_is_one_update(world: World) -> None:
     assert logged(world.emu, 1, "PUT", "/api/v1/teams/{team_id}") == 1
     again = world.provider()
     assert summary(run(again, world.plan(again, config))[0]) == []
+
+
+def decomposed_sales() -> dict[str, Any]:
+    """`live_seed()` with Sales named "Équipe" in decomposed Unicode (E + U+0301), as text
+    that went through a file system or an export can come back."""
+    seed = live_seed()
+    nfd = unicodedata.normalize("NFD", "Équipe")
+    seed["teams"][3]["name"] = nfd
+    seed["memberships"][4]["teams"] = [nfd]
+    seed["team_admins"][1]["team"] = nfd
+    return seed
+
+
+@pytest.mark.parametrize("world", [decomposed_sales()], indirect=True)
+def test_a_team_named_in_other_unicode_form_is_matched_not_created_again(
+        world: World) -> None:
+    """Teams are matched by name: "Équipe" composed (the config) and decomposed (the live
+    team) are one name, so the plan renames it in place. Before, it did not match: the plan
+    created a second team and moved its member and admin to it."""
+    config = org()
+    config.teams["sales"] = Team("sales", "Équipe", managers=("EMP-4",), members=("EMP-4",))
+    provider = world.provider()
+    plan, _ = run(provider, world.plan(provider, config))
+    assert summary(plan) == [("update", "worklete.team.sales",
+                              {"name": [unicodedata.normalize("NFD", "Équipe"), "Équipe"]})]
 
 
 def test_moving_a_team_is_one_parent_update(world: World) -> None:

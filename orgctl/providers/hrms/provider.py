@@ -32,6 +32,7 @@ from orgctl.providers.base import (
     Provider,
     Settings,
     SourceSpec,
+    folded,
     schema_file,
 )
 from orgctl.providers.hrms.source import SOURCE_SPEC, UNIT_LEVEL
@@ -648,9 +649,10 @@ def _resources(users: list[HrmsUser]) -> list[Resource]:
 # -- auditing --------------------------------------------------------------------------------
 
 def _fold(value: str | None) -> str:
-    """Compare names, titles and emails ignoring case and surrounding space: HRMS and the
-    config are typed by different people, and emails are case-insensitive in practice."""
-    return (value or "").strip().casefold()
+    """Compare names, titles and emails ignoring case, surrounding space and the Unicode
+    form (`folded`): HRMS and the config are typed by different people, and emails are
+    case-insensitive in practice."""
+    return folded((value or "").strip())
 
 
 def _differ(ours: str, theirs: str | None) -> bool:

@@ -49,6 +49,7 @@ from orgctl.providers.base import (
     Provider,
     Settings,
     Write,
+    folded,
     lowered,
     schema_file,
 )
@@ -316,9 +317,9 @@ class WorkleteProvider(Provider):
         if self._org_id is None:
             orgs = await self._pages("/organizations", {}, ORGANIZATION_FIELDS, paged=False)
             organization = self.settings.organization
-            wanted = organization.casefold()
-            found = [o for o in orgs if str(o["id"]).casefold() == wanted] or [
-                o for o in orgs if str(o.get("name") or "").casefold() == wanted]
+            wanted = folded(organization)
+            found = [o for o in orgs if folded(str(o["id"])) == wanted] or [
+                o for o in orgs if folded(str(o.get("name") or "")) == wanted]
             if len(found) != 1:
                 names = ", ".join(sorted(str(o.get("name")) for o in orgs)) or "none"
                 what = "matches several organizations" if found else "is not an organization"
@@ -1373,10 +1374,10 @@ def _team_keys(desired: list[Resource], live: list[Resource]) -> dict[str, str]:
     current: dict[str, str] = {}
     for d in desired:
         prefix = f"{NAME}{d.attrs.get('parent') or ''}/"
-        own = {i[len(prefix):].casefold() for i in d.identities if i.startswith(prefix)}
-        own.add(str(d.attrs["name"]).casefold())
+        own = {folded(i[len(prefix):]) for i in d.identities if i.startswith(prefix)}
+        own.add(folded(str(d.attrs["name"])))
         names[d.key] = own
-        current[d.key] = str(d.attrs["name"]).casefold()
+        current[d.key] = folded(str(d.attrs["name"]))
         for n in own:
             exact.setdefault((d.attrs.get("parent") or "", n), []).append(d.key)
     by_name: dict[str, list[str]] = {}
@@ -1386,7 +1387,7 @@ def _team_keys(desired: list[Resource], live: list[Resource]) -> dict[str, str]:
 
     by_id = {r.remote_id: r for r in live}
     order = _top_down(live, by_id)
-    live_names = Counter(str(r.attrs["name"]).casefold() for r in live)
+    live_names = Counter(folded(str(r.attrs["name"])) for r in live)
     matched: dict[str, str] = {}
     claimed: set[str] = set()
     progress = True
@@ -1399,7 +1400,7 @@ def _team_keys(desired: list[Resource], live: list[Resource]) -> dict[str, str]:
             if parent_id and parent_id not in matched:
                 continue  # its parent is no config team: nothing to match within
             parent = matched[parent_id] if parent_id else ""
-            name = str(r.attrs["name"]).casefold()
+            name = folded(str(r.attrs["name"]))
             free = [k for k in exact.get((parent, name), ()) if k not in claimed]
             if free:
                 free.sort(key=lambda k: current[k] != name)
@@ -1408,7 +1409,7 @@ def _team_keys(desired: list[Resource], live: list[Resource]) -> dict[str, str]:
         for r in order:
             if r.remote_id in matched:
                 continue
-            name = str(r.attrs["name"]).casefold()
+            name = folded(str(r.attrs["name"]))
             candidates = by_name.get(name, [])
             if len(candidates) != 1 or candidates[0] in claimed:
                 continue
