@@ -138,11 +138,9 @@ def _mend_cut_characters(imported: Imported) -> None:
     YAML: it is written with U+FFFD in its place, and noted, since the plan will then
     show the system's value replaced by it. A key so cut is mended alike."""
     for section in ("units", "teams", "employees"):
-        objects: dict[str, dict[str, Any]] = getattr(imported, section)
-        mended = {_mended(key): _mended(data) for key, data in objects.items()}
-        if mended == objects:
-            continue
-        for key, (was, data) in zip(mended, objects.items(), strict=True):
+        mended: dict[str, dict[str, Any]] = {}
+        for was, data in getattr(imported, section).items():
+            key, mended[key] = _mended(was), _mended(data)
             if key != was or mended[key] != data:
                 imported.note(section, key, f"a character {imported.system} holds cut in "
                                             f"half was written as \ufffd; correct it")

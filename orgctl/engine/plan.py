@@ -351,6 +351,14 @@ float it writes in its own shortest form (`1e16`, not `1e+16`), and NaN or infin
 null."""
 
 
+def _row_json(value: Any) -> str:
+    """`canonical(value)` by `_FAST_CANONICAL`, for a fingerprint's rows."""
+    try:
+        return _FAST_CANONICAL(value).decode()
+    except UnicodeEncodeError:  # a lone surrogate, which msgspec does not write
+        return canonical(value)
+
+
 def sha256_of(text: str) -> str:
     """`sha256:` and the digest of `text` in UTF-8. A lone surrogate, which JSON can escape
     (`"\\ud83d"`: a server that cut a name inside an emoji's UTF-16 pair writes one), is
@@ -370,12 +378,6 @@ def fingerprint(seen: Seen) -> str:
     keeps that the config does not set) is written short with those other fields. Every
     other live resource is written in full. At 100,000 people nearly all of the 500,000
     are short rows, which cost a fifth of the full ones (canonical JSON)."""
-
-    def encode(value: Any) -> str:
-        try:
-            return _FAST_CANONICAL(value).decode()
-        except UnicodeEncodeError:  # a lone surrogate, which msgspec does not write
-            return canonical(value)
     # A short row is not JSON (a full one is an array): the two never read alike, and the
     # key and id are escaped as JSON strings, so a NUL cannot be part of either; a short
     # row with other fields has one NUL more.
@@ -386,11 +388,11 @@ def fingerprint(seen: Seen) -> str:
     for r in seen.live:
         wanted = more.get(id(r))
         if wanted is None and id(r) not in short:
-            rows.append(encode([r.kind, r.key, r.attrs, r.remote_id]))
+            rows.append(_row_json([r.kind, r.key, r.attrs, r.remote_id]))
             continue
         row = f"{r.kind}\0{text(r.key)}\0{text(r.remote_id or '')}"
         if wanted is not None:
-            row += "\0" + encode({k: v for k, v in r.attrs.items() if k not in wanted})
+            row += "\0" + _row_json({k: v for k, v in r.attrs.items() if k not in wanted})
         rows.append(row)
     rows.sort()
     rows.append("")  # every row ends with a newline
